@@ -1,0 +1,369 @@
+//! The predictive beat clock: phase-locks a beat grid to the onset strength
+//! signal and announces each beat *before* it sounds.
+//!
+//! Phase: at every beat-rate frame, a comb over the last `COMB_BEATS` beat
+//! periods of the (smoothed) ODF scores every candidate position of the most
+//! recent beat; the best one predicts the next beat. The clock does not jump
+//! to that measurement: it moves toward it (a first-order phase-locked loop),
+//! so one missing or extra hit does not shake the visuals, and it freewheels
+//! through breaks and silence at the last tempo.
+//!
+//! Bars: after each beat, the low-frequency hit strength around it is
+//! accumulated per position in a 4-beat cycle; the strongest position is taken
+//! as the downbeat.
+
+use super::frame::{Event, EventKind, Rhythm};
+use super::tempo::{TempoEstimate, TempoEstimator};
+
+const COMB_BEATS: usize = 8;
+const COMB_DECAY: f32 = 0.8;
+const BEATS_PER_BAR: usize = 4;
+
+/// Manual control of the beat clock (tap tempo, nudge, resync, fixed tempo).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BeatOverride {
+    /// A tap at stream time `t` (seconds). Three or more taps set the tempo and phase.
+    Tap(f64),
+    /// Shift the grid by this many seconds (positive = later).
+    Nudge(f64),
+    /// The beat nearest to stream time `t` is a downbeat.
+    Resync(f64),
+    /// Hold this tempo (BPM); the phase still follows the music.
+    FixedBpm(f32),
+    /// Back to automatic tempo.
+    Auto,
+}
+
+/// Phase-locked beat tracker over a beat-rate onset strength signal.
+pub struct BeatTracker {
+    rate: f32,
+    /// Time offset of frame times: ODF frames lag the sound by this much.
+    delay: f64,
+    tempo: TempoEstimator,
+    odf: Vec<f32>,
+    low: Vec<f32>,
+    times_start: f64,
+    frames: u64,
+    smooth: [f32; 3],
+    // Clock.
+    next_beat: f64,
+    period: f64,
+    next_index: i64,
+    running: bool,
+    confidence: f32,
+    // Downbeat.
+    bar_scores: [f32; BEATS_PER_BAR],
+    pending: [(f64, i64); 4],
+    n_pending: usize,
+    downbeat_index: i64,
+    manual_downbeat: bool,
+    // Overrides.
+    fixed_bpm: Option<f32>,
+    taps: [f64; 8],
+    n_taps: usize,
+    activity: f32,
+    /// PLL gain per frame for phase corrections (0..1).
+    pub phase_gain: f64,
+    /// PLL gain per frame for period corrections (0..1).
+    pub period_gain: f64,
+}
+
+impl BeatTracker {
+    /// A tracker for an ODF at `rate` frames/s whose frames lag the sound by `delay` s.
+    pub fn new(rate: f32, delay: f64) -> Self {
+        let hist = (rate * 12.0) as usize;
+        Self {
+            rate,
+            delay,
+            tempo: TempoEstimator::new(rate),
+            odf: Vec::with_capacity(hist * 2),
+            low: Vec::with_capacity(hist * 2),
+            times_start: 0.0,
+            frames: 0,
+            smooth: [0.0; 3],
+            next_beat: 0.0,
+            period: 0.5,
+            next_index: 0,
+            running: false,
+            confidence: 0.0,
+            bar_scores: [0.0; BEATS_PER_BAR],
+            pending: [(0.0, 0); 4],
+            n_pending: 0,
+            downbeat_index: 0,
+            manual_downbeat: false,
+            fixed_bpm: None,
+            taps: [0.0; 8],
+            n_taps: 0,
+            activity: 0.0,
+            phase_gain: 0.08,
+            period_gain: 0.05,
+        }
+    }
+
+    /// The tempo estimator's latest estimate.
+    pub fn tempo(&self) -> TempoEstimate {
+        self.tempo.estimate()
+    }
+
+    /// The published clock state.
+    pub fn rhythm(&self) -> Rhythm {
+        Rhythm {
+            bpm: if self.running {
+                (60.0 / self.period) as f32
+            } else {
+                0.0
+            },
+            next_beat: self.next_beat,
+            next_index: self.next_index,
+            beats_per_bar: BEATS_PER_BAR as u32,
+            downbeat_index: self.downbeat_index,
+            confidence: if self.running { self.confidence } else { 0.0 },
+        }
+    }
+
+    /// Applies a manual override at stream time `now`.
+    pub fn apply(&mut self, o: BeatOverride, now: f64) {
+        match o {
+            BeatOverride::Tap(t) => self.tap(t),
+            BeatOverride::Nudge(dt) => self.next_beat += dt,
+            BeatOverride::Resync(t) => {
+                if self.running {
+                    let k = ((t - self.next_beat) / self.period).round() as i64;
+                    self.downbeat_index = self.next_index + k;
+                    self.manual_downbeat = true;
+                }
+            }
+            BeatOverride::FixedBpm(bpm) => {
+                let bpm = bpm.clamp(20.0, 400.0);
+                self.fixed_bpm = Some(bpm);
+                self.period = 60.0 / f64::from(bpm);
+                if !self.running {
+                    self.running = true;
+                    self.next_beat = now + self.period;
+                    self.confidence = 0.5;
+                }
+            }
+            BeatOverride::Auto => {
+                self.fixed_bpm = None;
+                self.manual_downbeat = false;
+            }
+        }
+    }
+
+    fn tap(&mut self, t: f64) {
+        if self.n_taps > 0 && t - self.taps[self.n_taps - 1] > 2.0 {
+            self.n_taps = 0;
+        }
+        if self.n_taps == self.taps.len() {
+            self.taps.copy_within(1.., 0);
+            self.n_taps -= 1;
+        }
+        self.taps[self.n_taps] = t;
+        self.n_taps += 1;
+        if self.n_taps >= 3 {
+            let taps = &self.taps[..self.n_taps];
+            let period = (taps[taps.len() - 1] - taps[0]) / (taps.len() - 1) as f64;
+            self.fixed_bpm = Some((60.0 / period) as f32);
+            self.period = period;
+            self.next_beat = t + period;
+            self.running = true;
+            self.confidence = self.confidence.max(0.5);
+        }
+    }
+
+    /// Feeds one beat-rate frame: `odf` (onset strength), `low` (low-band
+    /// onset strength, for downbeats), `end_time` (stream time of the newest
+    /// sample in it). Emits beats into `events`.
+    pub fn push(&mut self, odf: f32, low: f32, end_time: f64, events: &mut Vec<Event>) {
+        let now = end_time - self.delay;
+        if self.frames == 0 {
+            self.times_start = now;
+        }
+        self.frames += 1;
+        // Light smoothing to make the comb tolerant of a frame of jitter.
+        self.smooth = [self.smooth[1], self.smooth[2], odf.max(0.0)];
+        let s = 0.25 * self.smooth[0] + 0.5 * self.smooth[1] + 0.25 * self.smooth[2];
+        let cap = self.odf.capacity();
+        if self.odf.len() == cap {
+            let keep = cap / 2;
+            self.odf.copy_within(cap - keep.., 0);
+            self.odf.truncate(keep);
+            self.low.copy_within(cap - keep.., 0);
+            self.low.truncate(keep);
+        }
+        self.odf.push(s);
+        self.low.push(low.max(0.0));
+        // Is there music? Compare to a slowly decaying peak of the ODF.
+        self.activity = (self.activity * 0.999).max(s);
+        let active = s > 0.02 * self.activity && self.activity > 1e-4;
+
+        let updated = self.tempo.push(odf, true);
+        let est = self.tempo.estimate();
+        if let Some(bpm) = self.fixed_bpm {
+            self.period = 60.0 / f64::from(bpm);
+        } else if est.bpm > 0.0 {
+            let target = 60.0 / f64::from(est.bpm);
+            if !self.running || (target / self.period - 1.0).abs() > 0.12 {
+                // A different tempo (octave change, new song): take it directly.
+                if updated {
+                    self.period = target;
+                }
+            } else {
+                self.period += self.period_gain * (target - self.period);
+            }
+        }
+
+        if est.bpm > 0.0 || self.fixed_bpm.is_some() {
+            // ODF frames are `smooth` centred one frame back.
+            let centre = now - 1.0 / f64::from(self.rate);
+            if let Some((last_beat, peak)) = self.comb_phase() {
+                let measured_next = {
+                    let mut t = centre - last_beat + self.period;
+                    while t < now - 0.5 * self.period {
+                        t += self.period;
+                    }
+                    t
+                };
+                self.confidence += 0.02 * (peak * est.confidence.max(0.3) - self.confidence);
+                if !self.running {
+                    if self.confidence > 0.08 && active {
+                        self.running = true;
+                        self.next_beat = measured_next;
+                        while self.next_beat < now {
+                            self.next_beat += self.period;
+                        }
+                    }
+                } else if active {
+                    let mut e = measured_next - self.next_beat;
+                    e -= (e / self.period).round() * self.period;
+                    self.next_beat += self.phase_gain * e;
+                }
+            }
+        }
+
+        if self.running {
+            while now >= self.next_beat {
+                let index = self.next_index;
+                let bar_position =
+                    ((index - self.downbeat_index).rem_euclid(BEATS_PER_BAR as i64) + 1) as u32;
+                events.push(Event {
+                    kind: EventKind::Beat {
+                        index,
+                        bar_position,
+                    },
+                    time: self.next_beat,
+                    detected_at: end_time,
+                    strength: self.confidence.clamp(0.0, 1.0),
+                });
+                if self.n_pending < self.pending.len() {
+                    self.pending[self.n_pending] = (self.next_beat, index);
+                    self.n_pending += 1;
+                }
+                self.next_beat += self.period;
+                self.next_index += 1;
+            }
+        }
+        self.settle_downbeats(now);
+    }
+
+    /// Best position of the most recent beat: (seconds back from the newest
+    /// smoothed frame, comb peak-to-mean contrast 0..1).
+    fn comb_phase(&self) -> Option<(f64, f32)> {
+        let p = self.period * f64::from(self.rate);
+        let n = self.odf.len();
+        if p < 2.0 || (n as f64) < p * 2.0 {
+            return None;
+        }
+        let beats = COMB_BEATS.min((n as f64 / p) as usize);
+        let steps = p.ceil() as usize;
+        let mut best = (0usize, f32::MIN);
+        let mut sum = 0.0f32;
+        let last = n - 1;
+        let at = |back: f64| -> f32 {
+            let i = back.floor() as usize;
+            if i + 1 > last {
+                return 0.0;
+            }
+            let f = (back - i as f64) as f32;
+            self.odf[last - i] * (1.0 - f) + self.odf[last - i - 1] * f
+        };
+        let mut scores = [0.0f32; 512];
+        for (phi, slot) in scores.iter_mut().enumerate().take(steps.min(512)) {
+            let mut s = 0.0;
+            let mut w = 1.0;
+            for k in 0..beats {
+                s += w * at(phi as f64 + k as f64 * p);
+                w *= COMB_DECAY;
+            }
+            *slot = s;
+            sum += s;
+            if s > best.1 {
+                best = (phi, s);
+            }
+        }
+        let steps = steps.min(512);
+        if best.1 <= 0.0 {
+            return None;
+        }
+        // Parabolic refinement (circular).
+        let (i, b) = best;
+        let a = scores[(i + steps - 1) % steps];
+        let c = scores[(i + 1) % steps];
+        let den = a - 2.0 * b + c;
+        let off = if den.abs() > 1e-12 {
+            (0.5 * (a - c) / den).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
+        let mean = sum / steps as f32;
+        let contrast = (1.0 - mean / b).clamp(0.0, 1.0);
+        Some(((i as f64 + f64::from(off)) / f64::from(self.rate), contrast))
+    }
+
+    /// Scores beats whose surroundings have now been heard, for the downbeat.
+    fn settle_downbeats(&mut self, now: f64) {
+        let settle = 0.08;
+        let mut i = 0;
+        while i < self.n_pending {
+            let (t, index) = self.pending[i];
+            if now >= t + settle {
+                let strength = self.low_strength_near(t, now);
+                let slot = index.rem_euclid(BEATS_PER_BAR as i64) as usize;
+                for (k, s) in self.bar_scores.iter_mut().enumerate() {
+                    *s *= 0.97;
+                    if k == slot {
+                        *s += strength;
+                    }
+                }
+                if !self.manual_downbeat {
+                    let best = self
+                        .bar_scores
+                        .iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1.total_cmp(b.1))
+                        .map_or(0, |(k, _)| k);
+                    let cur = self.downbeat_index.rem_euclid(BEATS_PER_BAR as i64) as usize;
+                    if self.bar_scores[best] > 1.15 * self.bar_scores[cur] {
+                        self.downbeat_index = best as i64;
+                    }
+                }
+                self.pending.copy_within(i + 1..self.n_pending, i);
+                self.n_pending -= 1;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn low_strength_near(&self, t: f64, now: f64) -> f32 {
+        let rate = f64::from(self.rate);
+        let back_centre = (now - t) * rate;
+        let half = 0.05 * rate;
+        let n = self.low.len();
+        let lo = (back_centre - half).max(0.0) as usize;
+        let hi = ((back_centre + half) as usize).min(n.saturating_sub(1));
+        (lo..=hi)
+            .filter_map(|b| n.checked_sub(1 + b).map(|i| self.low[i]))
+            .fold(0.0, f32::max)
+    }
+}

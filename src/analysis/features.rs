@@ -1,0 +1,199 @@
+//! Per-hop spectral features: levels, bands, centroid, flatness, rolloff and
+//! the 512-texel spectrum/waveform rows for the shader texture.
+
+use super::frame::{FeatureFrame, NUM_BANDS, SPECTRUM_LEN};
+use super::normalize::{AutoGain, Envelope};
+
+const LOG_LO_HZ: f32 = 50.0;
+const LOG_HI_HZ: f32 = 12_800.0;
+
+fn log_map(hz: f32) -> f32 {
+    ((hz.max(1.0) / LOG_LO_HZ).log2() / (LOG_HI_HZ / LOG_LO_HZ).log2()).clamp(0.0, 1.0)
+}
+
+/// A level with its auto-gain, a fast follower and a smoothed (`_att`) follower.
+#[derive(Clone, Copy, Debug)]
+struct Meter {
+    gain: AutoGain,
+    fast: Envelope,
+    slow: Envelope,
+}
+
+impl Meter {
+    fn new(rate: f32, floor: f32) -> Self {
+        Self {
+            gain: AutoGain::new(rate, 6.0, floor),
+            fast: Envelope::new(rate, 0.0, 0.06),
+            slow: Envelope::new(rate, 0.06, 0.4),
+        }
+    }
+
+    /// Returns (instant, smoothed).
+    fn feed(&mut self, amplitude: f32) -> (f32, f32) {
+        let v = self.gain.normalize(amplitude);
+        (self.fast.follow(v), self.slow.follow(v))
+    }
+}
+
+/// Computes the spectral part of a [`FeatureFrame`] from a magnitude spectrum.
+pub struct FeatureExtractor {
+    bin_hz: f32,
+    n_bins: usize,
+    bass: (usize, usize),
+    mid: (usize, usize),
+    treb: (usize, usize),
+    flat: (usize, usize),
+    band_edges: [usize; NUM_BANDS + 1],
+    spectrum_edges: Vec<usize>,
+    level: Meter,
+    bass_m: Meter,
+    mid_m: Meter,
+    treb_m: Meter,
+    band_m: [Meter; NUM_BANDS],
+    spectrum_gain: AutoGain,
+    wave_gain: AutoGain,
+    centroid: Envelope,
+    rolloff: Envelope,
+    flatness: Envelope,
+    power: Vec<f32>,
+}
+
+impl FeatureExtractor {
+    /// An extractor for spectra of `n_bins` bins spaced `bin_hz`, updated `rate` times a second.
+    pub fn new(n_bins: usize, bin_hz: f32, rate: f32) -> Self {
+        let bin = |hz: f32| ((hz / bin_hz).round() as usize).clamp(1, n_bins - 1);
+        let mut band_edges = [0usize; NUM_BANDS + 1];
+        for (i, e) in band_edges.iter_mut().enumerate() {
+            let hz = 30.0 * (16_000.0f32 / 30.0).powf(i as f32 / NUM_BANDS as f32);
+            *e = bin(hz);
+        }
+        // Every band at least one bin wide.
+        for i in 1..=NUM_BANDS {
+            if band_edges[i] <= band_edges[i - 1] {
+                band_edges[i] = (band_edges[i - 1] + 1).min(n_bins);
+            }
+        }
+        let spectrum_edges = (0..=SPECTRUM_LEN)
+            .map(|i| {
+                let hz = 20.0 * 1000.0f32.powf(i as f32 / SPECTRUM_LEN as f32);
+                ((hz / bin_hz) as usize).min(n_bins - 1)
+            })
+            .collect();
+        // Amplitude floors: magnitudes are unnormalised FFT sums (a full-scale
+        // sine gives window/4), so a floor near 1e-3 of that is about -60 dBFS.
+        let floor = 1e-3 * (n_bins as f32 / 2.0);
+        Self {
+            bin_hz,
+            n_bins,
+            bass: (bin(20.0), bin(250.0)),
+            mid: (bin(250.0), bin(4000.0)),
+            treb: (bin(4000.0), n_bins - 1),
+            flat: (bin(50.0), bin(16_000.0)),
+            band_edges,
+            spectrum_edges,
+            level: Meter::new(rate, 1e-3),
+            bass_m: Meter::new(rate, floor),
+            mid_m: Meter::new(rate, floor),
+            treb_m: Meter::new(rate, floor * 0.3),
+            band_m: [Meter::new(rate, floor * 0.3); NUM_BANDS],
+            spectrum_gain: AutoGain::new(rate, 6.0, floor),
+            wave_gain: AutoGain::new(rate, 6.0, 1e-3),
+            centroid: Envelope::new(rate, 0.03, 0.15),
+            rolloff: Envelope::new(rate, 0.03, 0.15),
+            flatness: Envelope::new(rate, 0.03, 0.15),
+            power: vec![0.0; n_bins],
+        }
+    }
+
+    fn band_amp(&self, (lo, hi): (usize, usize)) -> f32 {
+        let hi = hi.max(lo + 1).min(self.n_bins);
+        self.power[lo..hi].iter().sum::<f32>().sqrt()
+    }
+
+    /// Updates `frame` from `mags` (FFT magnitudes) and the time-domain window
+    /// statistics `rms`, `peak` (linear amplitude). `recent` holds the newest samples.
+    pub fn update(
+        &mut self,
+        mags: &[f32],
+        rms: f32,
+        peak: f32,
+        recent: &[f32],
+        frame: &mut FeatureFrame,
+    ) {
+        for (p, &m) in self.power.iter_mut().zip(mags) {
+            *p = m * m;
+        }
+        frame.rms_db = 20.0 * rms.max(1e-6).log10();
+        frame.peak_db = 20.0 * peak.max(1e-6).log10();
+        (frame.level, frame.level_att) = self.level.feed(rms);
+        (frame.bass, frame.bass_att) = self.bass_m.feed(self.band_amp(self.bass));
+        (frame.mid, frame.mid_att) = self.mid_m.feed(self.band_amp(self.mid));
+        (frame.treb, frame.treb_att) = self.treb_m.feed(self.band_amp(self.treb));
+        for i in 0..NUM_BANDS {
+            let amp = self.band_amp((self.band_edges[i], self.band_edges[i + 1]));
+            frame.bands[i] = self.band_m[i].feed(amp).0;
+        }
+
+        // Shape features over 50 Hz – 16 kHz.
+        let (lo, hi) = self.flat;
+        let mut total = 0.0f64;
+        let mut weighted = 0.0f64;
+        let mut log_sum = 0.0f64;
+        for (k, &p) in self.power[lo..hi].iter().enumerate() {
+            let m = f64::from(p).sqrt();
+            total += m;
+            weighted += m * f64::from((lo + k) as f32 * self.bin_hz);
+            log_sum += (f64::from(p) + 1e-12).ln();
+        }
+        let n = (hi - lo).max(1) as f64;
+        let audible = total > 1e-3 * self.n_bins as f64 * 1e-2;
+        if audible {
+            let centroid_hz = (weighted / total) as f32;
+            frame.centroid = self.centroid.follow(log_map(centroid_hz));
+            let power_total: f64 = self.power[lo..hi].iter().map(|&p| f64::from(p)).sum();
+            let arith = power_total / n;
+            let geo = (log_sum / n).exp();
+            frame.flatness = self
+                .flatness
+                .follow(((geo / arith.max(1e-20)) as f32).clamp(0.0, 1.0));
+            let mut acc = 0.0f64;
+            let mut roll_bin = hi;
+            for (k, &p) in self.power[lo..hi].iter().enumerate() {
+                acc += f64::from(p);
+                if acc >= 0.85 * power_total {
+                    roll_bin = lo + k;
+                    break;
+                }
+            }
+            frame.rolloff = self.rolloff.follow(log_map(roll_bin as f32 * self.bin_hz));
+        } else {
+            // Hold the colour of the music through silence.
+            frame.centroid = self.centroid.value();
+            frame.rolloff = self.rolloff.value();
+            frame.flatness = self.flatness.value();
+        }
+
+        // Spectrum row: log-frequency, dB over a 60 dB range under the recent peak.
+        let mut row_peak = 0.0f32;
+        for i in 0..SPECTRUM_LEN {
+            let (a, b) = (self.spectrum_edges[i], self.spectrum_edges[i + 1]);
+            let b = b.max(a + 1).min(self.n_bins);
+            let m = mags[a.min(b - 1)..b].iter().cloned().fold(0.0f32, f32::max);
+            frame.spectrum[i] = m;
+            row_peak = row_peak.max(m);
+        }
+        let gain = self.spectrum_gain.normalize(row_peak);
+        let reference = if gain > 0.0 { row_peak / gain } else { 1.0 };
+        for v in frame.spectrum.iter_mut() {
+            let db = 20.0 * (*v / reference).max(1e-6).log10();
+            *v = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
+        }
+        // Waveform row, auto-gained around 0.5.
+        let wpeak = recent.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
+        let g = self.wave_gain.normalize(wpeak);
+        let scale = if wpeak > 0.0 { g / wpeak } else { 0.0 };
+        for (w, &x) in frame.waveform.iter_mut().zip(recent) {
+            *w = (0.5 + 0.5 * x * scale).clamp(0.0, 1.0);
+        }
+    }
+}

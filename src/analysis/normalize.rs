@@ -1,0 +1,114 @@
+//! Adaptive normalisation and attack/release smoothing of feature values.
+
+/// Scales a non-negative value into 0..1 relative to its recent peak.
+///
+/// The peak follows rises at once and falls back slowly (half-life
+/// `release_s`), so a quiet room and a loud club both reach 1 on their
+/// loudest moments. Below `floor` nothing is amplified: silence stays near 0.
+#[derive(Clone, Copy, Debug)]
+pub struct AutoGain {
+    peak: f32,
+    decay: f32,
+    floor: f32,
+}
+
+impl AutoGain {
+    /// A normaliser updated `rate` times a second.
+    pub fn new(rate: f32, release_s: f32, floor: f32) -> Self {
+        Self {
+            peak: floor,
+            decay: 0.5f32.powf(1.0 / (rate * release_s).max(1.0)),
+            floor,
+        }
+    }
+
+    /// Feeds `x` and returns it normalised to 0..1.
+    pub fn normalize(&mut self, x: f32) -> f32 {
+        let x = if x.is_finite() { x.max(0.0) } else { 0.0 };
+        self.peak = (self.peak * self.decay).max(x).max(self.floor);
+        (x / self.peak).clamp(0.0, 1.0)
+    }
+}
+
+/// One-pole envelope follower with separate attack and release times.
+#[derive(Clone, Copy, Debug)]
+pub struct Envelope {
+    value: f32,
+    attack: f32,
+    release: f32,
+}
+
+impl Envelope {
+    /// A follower updated `rate` times a second with time constants in seconds.
+    pub fn new(rate: f32, attack_s: f32, release_s: f32) -> Self {
+        let coef = |t: f32| {
+            if t <= 0.0 {
+                1.0
+            } else {
+                1.0 - (-1.0 / (rate * t)).exp()
+            }
+        };
+        Self {
+            value: 0.0,
+            attack: coef(attack_s),
+            release: coef(release_s),
+        }
+    }
+
+    /// Feeds `x` and returns the smoothed value.
+    pub fn follow(&mut self, x: f32) -> f32 {
+        let x = if x.is_finite() { x } else { 0.0 };
+        let k = if x > self.value {
+            self.attack
+        } else {
+            self.release
+        };
+        self.value += k * (x - self.value);
+        self.value
+    }
+
+    /// The current value.
+    pub fn value(&self) -> f32 {
+        self.value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autogain_is_level_independent() {
+        let mut quiet = AutoGain::new(100.0, 5.0, 1e-6);
+        let mut loud = AutoGain::new(100.0, 5.0, 1e-6);
+        let mut last = (0.0, 0.0);
+        for i in 0..1000 {
+            let x = if i % 50 == 0 { 1.0 } else { 0.3 };
+            last = (quiet.normalize(x * 0.01), loud.normalize(x * 0.9));
+        }
+        assert!((last.0 - last.1).abs() < 1e-4);
+        assert!((last.0 - 0.3).abs() < 0.05);
+    }
+
+    #[test]
+    fn silence_stays_silent() {
+        let mut g = AutoGain::new(100.0, 5.0, 1e-3);
+        for _ in 0..1000 {
+            assert!(g.normalize(1e-7) < 1e-3);
+        }
+        assert_eq!(g.normalize(f32::NAN), 0.0);
+    }
+
+    #[test]
+    fn envelope_attacks_faster_than_it_releases() {
+        let mut e = Envelope::new(100.0, 0.01, 0.5);
+        for _ in 0..10 {
+            e.follow(1.0);
+        }
+        assert!(e.value() > 0.9);
+        for _ in 0..10 {
+            e.follow(0.0);
+        }
+        assert!(e.value() > 0.7);
+    }
+}

@@ -1,0 +1,156 @@
+//! Streaming short-time Fourier transform: samples in, one magnitude spectrum per hop out.
+//!
+//! Buffers are made once in [`Stft::new`]; pushing samples and computing a
+//! frame never allocate.
+
+use std::sync::Arc;
+
+use realfft::{RealFftPlanner, RealToComplex};
+use realfft::num_complex::Complex32;
+
+/// A sliding-window STFT with a Hann window.
+pub struct Stft {
+    window_len: usize,
+    hop: usize,
+    /// Circular history of the last `window_len` samples.
+    history: Vec<f32>,
+    write: usize,
+    until_hop: usize,
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    input: Vec<f32>,
+    output: Vec<Complex32>,
+    scratch: Vec<Complex32>,
+    magnitudes: Vec<f32>,
+}
+
+impl Stft {
+    /// A transform of `window_len` samples (a power of two) advancing by `hop` samples.
+    pub fn new(window_len: usize, hop: usize) -> Self {
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fft = planner.plan_fft_forward(window_len);
+        let window = (0..window_len)
+            .map(|i| {
+                let x = std::f32::consts::TAU * i as f32 / window_len as f32;
+                0.5 - 0.5 * x.cos()
+            })
+            .collect();
+        let input = fft.make_input_vec();
+        let output = fft.make_output_vec();
+        let scratch = fft.make_scratch_vec();
+        Self {
+            window_len,
+            hop: hop.max(1),
+            history: vec![0.0; window_len],
+            write: 0,
+            until_hop: hop.max(1),
+            magnitudes: vec![0.0; window_len / 2 + 1],
+            fft,
+            window,
+            input,
+            output,
+            scratch,
+        }
+    }
+
+    /// Samples per window.
+    pub fn window_len(&self) -> usize {
+        self.window_len
+    }
+
+    /// Samples per hop.
+    pub fn hop(&self) -> usize {
+        self.hop
+    }
+
+    /// Pushes samples until the next hop boundary; returns how many were taken and
+    /// whether a new frame is due (then call [`Stft::compute`]).
+    pub fn push(&mut self, samples: &[f32]) -> (usize, bool) {
+        let take = samples.len().min(self.until_hop);
+        for &s in &samples[..take] {
+            self.history[self.write] = s;
+            self.write += 1;
+            if self.write == self.window_len {
+                self.write = 0;
+            }
+        }
+        self.until_hop -= take;
+        if self.until_hop == 0 {
+            self.until_hop = self.hop;
+            (take, true)
+        } else {
+            (take, false)
+        }
+    }
+
+    /// Windows the newest `window_len` samples and fills the magnitude spectrum.
+    pub fn compute(&mut self) -> &[f32] {
+        let (newer, older) = self.history.split_at(self.write);
+        let n_old = older.len();
+        for (i, (dst, &s)) in self.input.iter_mut().zip(older.iter().chain(newer)).enumerate() {
+            *dst = s * self.window[i];
+        }
+        debug_assert_eq!(n_old + newer.len(), self.window_len);
+        if self
+            .fft
+            .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
+            .is_err()
+        {
+            self.magnitudes.fill(0.0);
+        } else {
+            for (m, c) in self.magnitudes.iter_mut().zip(&self.output) {
+                *m = c.norm();
+            }
+        }
+        &self.magnitudes
+    }
+
+    /// The last computed magnitude spectrum (`window_len / 2 + 1` bins).
+    pub fn magnitudes(&self) -> &[f32] {
+        &self.magnitudes
+    }
+
+    /// The newest `out.len()` samples (oldest first), for the waveform texture.
+    pub fn latest_samples(&self, out: &mut [f32]) {
+        let n = out.len().min(self.window_len);
+        let start = (self.write + self.window_len - n) % self.window_len;
+        for (i, o) in out.iter_mut().take(n).enumerate() {
+            *o = self.history[(start + i) % self.window_len];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sine_peaks_at_its_bin() {
+        let sr = 44_100.0;
+        let mut stft = Stft::new(1024, 256);
+        let freq = 20.0 * sr / 1024.0; // exactly bin 20
+        let sig: Vec<f32> = (0..4096)
+            .map(|i| (std::f32::consts::TAU * freq * i as f32 / sr).sin())
+            .collect();
+        let mut pos = 0;
+        let mut frames = 0;
+        while pos < sig.len() {
+            let (took, due) = stft.push(&sig[pos..]);
+            pos += took;
+            if due {
+                frames += 1;
+                stft.compute();
+            }
+        }
+        assert_eq!(frames, 16);
+        let mags = stft.magnitudes();
+        let argmax = mags
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i);
+        assert_eq!(argmax, Some(20));
+        // A full-scale sine through a Hann window has magnitude N/4.
+        assert!((mags[20] - 256.0).abs() < 2.0, "{}", mags[20]);
+    }
+}

@@ -1,0 +1,273 @@
+//! Causal tempo estimation from the onset strength signal.
+//!
+//! Every `update_s` the last `window_s` of the beat-rate ODF are
+//! autocorrelated (by FFT); each tempo candidate is scored by a comb over the
+//! autocorrelation at 1–4 times its period, weighted by a log-normal tempo
+//! prior (most music is felt between 90 and 160 BPM), and the scores are
+//! smoothed over time by a max-product (Viterbi-style) forward pass that
+//! favours small tempo changes. This holds a tempo steady, resists
+//! octave flips and still re-locks after a real tempo change.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex32;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+/// Lowest tempo considered, BPM.
+pub const MIN_BPM: f32 = 55.0;
+/// Highest tempo considered, BPM.
+pub const MAX_BPM: f32 = 215.0;
+const STEPS_PER_OCTAVE: f32 = 60.0;
+
+/// Tempo estimate with its salience.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TempoEstimate {
+    /// Beats per minute.
+    pub bpm: f32,
+    /// How strongly the signal supports it, 0..1.
+    pub confidence: f32,
+}
+
+/// Streaming tempo estimator over an onset strength signal at `rate` frames/s.
+pub struct TempoEstimator {
+    rate: f32,
+    window: usize,
+    history: Vec<f32>,
+    update_every: usize,
+    since_update: usize,
+    candidates: Vec<f32>,
+    prior: Vec<f32>,
+    forward: Vec<f32>,
+    next_forward: Vec<f32>,
+    scratch_scores: Vec<f32>,
+    acf: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    ifft: Arc<dyn ComplexToReal<f32>>,
+    fft_in: Vec<f32>,
+    fft_out: Vec<Complex32>,
+    fft_scratch: Vec<Complex32>,
+    ifft_scratch: Vec<Complex32>,
+    estimate: TempoEstimate,
+    /// Prior centre, BPM.
+    pub prior_bpm: f32,
+    /// Prior width, octaves (standard deviation).
+    pub prior_octaves: f32,
+}
+
+impl TempoEstimator {
+    /// An estimator for a signal at `rate` frames/s.
+    pub fn new(rate: f32) -> Self {
+        let window_s = 8.0;
+        let window = (rate * window_s).round() as usize;
+        let fft_len = (2 * window).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let fft = planner.plan_fft_forward(fft_len);
+        let ifft = planner.plan_fft_inverse(fft_len);
+        let n_cand = ((MAX_BPM / MIN_BPM).log2() * STEPS_PER_OCTAVE).ceil() as usize + 1;
+        let candidates: Vec<f32> = (0..n_cand)
+            .map(|i| MIN_BPM * 2f32.powf(i as f32 / STEPS_PER_OCTAVE))
+            .collect();
+        let mut me = Self {
+            rate,
+            window,
+            history: Vec::with_capacity(window * 2),
+            update_every: ((rate * 0.25).round() as usize).max(1),
+            since_update: 0,
+            prior: vec![0.0; n_cand],
+            forward: vec![1.0; n_cand],
+            next_forward: vec![0.0; n_cand],
+            scratch_scores: vec![0.0; n_cand],
+            candidates,
+            acf: vec![0.0; fft_len],
+            fft_in: fft.make_input_vec(),
+            fft_out: fft.make_output_vec(),
+            fft_scratch: fft.make_scratch_vec(),
+            ifft_scratch: ifft.make_scratch_vec(),
+            fft,
+            ifft,
+            estimate: TempoEstimate::default(),
+            prior_bpm: 120.0,
+            prior_octaves: 0.9,
+        };
+        me.set_prior(me.prior_bpm, me.prior_octaves);
+        me
+    }
+
+    /// Changes the tempo prior.
+    pub fn set_prior(&mut self, bpm: f32, octaves: f32) {
+        self.prior_bpm = bpm;
+        self.prior_octaves = octaves.max(0.05);
+        for (p, &c) in self.prior.iter_mut().zip(&self.candidates) {
+            let d = (c / bpm).log2() / self.prior_octaves;
+            *p = (-0.5 * d * d).exp();
+        }
+    }
+
+    /// The current estimate (bpm 0 until the first update with signal).
+    pub fn estimate(&self) -> TempoEstimate {
+        self.estimate
+    }
+
+    /// Feeds one ODF frame. Returns true when the estimate was refreshed.
+    /// `active` false (silence) keeps the last estimate.
+    pub fn push(&mut self, odf: f32, active: bool) -> bool {
+        if self.history.len() == self.history.capacity() {
+            let keep = self.window;
+            let start = self.history.len() - keep;
+            self.history.copy_within(start.., 0);
+            self.history.truncate(keep);
+        }
+        self.history.push(if odf.is_finite() { odf } else { 0.0 });
+        self.since_update += 1;
+        if self.since_update < self.update_every || !active {
+            return false;
+        }
+        self.since_update = 0;
+        // Need at least ~2.5 s to say anything.
+        if (self.history.len() as f32) < self.rate * 2.5 {
+            return false;
+        }
+        self.update();
+        true
+    }
+
+    fn update(&mut self) {
+        let n = self.history.len().min(self.window);
+        let src = &self.history[self.history.len() - n..];
+        let mean = src.iter().sum::<f32>() / n as f32;
+        self.fft_in.fill(0.0);
+        for (d, &s) in self.fft_in.iter_mut().zip(src) {
+            *d = s - mean;
+        }
+        if self
+            .fft
+            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.fft_scratch)
+            .is_err()
+        {
+            return;
+        }
+        for c in self.fft_out.iter_mut() {
+            *c = Complex32::new(c.norm_sqr(), 0.0);
+        }
+        if self
+            .ifft
+            .process_with_scratch(&mut self.fft_out, &mut self.acf, &mut self.ifft_scratch)
+            .is_err()
+        {
+            return;
+        }
+        let zero = self.acf[0];
+        if zero <= 1e-12 {
+            return;
+        }
+        // Unbiased, normalised autocorrelation.
+        for (l, a) in self.acf.iter_mut().enumerate().take(n) {
+            *a /= zero * (n - l) as f32 / n as f32;
+        }
+        let acf_at = |acf: &[f32], lag: f32| -> f32 {
+            let i = lag.floor() as usize;
+            if i + 1 >= n {
+                return 0.0;
+            }
+            let f = lag - i as f32;
+            acf[i] * (1.0 - f) + acf[i + 1] * f
+        };
+        let mut best = 0.0f32;
+        for (i, &bpm) in self.candidates.iter().enumerate() {
+            let lag = 60.0 * self.rate / bpm;
+            let mut s = 0.0;
+            let mut wsum = 0.0;
+            for k in 1..=4 {
+                let l = lag * k as f32;
+                if l >= (n / 2) as f32 {
+                    break;
+                }
+                // Take the best of a small neighbourhood: real tempi drift.
+                let v = acf_at(&self.acf, l - 1.0)
+                    .max(acf_at(&self.acf, l))
+                    .max(acf_at(&self.acf, l + 1.0));
+                let w = 1.0 / k as f32;
+                s += w * v;
+                wsum += w;
+            }
+            let s = (s / wsum.max(1e-9)).max(0.0) * self.prior[i];
+            self.scratch_scores[i] = s;
+            best = best.max(s);
+        }
+        if best <= 0.0 {
+            return;
+        }
+        // Max-product forward pass with a Gaussian transition in log-tempo.
+        let sigma = STEPS_PER_OCTAVE * 0.03;
+        let reach = (3.0 * sigma).ceil() as isize;
+        let m = self.candidates.len() as isize;
+        let prev_max = self.forward.iter().cloned().fold(0.0f32, f32::max).max(1e-12);
+        let mut fmax = 0.0f32;
+        let mut arg = 0usize;
+        for i in 0..m {
+            let mut carry = 0.0f32;
+            for d in -reach..=reach {
+                let j = i + d;
+                if j < 0 || j >= m {
+                    continue;
+                }
+                let t = (-0.5 * (d as f32 / sigma).powi(2)).exp();
+                carry = carry.max(self.forward[j as usize] / prev_max * t);
+            }
+            // A floor lets a new tempo take over when the music changes.
+            let carry = carry.max(0.05);
+            let v = carry * self.scratch_scores[i as usize] / best;
+            self.next_forward[i as usize] = v;
+            if v > fmax {
+                fmax = v;
+                arg = i as usize;
+            }
+        }
+        std::mem::swap(&mut self.forward, &mut self.next_forward);
+        // Parabolic refinement on the log-tempo grid.
+        let mut bpm = self.candidates[arg];
+        if arg > 0 && arg + 1 < self.candidates.len() {
+            let (a, b, c) = (
+                self.scratch_scores[arg - 1],
+                self.scratch_scores[arg],
+                self.scratch_scores[arg + 1],
+            );
+            let den = a - 2.0 * b + c;
+            if den.abs() > 1e-9 {
+                let off = (0.5 * (a - c) / den).clamp(-0.5, 0.5);
+                bpm *= 2f32.powf(off / STEPS_PER_OCTAVE);
+            }
+        }
+        let mean_score =
+            self.scratch_scores.iter().sum::<f32>() / self.scratch_scores.len() as f32;
+        let confidence = (1.0 - mean_score / best).clamp(0.0, 1.0);
+        self.estimate = TempoEstimate { bpm, confidence };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pulse_train(rate: f32, bpm: f32, seconds: f32) -> Vec<f32> {
+        let period = 60.0 * rate / bpm;
+        (0..(rate * seconds) as usize)
+            .map(|i| {
+                let ph = (i as f32 / period).fract();
+                if ph < 1.0 / period { 1.0 } else { 0.0 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_tempo_of_pulse_trains() {
+        for bpm in [70.0, 100.0, 128.0, 150.0] {
+            let mut t = TempoEstimator::new(100.0);
+            for x in pulse_train(100.0, bpm, 10.0) {
+                t.push(x, true);
+            }
+            let e = t.estimate();
+            assert!((e.bpm / bpm - 1.0).abs() < 0.03, "{bpm}: got {}", e.bpm);
+        }
+    }
+}

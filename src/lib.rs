@@ -1,0 +1,10 @@
+//! sonolux: an audio-reactive visual generator for concerts.
+//!
+//! The data flow is one-directional (see ARCHITECTURE.md):
+//! audio source → capture → ring → [`analysis`] → feature snapshot + events →
+//! show state → [`render`] → output.
+
+pub mod analysis;
+pub mod audio;
+pub mod offline;
+pub mod cli;

@@ -1,0 +1,200 @@
+//! `sonolux eval`: analyse every annotated clip of a folder and score it.
+
+use std::path::{Path, PathBuf};
+
+use crate::analysis::eval;
+use crate::audio::decode_file;
+
+use super::analyze::{AnalysisResult, analyze_clip, read_columns, read_times};
+
+/// Scores of one clip; `None` where the clip has no such annotation.
+#[derive(Clone, Debug, Default)]
+pub struct ClipScore {
+    /// Clip id (file stem).
+    pub id: String,
+    /// Duration, seconds.
+    pub duration: f64,
+    /// Onset F-measure (±50 ms).
+    pub onset_f: Option<f64>,
+    /// Median onset offset (s).
+    pub onset_offset: Option<f64>,
+    /// Beat scores.
+    pub beats: Option<eval::BeatScores>,
+    /// Downbeat F-measure (±70 ms), where bar positions are annotated.
+    pub downbeat_f: Option<f64>,
+    /// Tempo (Acc1, Acc2).
+    pub tempo: Option<(f64, f64)>,
+    /// Estimated and reference tempo.
+    pub bpm: (f64, Option<f64>),
+    /// When the beat clock first ran (s).
+    pub lock_time: Option<f64>,
+}
+
+/// Every clip in `dir` with an audio file (flac/wav/mp3/ogg) and at least one annotation.
+pub fn find_clips(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut clips: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("flac" | "wav" | "mp3" | "ogg")
+            ) && ["onsets", "beats", "bpm"]
+                .iter()
+                .any(|ext| p.with_extension(ext).exists())
+        })
+        .collect();
+    clips.sort();
+    Ok(clips)
+}
+
+/// Scores an analysis of `audio` against the annotation files beside it.
+pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScore {
+    let id = audio
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut s = ClipScore {
+        id,
+        duration,
+        bpm: (res.bpm, None),
+        lock_time: res.lock_time,
+        ..Default::default()
+    };
+    if let Ok(r) = read_times(&audio.with_extension("onsets")) {
+        s.onset_f = Some(eval::f_measure(&r, &res.onsets, 0.05));
+        s.onset_offset = eval::median_offset(&r, &res.onsets, 0.05);
+    }
+    if let Ok(cols) = read_columns(&audio.with_extension("beats")) {
+        let r: Vec<f64> = cols.iter().map(|c| c.0).collect();
+        let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let trim = if duration >= 20.0 { 5.0 } else { 0.0 };
+        s.beats = Some(eval::score_beats(&r, &est, trim));
+        if cols.iter().any(|c| c.1.is_some()) {
+            let rd: Vec<f64> = cols
+                .iter()
+                .filter(|c| c.1 == Some(1.0))
+                .map(|c| c.0)
+                .collect();
+            let ed: Vec<f64> = res
+                .beats
+                .iter()
+                .filter(|b| b.1 == 1)
+                .map(|b| b.0)
+                .collect();
+            s.downbeat_f = Some(eval::f_measure(
+                &eval::trim(&rd, trim),
+                &eval::trim(&ed, trim),
+                0.07,
+            ));
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string(audio.with_extension("bpm"))
+        && let Some(Ok(bpm)) = text.split_whitespace().next().map(str::parse::<f64>)
+    {
+        s.bpm.1 = Some(bpm);
+        s.tempo = Some(eval::tempo_accuracy(bpm, res.bpm));
+    }
+    s
+}
+
+/// Analyses and scores every clip in `dir`; writes result files into `out` when given.
+pub fn evaluate_dir(dir: &Path, out: Option<&Path>, block: usize) -> anyhow::Result<Vec<ClipScore>> {
+    let clips = find_clips(dir)?;
+    if clips.is_empty() {
+        anyhow::bail!("{}: no annotated audio clips found", dir.display());
+    }
+    let mut scores = Vec::new();
+    for path in clips {
+        let clip = decode_file(&path)?;
+        let res = analyze_clip(&clip, block, 0.0);
+        let score = score_clip(&path, clip.duration(), &res);
+        if let Some(out) = out {
+            super::analyze::write_result(out, &score.id, &res, super::analyze::TableFormat::Csv)?;
+        }
+        scores.push(score);
+    }
+    Ok(scores)
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
+    let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| s / n as f64)
+}
+
+/// Overall means over the clips that have each annotation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Summary {
+    /// Mean onset F.
+    pub onset_f: f64,
+    /// Mean beat F.
+    pub beat_f: f64,
+    /// Mean Cemgil.
+    pub cemgil: f64,
+    /// Mean CMLt.
+    pub cmlt: f64,
+    /// Mean AMLt.
+    pub amlt: f64,
+    /// Mean Acc1.
+    pub acc1: f64,
+    /// Mean Acc2.
+    pub acc2: f64,
+    /// Mean downbeat F.
+    pub downbeat_f: f64,
+    /// Median onset offset over clips (ms).
+    pub onset_offset_ms: f64,
+    /// Median beat offset over clips (ms).
+    pub beat_offset_ms: f64,
+}
+
+/// Summarises clip scores.
+pub fn summarize(scores: &[ClipScore]) -> Summary {
+    let beats = || scores.iter().filter_map(|s| s.beats);
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0) * 1000.0
+    };
+    Summary {
+        onset_f: mean(scores.iter().filter_map(|s| s.onset_f)).unwrap_or(0.0),
+        beat_f: mean(beats().map(|b| b.f)).unwrap_or(0.0),
+        cemgil: mean(beats().map(|b| b.cemgil)).unwrap_or(0.0),
+        cmlt: mean(beats().map(|b| b.cmlt)).unwrap_or(0.0),
+        amlt: mean(beats().map(|b| b.amlt)).unwrap_or(0.0),
+        acc1: mean(scores.iter().filter_map(|s| s.tempo.map(|t| t.0))).unwrap_or(0.0),
+        acc2: mean(scores.iter().filter_map(|s| s.tempo.map(|t| t.1))).unwrap_or(0.0),
+        downbeat_f: mean(scores.iter().filter_map(|s| s.downbeat_f)).unwrap_or(0.0),
+        onset_offset_ms: med(scores.iter().filter_map(|s| s.onset_offset).collect()),
+        beat_offset_ms: med(scores.iter().filter_map(|s| s.beats.and_then(|b| b.offset)).collect()),
+    }
+}
+
+/// Formats the per-clip table and the summary line.
+pub fn format_table(scores: &[ClipScore]) -> String {
+    let f = |v: Option<f64>| v.map_or("    -".to_string(), |x| format!("{x:.3}"));
+    let mut out = String::from(
+        "| clip | onset F | beat F | Cemgil | CMLt | AMLt | downbeat F | Acc1 | Acc2 | bpm (ref) | lock s |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for s in scores {
+        out += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} ({}) | {} |\n",
+            s.id,
+            f(s.onset_f),
+            f(s.beats.map(|b| b.f)),
+            f(s.beats.map(|b| b.cemgil)),
+            f(s.beats.map(|b| b.cmlt)),
+            f(s.beats.map(|b| b.amlt)),
+            f(s.downbeat_f),
+            f(s.tempo.map(|t| t.0)),
+            f(s.tempo.map(|t| t.1)),
+            s.bpm.0,
+            s.bpm.1.map_or("-".into(), |b| format!("{b:.1}")),
+            s.lock_time.map_or("-".into(), |t| format!("{t:.2}")),
+        );
+    }
+    let m = summarize(scores);
+    out += &format!(
+        "| **overall** | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | | |\n\nmedian offsets: onsets {:+.1} ms, beats {:+.1} ms\n",
+        m.onset_f, m.beat_f, m.cemgil, m.cmlt, m.amlt, m.downbeat_f, m.acc1, m.acc2,
+        m.onset_offset_ms, m.beat_offset_ms
+    );
+    out
+}

@@ -1,0 +1,4 @@
+//! File-based jobs built on the streaming engine: `analyze`, `eval`, `render`.
+
+pub mod analyze;
+pub mod dataset;
