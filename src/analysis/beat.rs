@@ -224,7 +224,7 @@ impl BeatTracker {
                     }
                     t
                 };
-                self.confidence += 0.02 * (peak * est.confidence.max(0.3) - self.confidence);
+                self.confidence += 0.05 * (peak * est.confidence.max(0.3) - self.confidence);
                 if !self.running {
                     if self.confidence > 0.08 && active {
                         self.running = true;

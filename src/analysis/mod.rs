@@ -121,8 +121,9 @@ impl Analyzer {
             hit(band_range(180.0, 3500.0), EventKind::Snare, 0.08),
             hit(band_range(6000.0, 17_000.0), EventKind::Hat, 0.05),
         ];
-        let mut onset_picker = PeakPicker::new(rate, 0.1, 0.03, 0.03);
-        onset_picker.rel_delta = 1.0;
+        let mut onset_picker = PeakPicker::new(rate, 0.1, 0.03, 0.04);
+        onset_picker.rel_delta = 2.5;
+        onset_picker.mean_factor = 2.0;
         let delay = detector_delay(sample_rate);
         Self {
             sample_rate,
@@ -221,7 +222,8 @@ impl Analyzer {
             .update(mags, rms, peak, recent, &mut self.frame);
 
         self.filterbank.apply(self.stft.magnitudes(), &mut self.band_mags);
-        let odf = self.flux.push(&self.band_mags);
+        let strength = self.flux.push(&self.band_mags);
+        let odf = strength.onset;
         let onset_norm = self.onset_gain.normalize(odf);
         self.frame.flux = onset_norm;
         self.onset_pulse *= self.pulse_decay;
@@ -260,7 +262,7 @@ impl Analyzer {
         self.frame.hat = self.hits[2].pulse;
 
         // Beat tracking at half the hop rate (~100 frames/s).
-        self.beat_odf = self.beat_odf.max(odf);
+        self.beat_odf = self.beat_odf.max(strength.beat);
         self.beat_low = self.beat_low.max(low);
         self.hop_parity = !self.hop_parity;
         if !self.hop_parity {

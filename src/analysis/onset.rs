@@ -158,6 +158,15 @@ impl PeakPicker {
     }
 }
 
+/// The two onset detection functions of one frame.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OnsetStrength {
+    /// For onset events: percussive, high-tilted.
+    pub onset: f32,
+    /// For tempo and beats.
+    pub beat: f32,
+}
+
 /// SuperFlux onset detection function over log-filtered bands.
 pub struct SuperFlux {
     /// Log-compressed band magnitudes, `lag + 1` frames, newest last.
@@ -184,8 +193,8 @@ impl SuperFlux {
         }
     }
 
-    /// Feeds band magnitudes (from [`LogFilterbank::apply`]); returns the ODF value.
-    pub fn push(&mut self, band_mags: &[f32]) -> f32 {
+    /// Feeds band magnitudes (from [`LogFilterbank::apply`]); returns the two ODF values.
+    pub fn push(&mut self, band_mags: &[f32]) -> OnsetStrength {
         let n = self.frames.len();
         self.newest = (self.newest + 1) % n;
         for (b, &m) in self.bands.iter_mut().zip(band_mags) {
@@ -199,13 +208,27 @@ impl SuperFlux {
             let hi = (i + 1).min(nb - 1);
             self.maxed[i] = old[lo].max(old[i]).max(old[hi]);
         }
-        let mut odf = 0.0;
+        let mut flux = 0.0;
+        let mut weighted = 0.0;
+        let mut rising = 0usize;
         for i in 0..nb {
             let d = (self.bands[i] - self.maxed[i]).max(0.0);
             self.diff[i] = d;
-            odf += d;
+            flux += d;
+            weighted += d * (1.0 + 2.0 * i as f32 / nb as f32);
+            if d > 0.01 {
+                rising += 1;
+            }
         }
-        odf
+        // Favour broadband (percussive) changes: scale by the fraction of
+        // bands that rise. Onsets take it fully and tilt toward highs (hits
+        // have more high-frequency energy than sung or bowed notes); the beat
+        // signal keeps more of the tonal changes.
+        let broad = rising as f32 / nb as f32;
+        OnsetStrength {
+            onset: weighted * broad,
+            beat: flux * broad.sqrt(),
+        }
     }
 
     /// Positive differences per band from the last [`SuperFlux::push`].

@@ -87,7 +87,7 @@ impl TempoEstimator {
             ifft,
             estimate: TempoEstimate::default(),
             prior_bpm: 120.0,
-            prior_octaves: 0.9,
+            prior_octaves: 0.5,
         };
         me.set_prior(me.prior_bpm, me.prior_octaves);
         me
@@ -123,8 +123,8 @@ impl TempoEstimator {
             return false;
         }
         self.since_update = 0;
-        // Need at least ~2.5 s to say anything.
-        if (self.history.len() as f32) < self.rate * 2.5 {
+        // Need at least 1.5 s (two bars at 160 BPM) to say anything.
+        if (self.history.len() as f32) < self.rate * 1.5 {
             return false;
         }
         self.update();
