@@ -5,7 +5,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::audio::decode_file;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::audio::{AudioClip, decode_file};
+use crate::offline::render::RenderJob;
+use crate::preset;
 use crate::offline::analyze::{TableFormat, analyze_clip, write_result};
 use crate::offline::dataset;
 
@@ -27,9 +32,97 @@ pub enum FormatArg {
     Json,
 }
 
+/// Parses `WIDTHxHEIGHT`.
+pub fn parse_size(s: &str) -> Result<[u32; 2], String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT (for example 1280x720)"))?;
+    let w: u32 = w.trim().parse().map_err(|_| format!("bad width in '{s}'"))?;
+    let h: u32 = h.trim().parse().map_err(|_| format!("bad height in '{s}'"))?;
+    if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
+        return Err(format!("size '{s}' must be between 16 and 8192 on each side"));
+    }
+    Ok([w, h])
+}
+
+/// Parses `name=value`.
+pub fn parse_param(s: &str) -> Result<(String, f32), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not name=value"))?;
+    let v: f32 = v
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{v}' in '{s}' is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("'{s}': value must be finite"));
+    }
+    Ok((k.trim().to_string(), v))
+}
+
+/// Preset subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PresetsCommand {
+    /// List the presets with their descriptions.
+    List,
+    /// Validate every preset (TOML and WGSL through naga); exit 1 on any error.
+    Check {
+        /// Preset folders to check (default: all built-in presets).
+        dirs: Vec<PathBuf>,
+    },
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Render an audio file to PNG frames and/or a video, headless.
+    Render {
+        /// Audio file (wav, flac, mp3, ogg); default: the bundled demo track.
+        #[arg(long)]
+        audio: Option<PathBuf>,
+        /// Preset id (folder name under presets/) or a preset folder.
+        #[arg(long, default_value = "tunnel")]
+        preset: String,
+        /// Output size, WIDTHxHEIGHT.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Frames per second.
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        /// Start time, seconds.
+        #[arg(long, default_value_t = 0.0)]
+        start: f64,
+        /// Seconds to render (default: to the end).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Folder for PNG frames.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Video file (mp4) written through ffmpeg, with the audio.
+        #[arg(long)]
+        video: Option<PathBuf>,
+        /// Parameter override, name=value (repeatable).
+        #[arg(long = "param", value_parser = parse_param)]
+        params: Vec<(String, f32)>,
+        /// Lift the flash limiter (it limits full-frame flashes to 3 per second).
+        #[arg(long)]
+        no_flash_limit: bool,
+    },
+    /// Write the synthesized demo track as a WAV file (how assets/demo.flac was made).
+    #[command(hide = true)]
+    MakeDemo {
+        /// Output WAV file.
+        out: PathBuf,
+        /// Length in seconds.
+        #[arg(long, default_value_t = 62.0)]
+        seconds: f64,
+    },
+    /// Manage presets.
+    Presets {
+        /// What to do.
+        #[command(subcommand)]
+        command: PresetsCommand,
+    },
     /// Analyse an audio file: onsets, beats, tempo and a feature table.
     Analyze {
         /// Audio file (wav, flac, mp3, ogg).
@@ -98,6 +191,110 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", dataset::format_table(&scores));
             Ok(())
         }
+        Some(Command::Render {
+            audio,
+            preset,
+            size,
+            fps,
+            start,
+            duration,
+            out,
+            video,
+            params,
+            no_flash_limit,
+        }) => {
+            if !(fps > 0.0 && fps <= 240.0) {
+                anyhow::bail!("--fps must be in 0..240");
+            }
+            let (clip, audio_path) = load_audio(audio.as_deref())?;
+            let preset = preset::find(&preset::builtin_dir(), &preset)?;
+            let out = match (&out, &video) {
+                (None, None) => Some(PathBuf::from("out")),
+                _ => out,
+            };
+            let job = RenderJob {
+                size,
+                fps,
+                start: start.max(0.0),
+                duration,
+                out_dir: out.clone(),
+                video: video.clone(),
+                audio_path: Some(audio_path),
+                params: params.into_iter().collect::<BTreeMap<_, _>>(),
+                flash_limit: !no_flash_limit,
+                progress: true,
+            };
+            let report = crate::offline::render::render(&clip, preset, &job)?;
+            println!(
+                "{} frames in {:.1} s ({:.1} fps) on {}; flash limiter held {} frames{}{}",
+                report.frames,
+                report.seconds,
+                report.frames as f64 / report.seconds.max(1e-9),
+                report.adapter,
+                report.frames_limited,
+                out.map_or(String::new(), |d| format!("; frames in {}", d.display())),
+                video.map_or(String::new(), |v| format!("; video {}", v.display())),
+            );
+            Ok(())
+        }
+        Some(Command::Presets { command }) => presets_command(command),
+        Some(Command::MakeDemo { out, seconds }) => {
+            let samples = crate::audio::demo::synthesize(seconds, 44_100);
+            crate::audio::decode::write_wav(&out, &samples, 44_100)?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
         None => anyhow::bail!("the live show is not built yet"),
+    }
+}
+
+/// The bundled demo track.
+pub fn demo_track_path() -> PathBuf {
+    let here = PathBuf::from("assets/demo.flac");
+    if here.is_file() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo.flac")
+}
+
+/// Decodes `path`, or the demo track when none is given.
+fn load_audio(path: Option<&Path>) -> anyhow::Result<(AudioClip, PathBuf)> {
+    let path = path.map_or_else(demo_track_path, Path::to_path_buf);
+    Ok((decode_file(&path)?, path))
+}
+
+fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
+    let dir = preset::builtin_dir();
+    match command {
+        PresetsCommand::List => {
+            for id in preset::list(&dir) {
+                match preset::Preset::load(&dir.join(&id)) {
+                    Ok(p) => println!("{id:12} {} - {}", p.spec.name, p.spec.description),
+                    Err(e) => println!("{id:12} BROKEN: {e}"),
+                }
+            }
+            Ok(())
+        }
+        PresetsCommand::Check { dirs } => {
+            let dirs = if dirs.is_empty() {
+                preset::list(&dir).into_iter().map(|id| dir.join(id)).collect()
+            } else {
+                dirs
+            };
+            let mut bad = 0;
+            for d in &dirs {
+                match preset::Preset::load(d) {
+                    Ok(p) => println!("ok     {} ({} passes)", d.display(), p.passes.len()),
+                    Err(e) => {
+                        bad += 1;
+                        println!("error  {e}");
+                    }
+                }
+            }
+            if bad > 0 {
+                anyhow::bail!("{bad} of {} presets failed", dirs.len());
+            }
+            Ok(())
+        }
     }
 }

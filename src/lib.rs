@@ -8,3 +8,6 @@ pub mod analysis;
 pub mod audio;
 pub mod offline;
 pub mod cli;
+pub mod preset;
+pub mod render;
+pub mod show;

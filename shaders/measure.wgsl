@@ -1,0 +1,43 @@
+// Flash measurement: averages the output's linear luminance (r) and the
+// share of saturated-red pixels (g) over a coarse grid of cells.
+
+@group(0) @binding(0) var frame: texture_2d<f32>;
+
+struct VsOut {
+    @builtin(position) pos: vec4f,
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
+    let xy = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
+    var out: VsOut;
+    out.pos = vec4f(xy * 2.0 - 1.0, 0.0, 1.0);
+    return out;
+}
+
+fn to_linear(c: vec3f) -> vec3f {
+    return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
+}
+
+@fragment
+fn fs_main(in: VsOut) -> @location(0) vec4f {
+    let dims = vec2f(textureDimensions(frame));
+    let grid = vec2f(32.0, 18.0);
+    let cell = dims / grid;
+    let origin = floor(in.pos.xy) * cell;
+    var lum = 0.0;
+    var red = 0.0;
+    let n = 6;
+    for (var y = 0; y < n; y++) {
+        for (var x = 0; x < n; x++) {
+            let p = origin + (vec2f(f32(x), f32(y)) + 0.5) * cell / f32(n);
+            let c = textureLoad(frame, vec2i(p), 0).rgb;
+            let l = to_linear(c);
+            lum += dot(l, vec3f(0.2126, 0.7152, 0.0722));
+            let s = c.r + c.g + c.b;
+            red += select(0.0, 1.0, s > 0.05 && c.r / s >= 0.8);
+        }
+    }
+    let k = 1.0 / f32(n * n);
+    return vec4f(lum * k, red * k, 0.0, 1.0);
+}

@@ -1,0 +1,61 @@
+// Output pass: upscales the scene to the output size, applies the flash
+// limiter and blackout. Internal to sonolux (not part of the preset contract).
+
+struct OutputUniforms {
+    // Max luminance deviation from the reference frame; 0 = not limiting.
+    limit: f32,
+    // 0 = picture, 1 = black.
+    blackout: f32,
+    _pad0: f32,
+    _pad1: f32,
+}
+
+@group(0) @binding(0) var<uniform> o: OutputUniforms;
+@group(0) @binding(1) var scene: texture_2d<f32>;
+@group(0) @binding(2) var reference: texture_2d<f32>;
+@group(0) @binding(3) var samp: sampler;
+
+struct VsOut {
+    @builtin(position) pos: vec4f,
+    @location(0) uv: vec2f,
+}
+
+@vertex
+fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
+    let xy = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
+    var out: VsOut;
+    out.pos = vec4f(xy * 2.0 - 1.0, 0.0, 1.0);
+    out.uv = vec2f(xy.x, 1.0 - xy.y);
+    return out;
+}
+
+fn to_linear(c: vec3f) -> vec3f {
+    return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
+}
+
+fn luminance(c: vec3f) -> f32 {
+    return dot(to_linear(c), vec3f(0.2126, 0.7152, 0.0722));
+}
+
+@fragment
+fn fs_main(in: VsOut) -> @location(0) vec4f {
+    var c = clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0));
+    if (o.limit > 0.0) {
+        let r = textureLoad(reference, vec2i(in.pos.xy), 0).rgb;
+        let lc = luminance(c);
+        let lr = luminance(r);
+        let d = lc - lr;
+        if (abs(d) > o.limit) {
+            // Move toward the reference until the luminance change is within the limit.
+            var lo = 0.0;
+            var hi = 1.0;
+            for (var k = 0; k < 12; k++) {
+                let m = 0.5 * (lo + hi);
+                if (abs(luminance(mix(r, c, m)) - lr) > o.limit) { hi = m; } else { lo = m; }
+            }
+            c = mix(r, c, lo);
+        }
+    }
+    c *= 1.0 - clamp(o.blackout, 0.0, 1.0);
+    return vec4f(c, 1.0);
+}

@@ -1,0 +1,182 @@
+//! `sonolux render`: audio file → PNG frames or video, through the same causal
+//! analysis as live, on a virtual clock stepped at the frame rate.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use anyhow::Context;
+
+use crate::analysis::{Analyzer, FeatureFrame};
+use crate::audio::AudioClip;
+use crate::preset::Preset;
+use crate::render::{FrameClock, Gpu, Renderer};
+
+/// What to render.
+#[derive(Clone, Debug)]
+pub struct RenderJob {
+    /// Output size in pixels.
+    pub size: [u32; 2],
+    /// Frames per second.
+    pub fps: f64,
+    /// Start time in the audio, seconds.
+    pub start: f64,
+    /// Seconds to render (None = to the end).
+    pub duration: Option<f64>,
+    /// Folder for PNG frames (None = no PNGs).
+    pub out_dir: Option<PathBuf>,
+    /// Video file to write through ffmpeg (None = no video).
+    pub video: Option<PathBuf>,
+    /// The audio file, muxed into the video.
+    pub audio_path: Option<PathBuf>,
+    /// Parameter overrides.
+    pub params: BTreeMap<String, f32>,
+    /// Whether the flash limiter is on.
+    pub flash_limit: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// What a render did.
+#[derive(Clone, Debug, Default)]
+pub struct RenderReport {
+    /// Frames written.
+    pub frames: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Frames during which the flash limiter held the picture.
+    pub frames_limited: u64,
+    /// The adapter used.
+    pub adapter: String,
+}
+
+/// Steps an [`Analyzer`] through a clip on a virtual clock.
+pub struct VirtualClock<'a> {
+    clip: &'a AudioClip,
+    analyzer: Analyzer,
+    fed: usize,
+    block: usize,
+}
+
+impl<'a> VirtualClock<'a> {
+    /// Starts at the beginning of `clip`.
+    pub fn new(clip: &'a AudioClip) -> Self {
+        Self {
+            clip,
+            analyzer: Analyzer::new(clip.sample_rate),
+            fed: 0,
+            block: 512,
+        }
+    }
+
+    /// Feeds audio up to stream time `t` (in blocks, as a live callback would)
+    /// and returns the feature frame then.
+    pub fn advance_to(&mut self, t: f64) -> &FeatureFrame {
+        let target = ((t.max(0.0) * f64::from(self.clip.sample_rate)) as usize).min(self.clip.samples.len());
+        while self.fed < target {
+            let end = (self.fed + self.block).min(target);
+            self.analyzer.process(&self.clip.samples[self.fed..end]);
+            self.fed = end;
+        }
+        self.analyzer.frame()
+    }
+}
+
+fn spawn_ffmpeg(job: &RenderJob, video: &Path) -> anyhow::Result<Child> {
+    let [w, h] = job.size;
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba"])
+        .args(["-s", &format!("{w}x{h}"), "-r", &format!("{}", job.fps), "-i", "-"]);
+    if let Some(audio) = &job.audio_path {
+        cmd.args(["-ss", &format!("{}", job.start)]).arg("-i").arg(audio);
+        cmd.args(["-map", "0:v", "-map", "1:a", "-c:a", "aac", "-shortest"]);
+    }
+    cmd.args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
+        .arg(video)
+        .stdin(Stdio::piped());
+    cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            anyhow::anyhow!(
+                "--video needs ffmpeg, which is not installed: apt-get install ffmpeg (or write PNG frames with --out)"
+            )
+        } else {
+            anyhow::anyhow!("cannot start ffmpeg: {e}")
+        }
+    })
+}
+
+/// Renders `clip` with `preset` as described by `job`.
+pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Result<RenderReport> {
+    let mut values = preset.spec.default_values();
+    preset
+        .spec
+        .apply_overrides(&mut values, &job.params)
+        .map_err(anyhow::Error::msg)?;
+    let gpu = Gpu::headless()?;
+    let adapter = gpu.describe();
+    let mut renderer = Renderer::new(gpu, preset, job.size)?;
+    *renderer.params_mut() = values;
+    renderer.limiter.enabled = job.flash_limit;
+    let end = job
+        .duration
+        .map_or(clip.duration(), |d| (job.start + d).min(clip.duration()));
+    let n_frames = (((end - job.start) * job.fps).round().max(0.0)) as u64;
+    if let Some(dir) = &job.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut ffmpeg = job.video.as_deref().map(|v| spawn_ffmpeg(job, v)).transpose()?;
+    let bar = if job.progress {
+        indicatif::ProgressBar::new(n_frames)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames, {per_sec}, eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let mut clock = VirtualClock::new(clip);
+    // Warm the analysis up to the start so the beat clock has history.
+    clock.advance_to(job.start);
+    for n in 0..n_frames {
+        let t = job.start + n as f64 / job.fps;
+        let frame = *clock.advance_to(t);
+        let pixels = renderer
+            .render(
+                &frame,
+                FrameClock {
+                    time: t,
+                    delta: (1.0 / job.fps) as f32,
+                    frame: n,
+                },
+                true,
+            )
+            .unwrap_or_default();
+        if let Some(dir) = &job.out_dir {
+            let path = dir.join(format!("frame_{n:05}.png"));
+            image::save_buffer(&path, &pixels, job.size[0], job.size[1], image::ExtendedColorType::Rgba8)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        if let Some(child) = &mut ffmpeg
+            && let Some(stdin) = child.stdin.as_mut()
+        {
+            stdin.write_all(&pixels).context("ffmpeg stopped accepting frames")?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if let Some(mut child) = ffmpeg {
+        drop(child.stdin.take());
+        let status = child.wait()?;
+        if !status.success() {
+            anyhow::bail!("ffmpeg failed ({status})");
+        }
+    }
+    Ok(RenderReport {
+        frames: n_frames,
+        seconds: started.elapsed().as_secs_f64(),
+        frames_limited: renderer.limiter.frames_limited,
+        adapter,
+    })
+}

@@ -1,0 +1,367 @@
+//! Presets: a folder with `preset.toml` and one WGSL file per pass.
+//!
+//! Loading validates everything (TOML schema, parameter ranges, each pass's
+//! WGSL through naga with the prelude) and reports problems as
+//! `file:line:col: message`. Saving is atomic: a temporary file renamed over
+//! the old one, so a crash never leaves a half-written preset.
+
+pub mod shader;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use shader::{MAX_PARAMS, ShaderError};
+
+/// File name of a preset's description inside its folder.
+pub const PRESET_FILE: &str = "preset.toml";
+
+/// The TOML schema of a preset.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PresetSpec {
+    /// Display name.
+    pub name: String,
+    /// Who made it.
+    #[serde(default)]
+    pub author: String,
+    /// One line on what it looks like and what drives it.
+    #[serde(default)]
+    pub description: String,
+    /// Free tags (look, energy...).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Fraction of the output size the passes render at (0.25..=1).
+    #[serde(default = "one")]
+    pub render_scale: f32,
+    /// Render passes, in order.
+    #[serde(rename = "pass")]
+    pub passes: Vec<PassSpec>,
+    /// Parameters exposed to the shader as `param.<name>`.
+    #[serde(default, rename = "param")]
+    pub params: Vec<ParamSpec>,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// One fragment pass.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PassSpec {
+    /// WGSL file, relative to the preset folder.
+    pub shader: String,
+}
+
+/// One numeric parameter.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    /// Identifier used in WGSL (`param.<name>`).
+    pub name: String,
+    /// Starting value.
+    pub default: f32,
+    /// Lowest value.
+    #[serde(default)]
+    pub min: f32,
+    /// Highest value.
+    #[serde(default = "one")]
+    pub max: f32,
+}
+
+/// Why a preset could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum PresetError {
+    /// File system error.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or schema error.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Toml {
+        /// The TOML file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The TOML file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A pass's WGSL does not compile.
+    #[error(transparent)]
+    Shader(#[from] ShaderError),
+    /// No preset with that name.
+    #[error("no preset named '{name}' (available: {available})")]
+    NotFound {
+        /// The name asked for.
+        name: String,
+        /// Comma-separated list of what exists.
+        available: String,
+    },
+}
+
+/// A validated pass ready for the GPU.
+#[derive(Clone, Debug)]
+pub struct Pass {
+    /// The author's WGSL file.
+    pub path: PathBuf,
+    /// Full source with the prelude.
+    pub source: String,
+}
+
+/// A loaded, validated preset.
+#[derive(Clone, Debug)]
+pub struct Preset {
+    /// Folder name, the id used on the command line.
+    pub id: String,
+    /// Folder it came from.
+    pub dir: PathBuf,
+    /// Its description.
+    pub spec: PresetSpec,
+    /// Validated passes.
+    pub passes: Vec<Pass>,
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic() || ch == '_')
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> PresetError {
+    let (line, column) = e.span().map_or((0, 0), |span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        (line, column)
+    });
+    PresetError::Toml {
+        path: path.to_owned(),
+        line,
+        column,
+        message: e.message().trim().to_string(),
+    }
+}
+
+impl PresetSpec {
+    /// Parses and checks a preset description.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, PresetError> {
+        let spec: PresetSpec = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+        let invalid = |message: String| PresetError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        if spec.passes.is_empty() {
+            return Err(invalid("a preset needs at least one [[pass]]".into()));
+        }
+        if !(0.25..=1.0).contains(&spec.render_scale) {
+            return Err(invalid(format!(
+                "render_scale {} is outside 0.25..=1",
+                spec.render_scale
+            )));
+        }
+        if spec.params.len() > MAX_PARAMS {
+            return Err(invalid(format!("at most {MAX_PARAMS} parameters")));
+        }
+        for (i, p) in spec.params.iter().enumerate() {
+            if !is_identifier(&p.name) {
+                return Err(invalid(format!("parameter name '{}' is not an identifier", p.name)));
+            }
+            if spec.params[..i].iter().any(|q| q.name == p.name) {
+                return Err(invalid(format!("parameter '{}' is declared twice", p.name)));
+            }
+            if !(p.min <= p.default && p.default <= p.max) {
+                return Err(invalid(format!(
+                    "parameter '{}': default {} is outside {}..={}",
+                    p.name, p.default, p.min, p.max
+                )));
+            }
+        }
+        Ok(spec)
+    }
+
+    /// Default values of the parameters, in declaration order.
+    pub fn default_values(&self) -> Vec<f32> {
+        self.params.iter().map(|p| p.default).collect()
+    }
+
+    /// Applies `name=value` overrides to `values`; unknown names are an error.
+    pub fn apply_overrides(
+        &self,
+        values: &mut [f32],
+        overrides: &BTreeMap<String, f32>,
+    ) -> Result<(), String> {
+        for (name, v) in overrides {
+            let Some(i) = self.params.iter().position(|p| &p.name == name) else {
+                let known: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+                return Err(format!(
+                    "preset '{}' has no parameter '{name}' (it has: {})",
+                    self.name,
+                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                ));
+            };
+            let p = &self.params[i];
+            values[i] = v.clamp(p.min, p.max);
+        }
+        Ok(())
+    }
+}
+
+impl Preset {
+    /// Loads and validates the preset in folder `dir`.
+    pub fn load(dir: &Path) -> Result<Self, PresetError> {
+        let toml_path = dir.join(PRESET_FILE);
+        let text = std::fs::read_to_string(&toml_path).map_err(|source| PresetError::Io {
+            path: toml_path.clone(),
+            source,
+        })?;
+        let spec = PresetSpec::parse(&toml_path, &text)?;
+        let names: Vec<&str> = spec.params.iter().map(|p| p.name.as_str()).collect();
+        let mut passes = Vec::new();
+        for pass in &spec.passes {
+            let path = dir.join(&pass.shader);
+            let author = std::fs::read_to_string(&path).map_err(|source| PresetError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let assembled = shader::assemble(&author, &names);
+            shader::validate(&assembled, &path)?;
+            passes.push(Pass {
+                path,
+                source: assembled.source,
+            });
+        }
+        let id = dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self {
+            id,
+            dir: dir.to_owned(),
+            spec,
+            passes,
+        })
+    }
+
+    /// Writes `preset.toml` atomically (temp file + rename).
+    pub fn save_spec(dir: &Path, spec: &PresetSpec) -> Result<(), PresetError> {
+        let path = dir.join(PRESET_FILE);
+        let text = toml::to_string_pretty(spec).map_err(|e| PresetError::Invalid {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&path, text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to `path` via a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PresetError> {
+    use std::io::Write;
+    let io = |source| PresetError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The folder of built-in presets shipped with the project.
+pub fn builtin_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("SONOLUX_PRESETS") {
+        return PathBuf::from(dir);
+    }
+    let here = PathBuf::from("presets");
+    if here.join("tunnel").is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("presets")
+}
+
+/// Ids of the preset folders in `dir`, sorted.
+pub fn list(dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().join(PRESET_FILE).is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// Loads preset `name` (a folder id in `dir`, or a path to a preset folder).
+pub fn find(dir: &Path, name: &str) -> Result<Preset, PresetError> {
+    let as_path = Path::new(name);
+    if as_path.join(PRESET_FILE).is_file() {
+        return Preset::load(as_path);
+    }
+    let candidate = dir.join(name);
+    if candidate.join(PRESET_FILE).is_file() {
+        return Preset::load(&candidate);
+    }
+    Err(PresetError::NotFound {
+        name: name.to_owned(),
+        available: list(dir).join(", "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_type_reports_line_and_column() {
+        let text = "name = \"x\"\nrender_scale = \"big\"\n[[pass]]\nshader = \"a.wgsl\"\n";
+        let e = PresetSpec::parse(Path::new("p.toml"), text).expect_err("bad type");
+        let s = e.to_string();
+        assert!(s.starts_with("p.toml:2:16: "), "{s}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let text = "name = \"x\"\ncolour = 3\n[[pass]]\nshader = \"a.wgsl\"\n";
+        let e = PresetSpec::parse(Path::new("p.toml"), text).expect_err("unknown key");
+        assert!(e.to_string().contains("colour"), "{e}");
+        assert!(e.to_string().starts_with("p.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn overrides_check_names_and_clamp() {
+        let text = "name = \"x\"\n[[pass]]\nshader = \"a.wgsl\"\n[[param]]\nname = \"zoom\"\ndefault = 1.0\nmin = 0.5\nmax = 2.0\n";
+        let spec = PresetSpec::parse(Path::new("p.toml"), text).expect("valid");
+        let mut v = spec.default_values();
+        let mut o = BTreeMap::new();
+        o.insert("zoom".to_string(), 9.0);
+        spec.apply_overrides(&mut v, &o).expect("known");
+        assert_eq!(v, vec![2.0]);
+        o.insert("nope".to_string(), 1.0);
+        let e = spec.apply_overrides(&mut v, &o).expect_err("unknown");
+        assert!(e.contains("no parameter 'nope'"), "{e}");
+    }
+}

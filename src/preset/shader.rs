@@ -1,0 +1,145 @@
+//! Assembling a pass's WGSL (prelude + generated parameter block + the
+//! author's code) and validating it with naga, with errors pointing into the
+//! author's file.
+
+use std::path::{Path, PathBuf};
+
+/// The shared prelude: uniforms, bindings, the fullscreen triangle, helpers.
+pub const PRELUDE: &str = include_str!("../../shaders/prelude.wgsl");
+
+/// Parameters a preset may declare (the size of the `Params` uniform).
+pub const MAX_PARAMS: usize = 32;
+
+/// A shader error located in the author's file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", path.display())]
+pub struct ShaderError {
+    /// The author's WGSL file.
+    pub path: PathBuf,
+    /// 1-based line in that file (0 when the error is in generated code).
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What naga said.
+    pub message: String,
+}
+
+/// Full WGSL for one pass, and where the author's code starts.
+#[derive(Debug, Clone)]
+pub struct AssembledShader {
+    /// Prelude, generated params struct, then the author's source.
+    pub source: String,
+    /// Number of lines before the author's first line.
+    pub header_lines: u32,
+}
+
+/// Builds the `Params` struct for the preset's parameter names.
+pub fn params_struct(names: &[&str]) -> String {
+    let mut s = String::from("struct Params {\n");
+    for n in names.iter().take(MAX_PARAMS) {
+        s += &format!("    {n}: f32,\n");
+    }
+    for i in names.len().min(MAX_PARAMS)..MAX_PARAMS {
+        s += &format!("    _unused{i}: f32,\n");
+    }
+    s += "}\n@group(0) @binding(1) var<uniform> param: Params;\n";
+    s
+}
+
+/// Prepends the prelude and parameter block to `author_source`.
+pub fn assemble(author_source: &str, param_names: &[&str]) -> AssembledShader {
+    let header = format!("{PRELUDE}\n{}", params_struct(param_names));
+    let header_lines = header.lines().count() as u32;
+    AssembledShader {
+        source: format!("{header}{author_source}"),
+        header_lines,
+    }
+}
+
+/// Parses and validates assembled WGSL; maps error locations to `author_path`.
+pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Module, ShaderError> {
+    let locate = |loc: Option<naga::SourceLocation>, message: String| {
+        let (line, column) = match loc {
+            Some(l) if l.line_number > shader.header_lines => {
+                (l.line_number - shader.header_lines, l.line_position)
+            }
+            Some(l) => {
+                return ShaderError {
+                    path: PathBuf::from("shaders/prelude.wgsl"),
+                    line: l.line_number,
+                    column: l.line_position,
+                    message: format!("{message} (in the prelude or generated code)"),
+                };
+            }
+            None => (0, 0),
+        };
+        ShaderError {
+            path: author_path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let module = naga::front::wgsl::parse_str(&shader.source).map_err(|e| {
+        let mut msg = e.message().to_string();
+        if let Some((_, label)) = e.labels().next()
+            && !label.is_empty()
+        {
+            msg = format!("{msg}: {label}");
+        }
+        locate(e.location(&shader.source), msg)
+    })?;
+    let mut validator = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    );
+    validator.validate(&module).map_err(|e| {
+        let mut msg = e.as_inner().to_string();
+        let mut source = std::error::Error::source(e.as_inner());
+        while let Some(s) = source {
+            msg = format!("{msg}: {s}");
+            source = s.source();
+        }
+        locate(e.location(&shader.source), msg)
+    })?;
+    if !module.entry_points.iter().any(|e| e.name == "fs_main") {
+        return Err(ShaderError {
+            path: author_path.to_owned(),
+            line: 0,
+            column: 0,
+            message: "no fragment entry point (is `fn shade(uv: vec2f, frag: vec2f) -> vec4f` defined?)".into(),
+        });
+    }
+    Ok(module)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return vec4f(uv * param.gain, u.bass, 1.0);\n}\n";
+
+    #[test]
+    fn prelude_with_minimal_shader_validates() {
+        let a = assemble(GOOD, &["gain"]);
+        validate(&a, Path::new("ok.wgsl")).expect("valid");
+    }
+
+    #[test]
+    fn errors_point_into_the_author_file() {
+        let bad = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let x = 1.0;\n    return vec4f(x, y, 0.0, 1.0);\n}\n";
+        let a = assemble(bad, &[]);
+        let e = validate(&a, Path::new("bad.wgsl")).expect_err("invalid");
+        assert_eq!(e.path, Path::new("bad.wgsl"));
+        assert_eq!(e.line, 3, "{e}");
+        assert_eq!(e.column, 21, "{e}");
+        assert!(e.to_string().starts_with("bad.wgsl:3:21: "), "{e}");
+    }
+
+    #[test]
+    fn type_errors_are_located_too() {
+        let bad = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return 1.0;\n}\n";
+        let e = validate(&assemble(bad, &[]), Path::new("t.wgsl")).expect_err("invalid");
+        assert_eq!(e.line, 2, "{e}");
+    }
+}

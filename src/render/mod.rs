@@ -1,0 +1,198 @@
+//! The render engine: a preset's scene passes, the output stage with the
+//! flash limiter, readback for headless capture.
+//!
+//! Per frame, in a fixed order: upload uniforms + spectrum texture → scene
+//! passes (render scale, ping-pong feedback) → output pass (upscale, flash
+//! limit, blackout) → measurement grid → optional capture copy. One
+//! submission; the measurement is read back at once and decides the limiter
+//! state for the next frame.
+
+pub mod gpu;
+pub mod output;
+pub mod scene;
+pub mod uniforms;
+
+pub use gpu::{Gpu, GpuError};
+pub use scene::PipelineError;
+pub use uniforms::{FrameClock, ShaderUniforms};
+
+use crate::analysis::{FeatureFrame, SPECTRUM_LEN};
+use crate::preset::Preset;
+use crate::show::{FlashLimiter, LimiterState};
+use output::{OutputStage, OutputUniforms};
+use scene::{SceneLayout, ScenePipeline};
+
+/// Turns feature frames into pictures with one preset at a time.
+pub struct Renderer {
+    /// The device.
+    pub gpu: Gpu,
+    layout: SceneLayout,
+    uniforms: wgpu::Buffer,
+    spectrum: wgpu::Texture,
+    spectrum_view: wgpu::TextureView,
+    scene: ScenePipeline,
+    output: OutputStage,
+    /// Flash safety; `limiter.enabled = false` lifts it.
+    pub limiter: FlashLimiter,
+    limiter_state: LimiterState,
+    /// 0 = picture, 1 = black (panic key).
+    pub blackout: f32,
+    frame: u64,
+    spectrum_bytes: Vec<u8>,
+}
+
+impl Renderer {
+    /// A renderer for `preset` at an output of `size` pixels.
+    pub fn new(gpu: Gpu, preset: Preset, size: [u32; 2]) -> Result<Self, PipelineError> {
+        let layout = SceneLayout::new(&gpu);
+        let uniforms = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sonolux uniforms"),
+            size: std::mem::size_of::<ShaderUniforms>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let spectrum = gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("spectrum"),
+            size: wgpu::Extent3d {
+                width: SPECTRUM_LEN as u32,
+                height: 2,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::R8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let spectrum_view = spectrum.create_view(&Default::default());
+        let scene = ScenePipeline::new(&gpu, &layout, preset)?;
+        let output = OutputStage::new(&gpu, size);
+        let mut me = Self {
+            gpu,
+            layout,
+            uniforms,
+            spectrum,
+            spectrum_view,
+            scene,
+            output,
+            limiter: FlashLimiter::default(),
+            limiter_state: LimiterState::default(),
+            blackout: 0.0,
+            frame: 0,
+            spectrum_bytes: vec![0; SPECTRUM_LEN * 2],
+        };
+        me.prepare_targets();
+        Ok(me)
+    }
+
+    fn prepare_targets(&mut self) {
+        let size = self.scene.scaled_size(self.output.size());
+        self.scene.ensure_targets(
+            &self.gpu,
+            &self.layout,
+            &self.uniforms,
+            &self.spectrum_view,
+            size,
+        );
+    }
+
+    /// The preset being shown.
+    pub fn preset(&self) -> &Preset {
+        &self.scene.preset
+    }
+
+    /// Current parameter values (mutable, declaration order).
+    pub fn params_mut(&mut self) -> &mut Vec<f32> {
+        &mut self.scene.params
+    }
+
+    /// Switches to `preset`. On failure the current preset stays on screen.
+    pub fn set_preset(&mut self, preset: Preset) -> Result<(), PipelineError> {
+        let scene = ScenePipeline::new(&self.gpu, &self.layout, preset)?;
+        self.scene = scene;
+        self.prepare_targets();
+        Ok(())
+    }
+
+    /// Output size in pixels.
+    pub fn size(&self) -> [u32; 2] {
+        self.output.size()
+    }
+
+    /// Changes the output size.
+    pub fn resize(&mut self, size: [u32; 2]) {
+        let size = [size[0].max(1), size[1].max(1)];
+        self.output.resize(&self.gpu, size);
+        self.prepare_targets();
+    }
+
+    /// The finished output texture of the last frame.
+    pub fn output_view(&self) -> &wgpu::TextureView {
+        &self.output.view
+    }
+
+    /// Renders one frame for the music state `features` at `clock`; returns
+    /// the RGBA8 pixels when `capture` is set.
+    pub fn render(&mut self, features: &FeatureFrame, clock: FrameClock, capture: bool) -> Option<Vec<u8>> {
+        let scaled = self.scene.scaled_size(self.output.size());
+        let u = ShaderUniforms::new(features, clock, scaled, self.scene.preset.spec.render_scale);
+        self.gpu
+            .queue
+            .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+        for (d, s) in self
+            .spectrum_bytes
+            .iter_mut()
+            .zip(features.spectrum.iter().chain(features.waveform.iter()))
+        {
+            *d = (s.clamp(0.0, 1.0) * 255.0).round() as u8;
+        }
+        self.gpu.queue.write_texture(
+            self.spectrum.as_image_copy(),
+            &self.spectrum_bytes,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(SPECTRUM_LEN as u32),
+                rows_per_image: None,
+            },
+            wgpu::Extent3d {
+                width: SPECTRUM_LEN as u32,
+                height: 2,
+                depth_or_array_layers: 1,
+            },
+        );
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+        let parity = (self.frame % 2) as usize;
+        let scene_view = self.scene.encode(&self.gpu, &mut encoder, parity).clone();
+        let limit = if self.limiter.enabled {
+            self.limiter_state.limit
+        } else {
+            0.0
+        };
+        self.output.encode(
+            &self.gpu,
+            &mut encoder,
+            &scene_view,
+            OutputUniforms::new(limit, self.blackout),
+        );
+        if capture {
+            self.output.encode_capture(&mut encoder);
+        }
+        self.gpu.queue.submit([encoder.finish()]);
+        let (lum, red) = self.output.read_measure(&self.gpu);
+        self.limiter_state = self.limiter.observe(clock.time, &lum, &red);
+        if self.limiter_state.new_reference {
+            let mut enc = self
+                .gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("reference") });
+            self.output.encode_reference_copy(&mut enc);
+            self.gpu.queue.submit([enc.finish()]);
+        }
+        self.frame += 1;
+        capture.then(|| self.output.read_capture(&self.gpu))
+    }
+}

@@ -1,0 +1,371 @@
+//! The output stage: scene → output-size texture with the flash limiter and
+//! blackout applied, the flash measurement grid, and pixel readback.
+
+use super::gpu::Gpu;
+use super::scene::create_pipeline;
+
+/// Format of the output texture (display-referred 8-bit, as on the projector).
+pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+/// Columns of the flash measurement grid.
+pub const GRID_W: u32 = 32;
+/// Rows of the flash measurement grid.
+pub const GRID_H: u32 = 18;
+
+/// Uniforms of `shaders/output.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct OutputUniforms {
+    /// Luminance deviation limit (0 = off).
+    pub limit: f32,
+    /// 0 = picture, 1 = black.
+    pub blackout: f32,
+    _pad: [f32; 2],
+}
+
+impl OutputUniforms {
+    /// Uniforms for a limit (0 = off) and a blackout amount.
+    pub fn new(limit: f32, blackout: f32) -> Self {
+        Self {
+            limit,
+            blackout,
+            _pad: [0.0; 2],
+        }
+    }
+}
+
+fn texture(gpu: &Gpu, label: &str, size: [u32; 2], format: wgpu::TextureFormat, usage: wgpu::TextureUsages) -> wgpu::Texture {
+    gpu.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width: size[0],
+            height: size[1],
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
+}
+
+fn padded_row(width: u32, bytes_per_pixel: u32) -> u32 {
+    let unpadded = width * bytes_per_pixel;
+    let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    unpadded.div_ceil(align) * align
+}
+
+/// Output textures, pipelines and readback buffers.
+pub struct OutputStage {
+    size: [u32; 2],
+    /// The finished frame.
+    pub texture: wgpu::Texture,
+    /// View of `texture`.
+    pub view: wgpu::TextureView,
+    reference: wgpu::Texture,
+    reference_view: wgpu::TextureView,
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    uniforms: wgpu::Buffer,
+    sampler: wgpu::Sampler,
+    measure_pipeline: wgpu::RenderPipeline,
+    measure_layout: wgpu::BindGroupLayout,
+    measure_view: wgpu::TextureView,
+    measure_texture: wgpu::Texture,
+    measure_buffer: wgpu::Buffer,
+    capture_buffer: wgpu::Buffer,
+}
+
+impl OutputStage {
+    /// Creates the stage for an output of `size` pixels.
+    pub fn new(gpu: &Gpu, size: [u32; 2]) -> Self {
+        let d = &gpu.device;
+        let tex_entry = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("output"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                tex_entry(1),
+                tex_entry(2),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("output"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = create_pipeline(gpu, &pl, "shaders/output.wgsl", include_str!("../../shaders/output.wgsl"), OUTPUT_FORMAT)
+            .unwrap_or_else(|e| panic!("built-in output shader: {e}"));
+        let measure_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("measure"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                },
+                count: None,
+            }],
+        });
+        let mpl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("measure"),
+            bind_group_layouts: &[Some(&measure_layout)],
+            immediate_size: 0,
+        });
+        let measure_pipeline = create_pipeline(gpu, &mpl, "shaders/measure.wgsl", include_str!("../../shaders/measure.wgsl"), wgpu::TextureFormat::Rgba32Float)
+            .unwrap_or_else(|e| panic!("built-in measure shader: {e}"));
+        let measure_texture = texture(
+            gpu,
+            "measure",
+            [GRID_W, GRID_H],
+            wgpu::TextureFormat::Rgba32Float,
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        );
+        let measure_buffer = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("measure readback"),
+            size: u64::from(padded_row(GRID_W, 16) * GRID_H),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let uniforms = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("output uniforms"),
+            size: std::mem::size_of::<OutputUniforms>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let sampler = d.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("output"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let (texture, view, reference, reference_view, capture_buffer) = Self::targets(gpu, size);
+        Self {
+            size,
+            texture,
+            view,
+            reference,
+            reference_view,
+            pipeline,
+            layout,
+            uniforms,
+            sampler,
+            measure_pipeline,
+            measure_layout,
+            measure_view: measure_texture.create_view(&Default::default()),
+            measure_texture,
+            measure_buffer,
+            capture_buffer,
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn targets(gpu: &Gpu, size: [u32; 2]) -> (wgpu::Texture, wgpu::TextureView, wgpu::Texture, wgpu::TextureView, wgpu::Buffer) {
+        let texture = texture(
+            gpu,
+            "output",
+            size,
+            OUTPUT_FORMAT,
+            wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
+        );
+        let reference = texture_ref(gpu, size);
+        let capture_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("capture readback"),
+            size: u64::from(padded_row(size[0], 4)) * u64::from(size[1]),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let view = texture.create_view(&Default::default());
+        let reference_view = reference.create_view(&Default::default());
+        (texture, view, reference, reference_view, capture_buffer)
+    }
+
+    /// Output size in pixels.
+    pub fn size(&self) -> [u32; 2] {
+        self.size
+    }
+
+    /// Recreates the targets for a new output size.
+    pub fn resize(&mut self, gpu: &Gpu, size: [u32; 2]) {
+        if size == self.size {
+            return;
+        }
+        self.size = size;
+        (self.texture, self.view, self.reference, self.reference_view, self.capture_buffer) = Self::targets(gpu, size);
+    }
+
+    /// Encodes the output pass (scene → output) and the measurement pass.
+    pub fn encode(&self, gpu: &Gpu, encoder: &mut wgpu::CommandEncoder, scene: &wgpu::TextureView, u: OutputUniforms) {
+        gpu.queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("output"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: self.uniforms.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(scene) },
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&self.reference_view) },
+                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.sampler) },
+            ],
+        });
+        fullscreen(encoder, &self.view, &self.pipeline, &bind, "output");
+        let mbind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("measure"),
+            layout: &self.measure_layout,
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&self.view) }],
+        });
+        fullscreen(encoder, &self.measure_view, &self.measure_pipeline, &mbind, "measure");
+        encoder.copy_texture_to_buffer(
+            self.measure_texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.measure_buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded_row(GRID_W, 16)),
+                    rows_per_image: None,
+                },
+            },
+            wgpu::Extent3d { width: GRID_W, height: GRID_H, depth_or_array_layers: 1 },
+        );
+    }
+
+    /// Encodes a copy of the output into the capture buffer.
+    pub fn encode_capture(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.copy_texture_to_buffer(
+            self.texture.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.capture_buffer,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(padded_row(self.size[0], 4)),
+                    rows_per_image: None,
+                },
+            },
+            wgpu::Extent3d { width: self.size[0], height: self.size[1], depth_or_array_layers: 1 },
+        );
+    }
+
+    /// Makes the current output the limiter's reference frame.
+    pub fn encode_reference_copy(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.copy_texture_to_texture(
+            self.texture.as_image_copy(),
+            self.reference.as_image_copy(),
+            wgpu::Extent3d { width: self.size[0], height: self.size[1], depth_or_array_layers: 1 },
+        );
+    }
+
+    /// Reads the measurement grid (after the submission that encoded it): (luminance, red share).
+    pub fn read_measure(&self, gpu: &Gpu) -> (Vec<f32>, Vec<f32>) {
+        let row = padded_row(GRID_W, 16) as usize;
+        let bytes = read_buffer(gpu, &self.measure_buffer);
+        let mut lum = Vec::with_capacity((GRID_W * GRID_H) as usize);
+        let mut red = Vec::with_capacity((GRID_W * GRID_H) as usize);
+        for y in 0..GRID_H as usize {
+            let line: &[f32] = bytemuck::cast_slice(&bytes[y * row..y * row + GRID_W as usize * 16]);
+            for px in line.chunks_exact(4) {
+                lum.push(px[0]);
+                red.push(px[1]);
+            }
+        }
+        (lum, red)
+    }
+
+    /// Reads the captured output as tightly packed RGBA8 rows.
+    pub fn read_capture(&self, gpu: &Gpu) -> Vec<u8> {
+        let row = padded_row(self.size[0], 4) as usize;
+        let tight = self.size[0] as usize * 4;
+        let bytes = read_buffer(gpu, &self.capture_buffer);
+        let mut out = Vec::with_capacity(tight * self.size[1] as usize);
+        for y in 0..self.size[1] as usize {
+            out.extend_from_slice(&bytes[y * row..y * row + tight]);
+        }
+        out
+    }
+}
+
+fn texture_ref(gpu: &Gpu, size: [u32; 2]) -> wgpu::Texture {
+    texture(
+        gpu,
+        "flash reference",
+        size,
+        OUTPUT_FORMAT,
+        wgpu::TextureUsages::COPY_DST | wgpu::TextureUsages::TEXTURE_BINDING,
+    )
+}
+
+/// Maps a readback buffer, copies its bytes and unmaps it.
+fn read_buffer(gpu: &Gpu, buffer: &wgpu::Buffer) -> Vec<u8> {
+    let slice = buffer.slice(..);
+    slice.map_async(wgpu::MapMode::Read, |r| {
+        if let Err(e) = r {
+            tracing::error!("GPU readback failed: {e}");
+        }
+    });
+    gpu.wait();
+    let bytes = match slice.get_mapped_range() {
+        Ok(view) => view.to_vec(),
+        Err(e) => {
+            tracing::error!("GPU readback failed: {e}");
+            vec![0; buffer.size() as usize]
+        }
+    };
+    buffer.unmap();
+    bytes
+}
+
+/// Draws a fullscreen triangle into `view`.
+pub fn fullscreen(
+    encoder: &mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+    bind: &wgpu::BindGroup,
+    label: &str,
+) {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind, &[]);
+    pass.draw(0..3, 0..1);
+}

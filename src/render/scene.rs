@@ -1,0 +1,330 @@
+//! Scene passes: a preset's fragment passes over a fullscreen triangle, each
+//! rendering into its own ping-pong pair of textures at the render scale.
+
+use crate::preset::{MAX_PARAMS, Preset};
+
+use super::gpu::Gpu;
+
+/// Format of the scene textures: float, so feedback trails fade smoothly.
+pub const SCENE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+
+/// Why a preset could not be turned into GPU pipelines.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: the GPU rejected the shader: {message}")]
+pub struct PipelineError {
+    /// The pass's WGSL file.
+    pub path: String,
+    /// What wgpu said.
+    pub message: String,
+}
+
+/// Bindings shared by every scene pass (the shader contract's group 0).
+pub struct SceneLayout {
+    /// Group 0 layout.
+    pub bind_group_layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    /// Linear, clamp-to-edge.
+    pub sampler: wgpu::Sampler,
+    sampler_repeat: wgpu::Sampler,
+}
+
+impl SceneLayout {
+    /// Creates the layout.
+    pub fn new(gpu: &Gpu) -> Self {
+        let d = &gpu.device;
+        let buffer = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT | wgpu::ShaderStages::VERTEX,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let texture = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Texture {
+                sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                view_dimension: wgpu::TextureViewDimension::D2,
+                multisampled: false,
+            },
+            count: None,
+        };
+        let sampler = |binding| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+            count: None,
+        };
+        let bind_group_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("scene"),
+            entries: &[
+                buffer(0),
+                buffer(1),
+                texture(2),
+                texture(3),
+                texture(4),
+                sampler(5),
+                sampler(6),
+            ],
+        });
+        let pipeline_layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("scene"),
+            bind_group_layouts: &[Some(&bind_group_layout)],
+            immediate_size: 0,
+        });
+        let make_sampler = |mode| {
+            d.create_sampler(&wgpu::SamplerDescriptor {
+                label: Some("scene"),
+                address_mode_u: mode,
+                address_mode_v: mode,
+                address_mode_w: mode,
+                mag_filter: wgpu::FilterMode::Linear,
+                min_filter: wgpu::FilterMode::Linear,
+                ..Default::default()
+            })
+        };
+        Self {
+            bind_group_layout,
+            pipeline_layout,
+            sampler: make_sampler(wgpu::AddressMode::ClampToEdge),
+            sampler_repeat: make_sampler(wgpu::AddressMode::Repeat),
+        }
+    }
+}
+
+/// Creates a render pipeline for one assembled WGSL source, catching GPU
+/// validation errors instead of letting them reach the uncaptured handler.
+pub fn create_pipeline(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    label: &str,
+    source: &str,
+    format: wgpu::TextureFormat,
+) -> Result<wgpu::RenderPipeline, PipelineError> {
+    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+    let pipeline = gpu
+        .device
+        .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(label),
+            layout: Some(layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            multiview_mask: None,
+            cache: None,
+        });
+    match pollster::block_on(scope.pop()) {
+        Some(e) => Err(PipelineError {
+            path: label.to_owned(),
+            message: e.to_string(),
+        }),
+        None => Ok(pipeline),
+    }
+}
+
+struct PassTargets {
+    views: [wgpu::TextureView; 2],
+    bind_groups: [wgpu::BindGroup; 2],
+}
+
+/// A preset on the GPU: pipelines, parameter buffer and ping-pong targets.
+pub struct ScenePipeline {
+    /// The preset it was built from.
+    pub preset: Preset,
+    pipelines: Vec<wgpu::RenderPipeline>,
+    params_buffer: wgpu::Buffer,
+    /// Current parameter values (declaration order).
+    pub params: Vec<f32>,
+    targets: Vec<PassTargets>,
+    size: [u32; 2],
+}
+
+impl ScenePipeline {
+    /// Compiles the preset's passes. Fails without touching anything if any pass fails.
+    pub fn new(gpu: &Gpu, layout: &SceneLayout, preset: Preset) -> Result<Self, PipelineError> {
+        let pipelines = preset
+            .passes
+            .iter()
+            .map(|p| {
+                create_pipeline(
+                    gpu,
+                    &layout.pipeline_layout,
+                    &p.path.display().to_string(),
+                    &p.source,
+                    SCENE_FORMAT,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let params_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params"),
+            size: (MAX_PARAMS * 4) as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let params = preset.spec.default_values();
+        Ok(Self {
+            preset,
+            pipelines,
+            params_buffer,
+            params,
+            targets: Vec::new(),
+            size: [0, 0],
+        })
+    }
+
+    /// Render-scaled size for an output of `output` pixels.
+    pub fn scaled_size(&self, output: [u32; 2]) -> [u32; 2] {
+        let s = self.preset.spec.render_scale;
+        [
+            ((output[0] as f32 * s).round() as u32).max(1),
+            ((output[1] as f32 * s).round() as u32).max(1),
+        ]
+    }
+
+    /// (Re)creates the targets for `size` (already scaled) if it changed.
+    pub fn ensure_targets(
+        &mut self,
+        gpu: &Gpu,
+        layout: &SceneLayout,
+        uniforms: &wgpu::Buffer,
+        spectrum: &wgpu::TextureView,
+        size: [u32; 2],
+    ) {
+        if self.size == size && !self.targets.is_empty() {
+            return;
+        }
+        self.size = size;
+        let make_view = |i: usize, k: usize| {
+            gpu.device
+                .create_texture(&wgpu::TextureDescriptor {
+                    label: Some(&format!("pass{i}.{k}")),
+                    size: wgpu::Extent3d {
+                        width: size[0],
+                        height: size[1],
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: wgpu::TextureDimension::D2,
+                    format: SCENE_FORMAT,
+                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                        | wgpu::TextureUsages::TEXTURE_BINDING,
+                    view_formats: &[],
+                })
+                .create_view(&Default::default())
+        };
+        let n = self.pipelines.len();
+        let views: Vec<[wgpu::TextureView; 2]> =
+            (0..n).map(|i| [make_view(i, 0), make_view(i, 1)]).collect();
+        self.targets = (0..n)
+            .map(|i| {
+                let bind = |p: usize| {
+                    let prev = &views[i][1 - p];
+                    let input = if i == 0 {
+                        &views[n - 1][1 - p]
+                    } else {
+                        &views[i - 1][p]
+                    };
+                    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: Some("scene"),
+                        layout: &layout.bind_group_layout,
+                        entries: &[
+                            wgpu::BindGroupEntry {
+                                binding: 0,
+                                resource: uniforms.as_entire_binding(),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 1,
+                                resource: self.params_buffer.as_entire_binding(),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 2,
+                                resource: wgpu::BindingResource::TextureView(spectrum),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 3,
+                                resource: wgpu::BindingResource::TextureView(prev),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 4,
+                                resource: wgpu::BindingResource::TextureView(input),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 5,
+                                resource: wgpu::BindingResource::Sampler(&layout.sampler),
+                            },
+                            wgpu::BindGroupEntry {
+                                binding: 6,
+                                resource: wgpu::BindingResource::Sampler(&layout.sampler_repeat),
+                            },
+                        ],
+                    })
+                };
+                PassTargets {
+                    bind_groups: [bind(0), bind(1)],
+                    views: views[i].clone(),
+                }
+            })
+            .collect();
+    }
+
+    /// Encodes all passes for frame parity `p`; returns the final pass's view.
+    pub fn encode(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        parity: usize,
+    ) -> &wgpu::TextureView {
+        let mut values = [0.0f32; MAX_PARAMS];
+        values[..self.params.len()].copy_from_slice(&self.params);
+        gpu.queue
+            .write_buffer(&self.params_buffer, 0, bytemuck::cast_slice(&values));
+        for (pipeline, t) in self.pipelines.iter().zip(&self.targets) {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("scene"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &t.views[parity],
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &t.bind_groups[parity], &[]);
+            pass.draw(0..3, 0..1);
+        }
+        &self.targets[self.targets.len() - 1].views[parity]
+    }
+}

@@ -1,0 +1,214 @@
+//! The flash limiter's decision logic (ITU-R BT.1702 / WCAG 2.3.1 rule).
+//!
+//! A *transition* is a change of at least [`FLASH_DELTA`] in relative linear
+//! luminance, where the darker state is below [`DARK_LIMIT`], over at least a
+//! quarter of the screen. Two opposing transitions make a flash; more than
+//! `max_flashes` in any one second is harmful. The limiter watches the frames
+//! actually shown (a coarse grid of cell luminances measured on the GPU); once
+//! the last second holds `2 × max_flashes` transitions it *engages*: the
+//! output pass keeps every pixel within [`HOLD_DELTA`] of the frame at the
+//! last transition, so no further transition can happen until the oldest
+//! falls out of the one-second window.
+
+use std::collections::VecDeque;
+
+/// Luminance change that counts toward a flash (about 20 cd/m² on a 200 cd/m² display).
+pub const FLASH_DELTA: f32 = 0.1;
+/// A change only counts when its darker state is below this (about 160 cd/m²).
+pub const DARK_LIMIT: f32 = 0.8;
+/// Share of the screen that must change together.
+pub const AREA: f32 = 0.25;
+/// Largest deviation from the reference frame allowed while engaged.
+pub const HOLD_DELTA: f32 = 0.09;
+
+/// What the output pass must do for the next frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LimiterState {
+    /// Luminance deviation limit, or 0 when not limiting.
+    pub limit: f32,
+    /// The frame just measured is the new reference (copy it).
+    pub new_reference: bool,
+}
+
+/// Counts flashes on the shown frames and decides when to hold the picture.
+#[derive(Clone, Debug)]
+pub struct FlashLimiter {
+    /// Whether limiting is on (the VJ may lift it explicitly).
+    pub enabled: bool,
+    /// Flashes allowed per second (3 by the broadcast rule).
+    pub max_flashes: usize,
+    reference: Vec<f32>,
+    red_reference: Vec<f32>,
+    transitions: VecDeque<(f64, i8)>,
+    engaged: bool,
+    /// Frames during which the limiter held the picture back.
+    pub frames_limited: u64,
+    /// Transitions seen in total.
+    pub transitions_seen: u64,
+}
+
+impl Default for FlashLimiter {
+    fn default() -> Self {
+        Self::new(3)
+    }
+}
+
+impl FlashLimiter {
+    /// A limiter allowing `max_flashes` flashes per second.
+    pub fn new(max_flashes: usize) -> Self {
+        Self {
+            enabled: true,
+            max_flashes,
+            reference: Vec::new(),
+            red_reference: Vec::new(),
+            transitions: VecDeque::new(),
+            engaged: false,
+            frames_limited: 0,
+            transitions_seen: 0,
+        }
+    }
+
+    /// True while the limiter is holding the picture back (show an indicator).
+    pub fn is_engaged(&self) -> bool {
+        self.engaged && self.enabled
+    }
+
+    /// Transitions within the last second before `now`.
+    pub fn recent_transitions(&self, now: f64) -> usize {
+        self.transitions.iter().filter(|(t, _)| now - t < 1.0).count()
+    }
+
+    /// Feeds the measured grid of the frame shown at `time`: cell luminance
+    /// (linear, 0..1) and the share of saturated red in each cell.
+    pub fn observe(&mut self, time: f64, luminance: &[f32], red: &[f32]) -> LimiterState {
+        let mut new_reference = false;
+        if self.reference.len() != luminance.len() {
+            self.reference = luminance.to_vec();
+            self.red_reference = red.to_vec();
+            new_reference = true;
+        } else {
+            let n = luminance.len().max(1) as f32;
+            let (mut up, mut down) = (0usize, 0usize);
+            for (&l, &r) in luminance.iter().zip(&self.reference) {
+                if l.min(r) < DARK_LIMIT {
+                    if l - r >= FLASH_DELTA {
+                        up += 1;
+                    } else if r - l >= FLASH_DELTA {
+                        down += 1;
+                    }
+                }
+            }
+            // Saturated red transitions count separately.
+            let red_change = red
+                .iter()
+                .zip(&self.red_reference)
+                .filter(|(a, b)| (**a - **b).abs() >= 0.5)
+                .count();
+            let dir = if up as f32 / n >= AREA {
+                1
+            } else if down as f32 / n >= AREA {
+                -1
+            } else if red_change as f32 / n >= AREA {
+                2
+            } else {
+                0
+            };
+            if dir != 0 {
+                self.transitions.push_back((time, dir));
+                self.transitions_seen += 1;
+                self.reference.copy_from_slice(luminance);
+                self.red_reference.copy_from_slice(red);
+                new_reference = true;
+            }
+        }
+        while self.transitions.front().is_some_and(|(t, _)| time - t >= 1.0) {
+            self.transitions.pop_front();
+        }
+        self.engaged = self.transitions.len() >= 2 * self.max_flashes;
+        if self.is_engaged() {
+            self.frames_limited += 1;
+        }
+        LimiterState {
+            limit: if self.is_engaged() { HOLD_DELTA } else { 0.0 },
+            new_reference,
+        }
+    }
+}
+
+/// Counts flashes in a sequence of per-frame grids, independent of any
+/// limiter (for tests and reports): the largest number of transitions in any
+/// one-second window, halved.
+pub fn max_flashes_per_second(frames: &[(f64, Vec<f32>)]) -> f32 {
+    let mut probe = FlashLimiter::new(usize::MAX / 4);
+    let mut times = Vec::new();
+    for (t, grid) in frames {
+        let before = probe.transitions_seen;
+        probe.observe(*t, grid, &vec![0.0; grid.len()]);
+        if probe.transitions_seen > before {
+            times.push(*t);
+        }
+    }
+    let mut best = 0;
+    for (i, &t) in times.iter().enumerate() {
+        let n = times[i..].iter().take_while(|&&u| u - t < 1.0).count();
+        best = best.max(n);
+    }
+    best as f32 / 2.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strobe(hz: f64, seconds: f64, fps: f64) -> Vec<(f64, Vec<f32>)> {
+        (0..(seconds * fps) as usize)
+            .map(|i| {
+                let t = i as f64 / fps;
+                let on = (t * hz * 2.0).floor() as i64 % 2 == 0;
+                (t, vec![if on { 1.0 } else { 0.0 }; 16])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_a_ten_hertz_strobe() {
+        let f = max_flashes_per_second(&strobe(10.0, 3.0, 60.0));
+        assert!(f >= 9.5, "{f}");
+    }
+
+    #[test]
+    fn engages_after_three_flashes() {
+        let mut l = FlashLimiter::new(3);
+        let mut engaged_at = None;
+        for (t, g) in strobe(10.0, 1.0, 60.0) {
+            let s = l.observe(t, &g, &[0.0; 16]);
+            if s.limit > 0.0 && engaged_at.is_none() {
+                engaged_at = Some(t);
+            }
+        }
+        let t = engaged_at.expect("engaged");
+        assert!(t < 0.35, "{t}");
+    }
+
+    #[test]
+    fn small_or_bright_changes_do_not_count() {
+        // Changes between two bright states (darker state above 0.8) are not flashes.
+        let frames: Vec<(f64, Vec<f32>)> = (0..120)
+            .map(|i| (i as f64 / 60.0, vec![if i % 2 == 0 { 0.85 } else { 1.0 }; 16]))
+            .collect();
+        assert_eq!(max_flashes_per_second(&frames), 0.0);
+        // A change over less than a quarter of the screen does not count.
+        let frames: Vec<(f64, Vec<f32>)> = (0..120)
+            .map(|i| {
+                let mut g = vec![0.0; 16];
+                if i % 2 == 0 {
+                    g[0] = 1.0;
+                    g[1] = 1.0;
+                    g[2] = 1.0;
+                }
+                (i as f64 / 60.0, g)
+            })
+            .collect();
+        assert_eq!(max_flashes_per_second(&frames), 0.0);
+    }
+}
