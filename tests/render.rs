@@ -1,0 +1,340 @@
+//! Render checks on the CPU rasteriser (lavapipe) or any GPU: preset
+//! validation, golden images, reactivity, determinism, bad input.
+//!
+//! Golden references live in `tests/golden/`. To update them after an
+//! intended visual change: `UPDATE_GOLDEN=1 scripts/test` (then look at the
+//! new PNGs before committing them). On a mismatch the actual frame and a diff
+//! are written to `target/golden-diff/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sonolux::audio::{AudioClip, demo};
+use sonolux::offline::render::VirtualClock;
+use sonolux::preset::{self, Preset};
+use sonolux::render::{FrameClock, Gpu, Renderer};
+
+const W: u32 = 160;
+const H: u32 = 90;
+const FPS: f64 = 30.0;
+/// Mean absolute difference per channel (0..255) allowed against a golden frame.
+const GOLDEN_MEAN_TOLERANCE: f64 = 1.0;
+/// Share of channel values allowed to differ by more than 8/255.
+const GOLDEN_OUTLIER_SHARE: f64 = 0.002;
+
+fn presets_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("presets")
+}
+
+fn builtin() -> Vec<Preset> {
+    let ids = preset::list(&presets_dir());
+    assert!(ids.len() >= 8, "expected at least 8 built-in presets, found {ids:?}");
+    ids.iter()
+        .map(|id| Preset::load(&presets_dir().join(id)).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+fn groove() -> AudioClip {
+    AudioClip {
+        samples: demo::synthesize_groove(6.0, 44_100),
+        sample_rate: 44_100,
+    }
+}
+
+fn silence() -> AudioClip {
+    AudioClip {
+        samples: vec![0.0; 44_100 * 6],
+        sample_rate: 44_100,
+    }
+}
+
+/// Renders frames 0..=last of `clip` at 30 fps and returns the ones in `keep`.
+fn render_frames(renderer: &mut Renderer, clip: &AudioClip, keep: &[u64]) -> Vec<Vec<u8>> {
+    let last = *keep.iter().max().expect("frames");
+    let mut clock = VirtualClock::new(clip);
+    let mut out = Vec::new();
+    for n in 0..=last {
+        let t = n as f64 / FPS;
+        let frame = *clock.advance_to(t);
+        let capture = keep.contains(&n);
+        let px = renderer.render(
+            &frame,
+            FrameClock {
+                time: t,
+                delta: (1.0 / FPS) as f32,
+                frame: n,
+            },
+            capture,
+        );
+        if let Some(px) = px {
+            out.push(px);
+        }
+    }
+    out
+}
+
+fn renderer_for(p: &Preset) -> Renderer {
+    let gpu = Gpu::headless().expect("a GPU adapter (install mesa-vulkan-drivers for lavapipe)");
+    Renderer::new(gpu, p.clone(), [W, H]).unwrap_or_else(|e| panic!("{}: {e}", p.id))
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(x.abs_diff(*y)))
+        .sum::<f64>()
+        / a.len().max(1) as f64
+}
+
+/// Relative linear luminance 0..1 averaged over a 16x9 grid of cells,
+/// measured independently of the engine's own GPU measurement.
+fn luminance_grid(px: &[u8], w: usize, h: usize) -> Vec<f32> {
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    let (gw, gh) = (16, 9);
+    let mut grid = vec![0.0f64; gw * gh];
+    let mut count = vec![0usize; gw * gh];
+    for y in 0..h {
+        for x in 0..w {
+            let p = &px[(y * w + x) * 4..];
+            let cell = (y * gh / h) * gw + x * gw / w;
+            grid[cell] += 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]);
+            count[cell] += 1;
+        }
+    }
+    grid.iter().zip(count).map(|(s, n)| (s / n.max(1) as f64) as f32).collect()
+}
+
+#[test]
+fn every_shipped_shader_validates_with_naga() {
+    for p in builtin() {
+        assert!(!p.passes.is_empty(), "{}", p.id);
+    }
+    // Internal shaders (output, measurement, blit) too.
+    for name in ["output.wgsl", "measure.wgsl", "blit.wgsl"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders").join(name);
+        let src = std::fs::read_to_string(&path).expect("shader file");
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &path.display().to_string())));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
+    }
+}
+
+#[test]
+fn golden_frames_match_references() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let diff_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/golden-diff");
+    let clip = groove();
+    let keep = [45u64, 100];
+    let mut failures = Vec::new();
+    for p in builtin() {
+        let mut r = renderer_for(&p);
+        let frames = render_frames(&mut r, &clip, &keep);
+        for (px, n) in frames.iter().zip(keep) {
+            let path = golden.join(format!("{}_{n:03}.png", p.id));
+            if update || !path.exists() {
+                std::fs::create_dir_all(&golden).expect("golden dir");
+                image::save_buffer(&path, px, W, H, image::ExtendedColorType::Rgba8).expect("write golden");
+                if !update {
+                    failures.push(format!("{}: no reference, wrote one; look at it and commit it", path.display()));
+                }
+                continue;
+            }
+            let reference = image::open(&path).expect("read golden").to_rgba8().into_raw();
+            assert_eq!(reference.len(), px.len(), "{}: size changed", path.display());
+            let mean = mean_abs_diff(&reference, px);
+            let outliers = reference
+                .iter()
+                .zip(px)
+                .filter(|(a, b)| a.abs_diff(**b) > 8)
+                .count() as f64
+                / px.len() as f64;
+            if mean > GOLDEN_MEAN_TOLERANCE || outliers > GOLDEN_OUTLIER_SHARE {
+                std::fs::create_dir_all(&diff_dir).expect("diff dir");
+                let actual = diff_dir.join(format!("{}_{n:03}_actual.png", p.id));
+                image::save_buffer(&actual, px, W, H, image::ExtendedColorType::Rgba8).expect("write");
+                let diff: Vec<u8> = reference
+                    .chunks_exact(4)
+                    .zip(px.chunks_exact(4))
+                    .flat_map(|(a, b)| {
+                        let d = (0..3).map(|i| a[i].abs_diff(b[i])).max().unwrap_or(0);
+                        [d.saturating_mul(8), 0, 0, 255]
+                    })
+                    .collect();
+                image::save_buffer(diff_dir.join(format!("{}_{n:03}_diff.png", p.id)), &diff, W, H, image::ExtendedColorType::Rgba8)
+                    .expect("write");
+                failures.push(format!(
+                    "{}: mean diff {mean:.2}/255, {:.3}% outliers (see {})",
+                    path.display(),
+                    outliers * 100.0,
+                    actual.display()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn every_preset_reacts_to_the_music() {
+    let loud = groove();
+    let quiet = silence();
+    // Frames on and just after beats of the groove, after the clock has locked.
+    let keep = [90u64, 95, 100, 105];
+    for p in builtin() {
+        let a = render_frames(&mut renderer_for(&p), &quiet, &keep);
+        let b = render_frames(&mut renderer_for(&p), &loud, &keep);
+        let diff: f64 = a.iter().zip(&b).map(|(x, y)| mean_abs_diff(x, y)).sum::<f64>() / keep.len() as f64;
+        assert!(diff > 4.0, "{}: silent and loud renders differ by only {diff:.2}/255", p.id);
+        // And the loud frames themselves change over time (not a still).
+        let motion = mean_abs_diff(&b[0], &b[2]);
+        assert!(motion > 1.0, "{}: frames barely change with the music ({motion:.2}/255)", p.id);
+    }
+}
+
+#[test]
+fn renders_are_deterministic() {
+    let clip = groove();
+    let keep = [20u64, 40, 60];
+    let p = preset::find(&presets_dir(), "flow").expect("flow preset");
+    let a = render_frames(&mut renderer_for(&p), &clip, &keep);
+    let b = render_frames(&mut renderer_for(&p), &clip, &keep);
+    assert_eq!(a.len(), 3);
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x == y, "two renders of the same input differ");
+    }
+}
+
+#[test]
+fn flash_limiter_holds_a_strobe_to_three_flashes_per_second() {
+    use sonolux::show::flash::max_flashes_per_second;
+    let clip = groove();
+    let p = preset::find(&presets_dir(), "strobe").expect("strobe preset");
+    // Strobe at full intensity: kicks every beat at 124 BPM (~2 hits/s) plus
+    // beat pulses; force it harder with many bars and render at 60 fps.
+    let measure = |limit: bool| {
+        let mut r = renderer_for(&p);
+        r.limiter.enabled = limit;
+        let mut clock = VirtualClock::new(&clip);
+        let mut grids = Vec::new();
+        for n in 0..240u64 {
+            let t = 1.0 + n as f64 / 60.0;
+            let mut f = *clock.advance_to(t);
+            // A 6 Hz square wave on the kick pulse: far more than 3 flashes/s.
+            f.kick = if (t * 12.0).floor() as i64 % 2 == 0 { 1.0 } else { 0.0 };
+            let px = r
+                .render(&f, FrameClock { time: t, delta: 1.0 / 60.0, frame: n }, true)
+                .expect("pixels");
+            grids.push((t, luminance_grid(&px, W as usize, H as usize)));
+        }
+        (max_flashes_per_second(&grids), r.limiter.frames_limited)
+    };
+    let (unlimited, _) = measure(false);
+    let (limited, held) = measure(true);
+    assert!(unlimited >= 5.0, "test input should flash hard without the limiter: {unlimited}");
+    assert!(limited <= 3.0, "limiter let {limited} flashes/s through");
+    assert!(held > 0);
+}
+
+fn temp_preset(name: &str, toml: &str, wgsl: Option<&str>) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sonolux-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("preset.toml"), toml).expect("write toml");
+    if let Some(w) = wgsl {
+        std::fs::write(dir.join("main.wgsl"), w).expect("write wgsl");
+    }
+    dir
+}
+
+const TOML_OK: &str = "name = \"t\"\n[[pass]]\nshader = \"main.wgsl\"\n[[param]]\nname = \"gain\"\ndefault = 0.5\n";
+
+#[test]
+fn broken_wgsl_reports_file_line_column() {
+    let dir = temp_preset(
+        "badwgsl",
+        TOML_OK,
+        Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let c = vec3f(uv, 0.0);\n    return vec4f(c, undefined_thing);\n}\n"),
+    );
+    let e = Preset::load(&dir).expect_err("must fail").to_string();
+    let want = format!("{}:3:", dir.join("main.wgsl").display());
+    assert!(e.starts_with(&want), "{e}");
+    assert!(e.contains("undefined_thing") || e.contains("no definition"), "{e}");
+}
+
+#[test]
+fn toml_with_wrong_type_reports_line() {
+    let dir = temp_preset(
+        "badtoml",
+        "name = \"t\"\nrender_scale = \"half\"\n[[pass]]\nshader = \"main.wgsl\"\n",
+        Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(1.0); }\n"),
+    );
+    let e = Preset::load(&dir).expect_err("must fail").to_string();
+    assert!(e.starts_with(&format!("{}:2:", dir.join("preset.toml").display())), "{e}");
+}
+
+#[test]
+fn missing_pass_file_is_named() {
+    let dir = temp_preset("nopass", TOML_OK, None);
+    let e = Preset::load(&dir).expect_err("must fail").to_string();
+    assert!(e.contains("main.wgsl"), "{e}");
+}
+
+#[test]
+fn unknown_parameter_is_rejected() {
+    let dir = temp_preset("param", TOML_OK, Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(param.gain); }\n"));
+    let p = Preset::load(&dir).expect("valid preset");
+    let mut values = p.spec.default_values();
+    let mut o = BTreeMap::new();
+    o.insert("colour".to_string(), 1.0);
+    let e = p.spec.apply_overrides(&mut values, &o).expect_err("unknown");
+    assert!(e.contains("colour") && e.contains("gain"), "{e}");
+    // And through the command line.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sonolux"))
+        .args(["render", "--preset", "tunnel", "--duration", "0.1", "--size", "64x36", "--param", "nope=1"])
+        .arg("--out")
+        .arg(std::env::temp_dir().join("sonolux-test-cli-param"))
+        .output()
+        .expect("run sonolux");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no parameter 'nope'"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_broken_preset_never_replaces_a_working_one() {
+    let good = preset::find(&presets_dir(), "tunnel").expect("tunnel");
+    let mut r = renderer_for(&good);
+    // Valid for naga but the shader reads a binding with the wrong type: make
+    // the GPU-side failure path run by handing a pass with broken source.
+    let mut broken = good.clone();
+    broken.passes[0].source = "this is not wgsl".into();
+    assert!(r.set_preset(broken).is_err());
+    assert_eq!(r.preset().id, "tunnel");
+    let f = sonolux::analysis::FeatureFrame::default();
+    assert!(r.render(&f, FrameClock::default(), true).is_some());
+}
+
+#[test]
+fn cli_renders_pngs_from_the_demo_track() {
+    let out = std::env::temp_dir().join(format!("sonolux-test-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sonolux"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["render", "--preset", "spectrum", "--size", "96x54", "--fps", "10", "--start", "10", "--duration", "0.5"])
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .expect("run sonolux");
+    assert!(status.success());
+    let n = std::fs::read_dir(&out).expect("out dir").count();
+    assert_eq!(n, 5);
+    let img = image::open(out.join("frame_00004.png")).expect("png").to_rgba8();
+    assert_eq!(img.dimensions(), (96, 54));
+}
