@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::audio::{AudioClip, decode_file};
-use crate::offline::render::RenderJob;
-use crate::preset;
 use crate::offline::analyze::{TableFormat, analyze_clip, write_result};
 use crate::offline::dataset;
+use crate::offline::render::RenderJob;
+use crate::preset;
 
 /// sonolux: audio-reactive visuals that hit on the beat.
 #[derive(Debug, Parser)]
@@ -37,10 +37,18 @@ pub fn parse_size(s: &str) -> Result<[u32; 2], String> {
     let (w, h) = s
         .split_once(['x', 'X'])
         .ok_or_else(|| format!("'{s}' is not WIDTHxHEIGHT (for example 1280x720)"))?;
-    let w: u32 = w.trim().parse().map_err(|_| format!("bad width in '{s}'"))?;
-    let h: u32 = h.trim().parse().map_err(|_| format!("bad height in '{s}'"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad width in '{s}'"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad height in '{s}'"))?;
     if !(16..=8192).contains(&w) || !(16..=8192).contains(&h) {
-        return Err(format!("size '{s}' must be between 16 and 8192 on each side"));
+        return Err(format!(
+            "size '{s}' must be between 16 and 8192 on each side"
+        ));
     }
     Ok([w, h])
 }
@@ -72,9 +80,48 @@ pub enum PresetsCommand {
     },
 }
 
+/// Options of the live show.
+#[derive(Debug, clap::Args, Default)]
+pub struct RunArgs {
+    /// Audio file to play and visualise (default: the bundled demo track).
+    #[arg(long)]
+    pub audio: Option<PathBuf>,
+    /// Capture live input instead: "default" or part of a device name (see `sonolux devices`).
+    #[arg(long)]
+    pub input: Option<String>,
+    /// Preset to start with.
+    #[arg(long, default_value = "tunnel")]
+    pub preset: String,
+    /// Window size.
+    #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+    pub size: Option<[u32; 2]>,
+    /// Borderless fullscreen (on --monitor).
+    #[arg(long)]
+    pub fullscreen: bool,
+    /// Monitor index for --fullscreen (0 = first).
+    #[arg(long, default_value_t = 0)]
+    pub monitor: usize,
+    /// Extra latency to compensate, in ms (projector and display lag).
+    #[arg(long, default_value_t = 0.0)]
+    pub latency_ms: f64,
+    /// Quit after this many frames (for tests and screenshots).
+    #[arg(long)]
+    pub frames: Option<u64>,
+    /// Quit after this many seconds.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// When quitting after --frames or --duration: save the last frame as PNG here.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+}
+
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the live show in a window (the default command).
+    Run(RunArgs),
+    /// List audio input devices.
+    Devices,
     /// Render an audio file to PNG frames and/or a video, headless.
     Render {
         /// Audio file (wav, flac, mp3, ogg); default: the bundled demo track.
@@ -244,7 +291,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        None => anyhow::bail!("the live show is not built yet"),
+        Some(Command::Run(args)) => run_live(args),
+        None => run_live(RunArgs {
+            preset: "tunnel".into(),
+            ..Default::default()
+        }),
+        Some(Command::Devices) => {
+            let names = crate::audio::feed::input_device_names();
+            if names.is_empty() {
+                println!("no audio input devices found");
+            }
+            for n in names {
+                println!("{n}");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -277,7 +338,10 @@ fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
         }
         PresetsCommand::Check { dirs } => {
             let dirs = if dirs.is_empty() {
-                preset::list(&dir).into_iter().map(|id| dir.join(id)).collect()
+                preset::list(&dir)
+                    .into_iter()
+                    .map(|id| dir.join(id))
+                    .collect()
             } else {
                 dirs
             };
@@ -297,4 +361,20 @@ fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_live(args: RunArgs) -> anyhow::Result<()> {
+    let options = crate::live::LiveOptions {
+        audio: args.audio,
+        input: args.input,
+        preset: args.preset,
+        size: args.size.unwrap_or([1280, 720]),
+        fullscreen: args.fullscreen,
+        monitor: args.monitor,
+        latency_ms: args.latency_ms,
+        frames: args.frames,
+        duration: args.duration,
+        screenshot: args.screenshot,
+    };
+    crate::live::run(options, demo_track_path())
 }

@@ -6,8 +6,9 @@
 
 pub mod analysis;
 pub mod audio;
-pub mod offline;
 pub mod cli;
+pub mod live;
+pub mod offline;
 pub mod preset;
 pub mod render;
 pub mod show;

@@ -28,7 +28,10 @@ fn presets_dir() -> PathBuf {
 
 fn builtin() -> Vec<Preset> {
     let ids = preset::list(&presets_dir());
-    assert!(ids.len() >= 8, "expected at least 8 built-in presets, found {ids:?}");
+    assert!(
+        ids.len() >= 8,
+        "expected at least 8 built-in presets, found {ids:?}"
+    );
     ids.iter()
         .map(|id| Preset::load(&presets_dir().join(id)).unwrap_or_else(|e| panic!("{e}")))
         .collect()
@@ -91,7 +94,11 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
 fn luminance_grid(px: &[u8], w: usize, h: usize) -> Vec<f32> {
     let lin = |c: u8| {
         let c = f64::from(c) / 255.0;
-        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
     };
     let (gw, gh) = (16, 9);
     let mut grid = vec![0.0f64; gw * gh];
@@ -104,7 +111,10 @@ fn luminance_grid(px: &[u8], w: usize, h: usize) -> Vec<f32> {
             count[cell] += 1;
         }
     }
-    grid.iter().zip(count).map(|(s, n)| (s / n.max(1) as f64) as f32).collect()
+    grid.iter()
+        .zip(count)
+        .map(|(s, n)| (s / n.max(1) as f64) as f32)
+        .collect()
 }
 
 #[test]
@@ -114,13 +124,22 @@ fn every_shipped_shader_validates_with_naga() {
     }
     // Internal shaders (output, measurement, blit) too.
     for name in ["output.wgsl", "measure.wgsl", "blit.wgsl"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders").join(name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("shaders")
+            .join(name);
         let src = std::fs::read_to_string(&path).expect("shader file");
-        let module = naga::front::wgsl::parse_str(&src)
-            .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&src, &path.display().to_string())));
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
+        let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
+            panic!(
+                "{}",
+                e.emit_to_string_with_path(&src, &path.display().to_string())
+            )
+        });
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&src)));
     }
 }
 
@@ -139,14 +158,26 @@ fn golden_frames_match_references() {
             let path = golden.join(format!("{}_{n:03}.png", p.id));
             if update || !path.exists() {
                 std::fs::create_dir_all(&golden).expect("golden dir");
-                image::save_buffer(&path, px, W, H, image::ExtendedColorType::Rgba8).expect("write golden");
+                image::save_buffer(&path, px, W, H, image::ExtendedColorType::Rgba8)
+                    .expect("write golden");
                 if !update {
-                    failures.push(format!("{}: no reference, wrote one; look at it and commit it", path.display()));
+                    failures.push(format!(
+                        "{}: no reference, wrote one; look at it and commit it",
+                        path.display()
+                    ));
                 }
                 continue;
             }
-            let reference = image::open(&path).expect("read golden").to_rgba8().into_raw();
-            assert_eq!(reference.len(), px.len(), "{}: size changed", path.display());
+            let reference = image::open(&path)
+                .expect("read golden")
+                .to_rgba8()
+                .into_raw();
+            assert_eq!(
+                reference.len(),
+                px.len(),
+                "{}: size changed",
+                path.display()
+            );
             let mean = mean_abs_diff(&reference, px);
             let outliers = reference
                 .iter()
@@ -157,7 +188,8 @@ fn golden_frames_match_references() {
             if mean > GOLDEN_MEAN_TOLERANCE || outliers > GOLDEN_OUTLIER_SHARE {
                 std::fs::create_dir_all(&diff_dir).expect("diff dir");
                 let actual = diff_dir.join(format!("{}_{n:03}_actual.png", p.id));
-                image::save_buffer(&actual, px, W, H, image::ExtendedColorType::Rgba8).expect("write");
+                image::save_buffer(&actual, px, W, H, image::ExtendedColorType::Rgba8)
+                    .expect("write");
                 let diff: Vec<u8> = reference
                     .chunks_exact(4)
                     .zip(px.chunks_exact(4))
@@ -166,8 +198,14 @@ fn golden_frames_match_references() {
                         [d.saturating_mul(8), 0, 0, 255]
                     })
                     .collect();
-                image::save_buffer(diff_dir.join(format!("{}_{n:03}_diff.png", p.id)), &diff, W, H, image::ExtendedColorType::Rgba8)
-                    .expect("write");
+                image::save_buffer(
+                    diff_dir.join(format!("{}_{n:03}_diff.png", p.id)),
+                    &diff,
+                    W,
+                    H,
+                    image::ExtendedColorType::Rgba8,
+                )
+                .expect("write");
                 failures.push(format!(
                     "{}: mean diff {mean:.2}/255, {:.3}% outliers (see {})",
                     path.display(),
@@ -177,7 +215,11 @@ fn golden_frames_match_references() {
             }
         }
     }
-    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -189,11 +231,24 @@ fn every_preset_reacts_to_the_music() {
     for p in builtin() {
         let a = render_frames(&mut renderer_for(&p), &quiet, &keep);
         let b = render_frames(&mut renderer_for(&p), &loud, &keep);
-        let diff: f64 = a.iter().zip(&b).map(|(x, y)| mean_abs_diff(x, y)).sum::<f64>() / keep.len() as f64;
-        assert!(diff > 4.0, "{}: silent and loud renders differ by only {diff:.2}/255", p.id);
+        let diff: f64 = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| mean_abs_diff(x, y))
+            .sum::<f64>()
+            / keep.len() as f64;
+        assert!(
+            diff > 4.0,
+            "{}: silent and loud renders differ by only {diff:.2}/255",
+            p.id
+        );
         // And the loud frames themselves change over time (not a still).
         let motion = mean_abs_diff(&b[0], &b[2]);
-        assert!(motion > 1.0, "{}: frames barely change with the music ({motion:.2}/255)", p.id);
+        assert!(
+            motion > 1.0,
+            "{}: frames barely change with the music ({motion:.2}/255)",
+            p.id
+        );
     }
 }
 
@@ -226,9 +281,21 @@ fn flash_limiter_holds_a_strobe_to_three_flashes_per_second() {
             let t = 1.0 + n as f64 / 60.0;
             let mut f = *clock.advance_to(t);
             // A 6 Hz square wave on the kick pulse: far more than 3 flashes/s.
-            f.kick = if (t * 12.0).floor() as i64 % 2 == 0 { 1.0 } else { 0.0 };
+            f.kick = if (t * 12.0).floor() as i64 % 2 == 0 {
+                1.0
+            } else {
+                0.0
+            };
             let px = r
-                .render(&f, FrameClock { time: t, delta: 1.0 / 60.0, frame: n }, true)
+                .render(
+                    &f,
+                    FrameClock {
+                        time: t,
+                        delta: 1.0 / 60.0,
+                        frame: n,
+                    },
+                    true,
+                )
                 .expect("pixels");
             grids.push((t, luminance_grid(&px, W as usize, H as usize)));
         }
@@ -236,7 +303,10 @@ fn flash_limiter_holds_a_strobe_to_three_flashes_per_second() {
     };
     let (unlimited, _) = measure(false);
     let (limited, held) = measure(true);
-    assert!(unlimited >= 5.0, "test input should flash hard without the limiter: {unlimited}");
+    assert!(
+        unlimited >= 5.0,
+        "test input should flash hard without the limiter: {unlimited}"
+    );
     assert!(limited <= 3.0, "limiter let {limited} flashes/s through");
     assert!(held > 0);
 }
@@ -252,19 +322,25 @@ fn temp_preset(name: &str, toml: &str, wgsl: Option<&str>) -> PathBuf {
     dir
 }
 
-const TOML_OK: &str = "name = \"t\"\n[[pass]]\nshader = \"main.wgsl\"\n[[param]]\nname = \"gain\"\ndefault = 0.5\n";
+const TOML_OK: &str =
+    "name = \"t\"\n[[pass]]\nshader = \"main.wgsl\"\n[[param]]\nname = \"gain\"\ndefault = 0.5\n";
 
 #[test]
 fn broken_wgsl_reports_file_line_column() {
     let dir = temp_preset(
         "badwgsl",
         TOML_OK,
-        Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let c = vec3f(uv, 0.0);\n    return vec4f(c, undefined_thing);\n}\n"),
+        Some(
+            "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let c = vec3f(uv, 0.0);\n    return vec4f(c, undefined_thing);\n}\n",
+        ),
     );
     let e = Preset::load(&dir).expect_err("must fail").to_string();
     let want = format!("{}:3:", dir.join("main.wgsl").display());
     assert!(e.starts_with(&want), "{e}");
-    assert!(e.contains("undefined_thing") || e.contains("no definition"), "{e}");
+    assert!(
+        e.contains("undefined_thing") || e.contains("no definition"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -275,7 +351,10 @@ fn toml_with_wrong_type_reports_line() {
         Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(1.0); }\n"),
     );
     let e = Preset::load(&dir).expect_err("must fail").to_string();
-    assert!(e.starts_with(&format!("{}:2:", dir.join("preset.toml").display())), "{e}");
+    assert!(
+        e.starts_with(&format!("{}:2:", dir.join("preset.toml").display())),
+        "{e}"
+    );
 }
 
 #[test]
@@ -287,16 +366,33 @@ fn missing_pass_file_is_named() {
 
 #[test]
 fn unknown_parameter_is_rejected() {
-    let dir = temp_preset("param", TOML_OK, Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(param.gain); }\n"));
+    let dir = temp_preset(
+        "param",
+        TOML_OK,
+        Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(param.gain); }\n"),
+    );
     let p = Preset::load(&dir).expect("valid preset");
     let mut values = p.spec.default_values();
     let mut o = BTreeMap::new();
     o.insert("colour".to_string(), 1.0);
-    let e = p.spec.apply_overrides(&mut values, &o).expect_err("unknown");
+    let e = p
+        .spec
+        .apply_overrides(&mut values, &o)
+        .expect_err("unknown");
     assert!(e.contains("colour") && e.contains("gain"), "{e}");
     // And through the command line.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sonolux"))
-        .args(["render", "--preset", "tunnel", "--duration", "0.1", "--size", "64x36", "--param", "nope=1"])
+        .args([
+            "render",
+            "--preset",
+            "tunnel",
+            "--duration",
+            "0.1",
+            "--size",
+            "64x36",
+            "--param",
+            "nope=1",
+        ])
         .arg("--out")
         .arg(std::env::temp_dir().join("sonolux-test-cli-param"))
         .output()
@@ -327,7 +423,19 @@ fn cli_renders_pngs_from_the_demo_track() {
     let _ = std::fs::remove_dir_all(&out);
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_sonolux"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["render", "--preset", "spectrum", "--size", "96x54", "--fps", "10", "--start", "10", "--duration", "0.5"])
+        .args([
+            "render",
+            "--preset",
+            "spectrum",
+            "--size",
+            "96x54",
+            "--fps",
+            "10",
+            "--start",
+            "10",
+            "--duration",
+            "0.5",
+        ])
         .arg("--out")
         .arg(&out)
         .status()
@@ -335,6 +443,8 @@ fn cli_renders_pngs_from_the_demo_track() {
     assert!(status.success());
     let n = std::fs::read_dir(&out).expect("out dir").count();
     assert_eq!(n, 5);
-    let img = image::open(out.join("frame_00004.png")).expect("png").to_rgba8();
+    let img = image::open(out.join("frame_00004.png"))
+        .expect("png")
+        .to_rgba8();
     assert_eq!(img.dimensions(), (96, 54));
 }

@@ -28,7 +28,9 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     col += hsv2rgb(vec3f(fract(hue), 0.9, 1.0)) * 0.25 * mag * exp(-max(r - base_r, 0.0) * 6.0) * step(base_r, r);
 
     // Waveform circle.
-    let wr = base_r * 0.7 + 0.12 * waveform(fract(a / TAU + 0.5)) * (0.4 + u.level_att);
+    // Mirrored around the circle so the line closes without a seam.
+    let wx = abs(fract(a / TAU + 0.5) * 2.0 - 1.0);
+    let wr = base_r * 0.7 + 0.12 * waveform(wx) * (0.4 + u.level_att);
     let wline = exp(-abs(r - wr) / (1.5 * px)) ;
     col += vec3f(0.9, 0.95, 1.0) * wline * (0.4 + 0.6 * u.level_att);
     // Inner disc breathing with the beat.

@@ -216,7 +216,14 @@ impl BeatTracker {
         if est.bpm > 0.0 || self.fixed_bpm.is_some() {
             // ODF frames are `smooth` centred one frame back.
             let centre = now - 1.0 / f64::from(self.rate);
-            if let Some((last_beat, peak)) = self.comb_phase() {
+            // Where the clock expects the most recent beat, in seconds back
+            // from the comb's reference frame: favours continuity when the
+            // music allows two phases (an even pulse at twice the tempo).
+            let expected = self.running.then(|| {
+                let back = centre - (self.next_beat - self.period);
+                back.rem_euclid(self.period)
+            });
+            if let Some((last_beat, peak)) = self.comb_phase(expected) {
                 let measured_next = {
                     let mut t = centre - last_beat + self.period;
                     while t < now - 0.5 * self.period {
@@ -268,7 +275,7 @@ impl BeatTracker {
 
     /// Best position of the most recent beat: (seconds back from the newest
     /// smoothed frame, comb peak-to-mean contrast 0..1).
-    fn comb_phase(&self) -> Option<(f64, f32)> {
+    fn comb_phase(&self, expected: Option<f64>) -> Option<(f64, f32)> {
         let p = self.period * f64::from(self.rate);
         let n = self.odf.len();
         if p < 2.0 || (n as f64) < p * 2.0 {
@@ -295,8 +302,14 @@ impl BeatTracker {
                 s += w * at(phi as f64 + k as f64 * p);
                 w *= COMB_DECAY;
             }
-            *slot = s;
             sum += s;
+            let bias = expected.map_or(1.0, |e| {
+                let mut d = (phi as f64 / f64::from(self.rate) - e).abs() / self.period;
+                d = d.min(1.0 - d);
+                1.0 + 0.3 * (-0.5 * (d / 0.08).powi(2)).exp() as f32
+            });
+            let s = s * bias;
+            *slot = s;
             if s > best.1 {
                 best = (phi, s);
             }

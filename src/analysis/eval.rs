@@ -31,7 +31,11 @@ pub fn f_measure(reference: &[f64], est: &[f64], window: f64) -> f64 {
     let m = match_events(reference, est, window).len() as f64;
     let p = m / est.len() as f64;
     let r = m / reference.len() as f64;
-    if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+    if p + r == 0.0 {
+        0.0
+    } else {
+        2.0 * p * r / (p + r)
+    }
 }
 
 /// Median signed error (estimate − reference, seconds) of matched events.
@@ -83,7 +87,10 @@ pub fn cemgil(reference: &[f64], est: &[f64]) -> f64 {
     let acc: f64 = reference
         .iter()
         .map(|&b| {
-            let d = est.iter().map(|&e| (b - e).abs()).fold(f64::INFINITY, f64::min);
+            let d = est
+                .iter()
+                .map(|&e| (b - e).abs())
+                .fold(f64::INFINITY, f64::min);
             (-(d * d) / (2.0 * sigma * sigma)).exp()
         })
         .sum();

@@ -38,9 +38,10 @@ pub const HOP_SECONDS: f64 = 0.005;
 /// `onset_delay_matches_measurement` test). Subtracted from event times.
 pub fn detector_delay(sample_rate: u32) -> f64 {
     let (window, hop) = geometry(sample_rate);
-    // The flux rises once the attack has crossed about a quarter of the
-    // window, and is seen at the end of the hop in which that happens.
-    (window as f64 * 0.25 + hop as f64 * 0.5) / f64::from(sample_rate.max(1))
+    // A sharp attack lifts the log-flux above threshold once it has entered
+    // about a sixteenth of the (Hann-weighted) window, and it is seen at the
+    // end of the hop in which that happens: on average half a hop later.
+    (window as f64 / 16.0 + hop as f64 * 0.5) / f64::from(sample_rate.max(1))
 }
 
 /// Window and hop lengths (samples) used at `sample_rate`.
@@ -186,7 +187,11 @@ impl Analyzer {
         for chunk in block.chunks(self.clean.len()) {
             let n = chunk.len();
             for (d, &s) in self.clean[..n].iter_mut().zip(chunk) {
-                let x = if s.is_finite() { s.clamp(-4.0, 4.0) } else { 0.0 };
+                let x = if s.is_finite() {
+                    s.clamp(-4.0, 4.0)
+                } else {
+                    0.0
+                };
                 // One-pole DC blocker (10 Hz).
                 let y = x - self.dc_x1 + self.dc_r * self.dc_y1;
                 self.dc_x1 = x;
@@ -217,11 +222,13 @@ impl Analyzer {
             peak = peak.max(x.abs());
         }
         let rms = (sumsq / self.window_samples.len() as f32).sqrt();
-        let recent = &self.window_samples[self.window_samples.len() - SPECTRUM_LEN.min(self.window_samples.len())..];
+        let recent = &self.window_samples
+            [self.window_samples.len() - SPECTRUM_LEN.min(self.window_samples.len())..];
         self.features
             .update(mags, rms, peak, recent, &mut self.frame);
 
-        self.filterbank.apply(self.stft.magnitudes(), &mut self.band_mags);
+        self.filterbank
+            .apply(self.stft.magnitudes(), &mut self.band_mags);
         let strength = self.flux.push(&self.band_mags);
         let odf = strength.onset;
         let onset_norm = self.onset_gain.normalize(odf);

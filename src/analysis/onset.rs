@@ -35,7 +35,11 @@ impl LogFilterbank {
             let mut weights = Vec::with_capacity(hi - lo + 1);
             for b in lo..=hi {
                 let v = if b <= mid {
-                    if mid == lo { 1.0 } else { (b - lo) as f32 / (mid - lo) as f32 }
+                    if mid == lo {
+                        1.0
+                    } else {
+                        (b - lo) as f32 / (mid - lo) as f32
+                    }
                 } else {
                     (hi - b) as f32 / (hi - mid) as f32
                 };
@@ -149,7 +153,8 @@ impl PeakPicker {
         self.pos = (self.pos + 1) % n;
         self.filled = (self.filled + 1).min(n);
         self.since_last = self.since_last.saturating_add(1);
-        if x > threshold && x >= max && self.since_last > self.min_gap {
+        if x > threshold && x >= max && self.since_last > self.min_gap && self.filled > self.max_len
+        {
             self.since_last = 0;
             Some(((x - threshold) / (x + 1e-9)).clamp(0.0, 1.0))
         } else {

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use realfft::{RealFftPlanner, RealToComplex};
 use realfft::num_complex::Complex32;
+use realfft::{RealFftPlanner, RealToComplex};
 
 /// A sliding-window STFT with a Hann window.
 pub struct Stft {
@@ -87,7 +87,12 @@ impl Stft {
     pub fn compute(&mut self) -> &[f32] {
         let (newer, older) = self.history.split_at(self.write);
         let n_old = older.len();
-        for (i, (dst, &s)) in self.input.iter_mut().zip(older.iter().chain(newer)).enumerate() {
+        for (i, (dst, &s)) in self
+            .input
+            .iter_mut()
+            .zip(older.iter().chain(newer))
+            .enumerate()
+        {
             *dst = s * self.window[i];
         }
         debug_assert_eq!(n_old + newer.len(), self.window_len);

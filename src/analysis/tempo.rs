@@ -190,7 +190,14 @@ impl TempoEstimator {
                 s += w * v;
                 wsum += w;
             }
-            let s = (s / wsum.max(1e-9)).max(0.0) * self.prior[i];
+            let own = acf_at(&self.acf, lag - 1.0)
+                .max(acf_at(&self.acf, lag))
+                .max(acf_at(&self.acf, lag + 1.0))
+                .max(0.0);
+            // A candidate whose own period shows no periodicity at all (the
+            // half-beat of a click track) is not a tempo, whatever its multiples say.
+            let gate = (own / 0.02).min(1.0);
+            let s = (s / wsum.max(1e-9)).max(0.0) * gate * self.prior[i];
             self.scratch_scores[i] = s;
             best = best.max(s);
         }
@@ -201,7 +208,12 @@ impl TempoEstimator {
         let sigma = STEPS_PER_OCTAVE * 0.03;
         let reach = (3.0 * sigma).ceil() as isize;
         let m = self.candidates.len() as isize;
-        let prev_max = self.forward.iter().cloned().fold(0.0f32, f32::max).max(1e-12);
+        let prev_max = self
+            .forward
+            .iter()
+            .cloned()
+            .fold(0.0f32, f32::max)
+            .max(1e-12);
         let mut fmax = 0.0f32;
         let mut arg = 0usize;
         for i in 0..m {
@@ -238,8 +250,7 @@ impl TempoEstimator {
                 bpm *= 2f32.powf(off / STEPS_PER_OCTAVE);
             }
         }
-        let mean_score =
-            self.scratch_scores.iter().sum::<f32>() / self.scratch_scores.len() as f32;
+        let mean_score = self.scratch_scores.iter().sum::<f32>() / self.scratch_scores.len() as f32;
         let confidence = (1.0 - mean_score / best).clamp(0.0, 1.0);
         self.estimate = TempoEstimate { bpm, confidence };
     }

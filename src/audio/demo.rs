@@ -35,17 +35,47 @@ struct Parts {
 fn parts_at(bar: usize) -> Parts {
     // 16-bar form: intro (hats+pad) 2, groove 6, breakdown (pad) 2, build 2, drop 4.
     match bar % 16 {
-        0..=1 => Parts { kick: false, snare: false, hats: true, bass: false, pad: true },
-        2..=7 => Parts { kick: true, snare: true, hats: true, bass: true, pad: false },
-        8..=9 => Parts { kick: false, snare: false, hats: false, bass: false, pad: true },
-        10..=11 => Parts { kick: true, snare: false, hats: true, bass: false, pad: true },
-        _ => Parts { kick: true, snare: true, hats: true, bass: true, pad: true },
+        0..=1 => Parts {
+            kick: false,
+            snare: false,
+            hats: true,
+            bass: false,
+            pad: true,
+        },
+        2..=7 => Parts {
+            kick: true,
+            snare: true,
+            hats: true,
+            bass: true,
+            pad: false,
+        },
+        8..=9 => Parts {
+            kick: false,
+            snare: false,
+            hats: false,
+            bass: false,
+            pad: true,
+        },
+        10..=11 => Parts {
+            kick: true,
+            snare: false,
+            hats: true,
+            bass: false,
+            pad: true,
+        },
+        _ => Parts {
+            kick: true,
+            snare: true,
+            hats: true,
+            bass: true,
+            pad: true,
+        },
     }
 }
 
 /// Synthesizes `seconds` of the demo track at `sample_rate` (mono, peak ~0.9).
 pub fn synthesize(seconds: f64, sample_rate: u32) -> Vec<f32> {
-    synthesize_with(seconds, sample_rate, |bar| parts_at(bar))
+    synthesize_with(seconds, sample_rate, parts_at)
 }
 
 /// A bar-pattern-free variant for tests: the full groove (kick, snare, hats,
@@ -71,7 +101,12 @@ fn synthesize_with(seconds: f64, sample_rate: u32, parts: impl Fn(usize) -> Part
     let mut bass_lp = 0.0f32;
     // A minor-ish progression, bass roots per bar (Hz).
     let roots = [55.0, 55.0, 43.65, 49.0];
-    let pad_chords = [[220.0, 261.63, 329.63], [220.0, 261.63, 329.63], [174.61, 220.0, 261.63], [196.0, 246.94, 293.66]];
+    let pad_chords = [
+        [220.0, 261.63, 329.63],
+        [220.0, 261.63, 329.63],
+        [174.61, 220.0, 261.63],
+        [196.0, 246.94, 293.66],
+    ];
     for (i, o) in out.iter_mut().enumerate() {
         let t = i as f64 / sr;
         let tb = t - DEMO_FIRST_BEAT;
@@ -87,12 +122,14 @@ fn synthesize_with(seconds: f64, sample_rate: u32, parts: impl Fn(usize) -> Part
         if p.kick {
             let k = in_beat as f32;
             // Pitch falls from 135 Hz to 45 Hz: the integral of that sweep.
-            let phase = std::f32::consts::TAU * (45.0 * k + 90.0 / 30.0 * (1.0 - (-k * 30.0).exp()));
+            let phase =
+                std::f32::consts::TAU * (45.0 * k + 90.0 / 30.0 * (1.0 - (-k * 30.0).exp()));
             s += 0.9 * phase.sin() * (-k * 9.0).exp();
         }
         if p.snare && beat_idx % 2 == 1 {
             let k = in_beat as f32;
-            s += 0.35 * nz * (-k * 22.0).exp() + 0.2 * (std::f32::consts::TAU * 190.0 * k).sin() * (-k * 30.0).exp();
+            s += 0.35 * nz * (-k * 22.0).exp()
+                + 0.2 * (std::f32::consts::TAU * 190.0 * k).sin() * (-k * 30.0).exp();
         }
         if p.hats {
             // High-passed noise on every eighth.

@@ -4,3 +4,4 @@ pub mod decode;
 
 pub use decode::{AudioClip, DecodeError, decode_file};
 pub mod demo;
+pub mod feed;

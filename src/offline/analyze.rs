@@ -104,10 +104,28 @@ pub fn write_result(
         &dir.join(format!("{name}.beats.txt")),
         res.beats.iter().map(|(t, p)| format!("{t:.4}\t{p}")),
     )?;
-    std::fs::write(dir.join(format!("{name}.bpm.txt")), format!("{:.2}\n", res.bpm))?;
+    std::fs::write(
+        dir.join(format!("{name}.bpm.txt")),
+        format!("{:.2}\n", res.bpm),
+    )?;
     let cols = [
-        "time", "rms_db", "level", "bass", "mid", "treb", "centroid", "flux", "flatness",
-        "rolloff", "onset", "kick", "snare", "hat", "bpm", "beat_phase", "confidence",
+        "time",
+        "rms_db",
+        "level",
+        "bass",
+        "mid",
+        "treb",
+        "centroid",
+        "flux",
+        "flatness",
+        "rolloff",
+        "onset",
+        "kick",
+        "snare",
+        "hat",
+        "bpm",
+        "beat_phase",
+        "confidence",
     ];
     let row = |f: &FeatureFrame| -> [f64; 17] {
         let pos = f.rhythm.position_at(f.time);

@@ -75,12 +75,7 @@ pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScor
                 .filter(|c| c.1 == Some(1.0))
                 .map(|c| c.0)
                 .collect();
-            let ed: Vec<f64> = res
-                .beats
-                .iter()
-                .filter(|b| b.1 == 1)
-                .map(|b| b.0)
-                .collect();
+            let ed: Vec<f64> = res.beats.iter().filter(|b| b.1 == 1).map(|b| b.0).collect();
             s.downbeat_f = Some(eval::f_measure(
                 &eval::trim(&rd, trim),
                 &eval::trim(&ed, trim),
@@ -98,7 +93,11 @@ pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScor
 }
 
 /// Analyses and scores every clip in `dir`; writes result files into `out` when given.
-pub fn evaluate_dir(dir: &Path, out: Option<&Path>, block: usize) -> anyhow::Result<Vec<ClipScore>> {
+pub fn evaluate_dir(
+    dir: &Path,
+    out: Option<&Path>,
+    block: usize,
+) -> anyhow::Result<Vec<ClipScore>> {
     let clips = find_clips(dir)?;
     if clips.is_empty() {
         anyhow::bail!("{}: no annotated audio clips found", dir.display());
@@ -163,7 +162,10 @@ pub fn summarize(scores: &[ClipScore]) -> Summary {
         acc2: mean(scores.iter().filter_map(|s| s.tempo.map(|t| t.1))).unwrap_or(0.0),
         downbeat_f: mean(scores.iter().filter_map(|s| s.downbeat_f)).unwrap_or(0.0),
         onset_offset_ms: med(scores.iter().filter_map(|s| s.onset_offset).collect()),
-        beat_offset_ms: med(scores.iter().filter_map(|s| s.beats.and_then(|b| b.offset)).collect()),
+        beat_offset_ms: med(scores
+            .iter()
+            .filter_map(|s| s.beats.and_then(|b| b.offset))
+            .collect()),
     }
 }
 
@@ -193,8 +195,16 @@ pub fn format_table(scores: &[ClipScore]) -> String {
     let m = summarize(scores);
     out += &format!(
         "| **overall** | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | | |\n\nmedian offsets: onsets {:+.1} ms, beats {:+.1} ms\n",
-        m.onset_f, m.beat_f, m.cemgil, m.cmlt, m.amlt, m.downbeat_f, m.acc1, m.acc2,
-        m.onset_offset_ms, m.beat_offset_ms
+        m.onset_f,
+        m.beat_f,
+        m.cemgil,
+        m.cmlt,
+        m.amlt,
+        m.downbeat_f,
+        m.acc1,
+        m.acc2,
+        m.onset_offset_ms,
+        m.beat_offset_ms
     );
     out
 }

@@ -73,7 +73,8 @@ impl<'a> VirtualClock<'a> {
     /// Feeds audio up to stream time `t` (in blocks, as a live callback would)
     /// and returns the feature frame then.
     pub fn advance_to(&mut self, t: f64) -> &FeatureFrame {
-        let target = ((t.max(0.0) * f64::from(self.clip.sample_rate)) as usize).min(self.clip.samples.len());
+        let target =
+            ((t.max(0.0) * f64::from(self.clip.sample_rate)) as usize).min(self.clip.samples.len());
         while self.fed < target {
             let end = (self.fed + self.block).min(target);
             self.analyzer.process(&self.clip.samples[self.fed..end]);
@@ -86,15 +87,34 @@ impl<'a> VirtualClock<'a> {
 fn spawn_ffmpeg(job: &RenderJob, video: &Path) -> anyhow::Result<Child> {
     let [w, h] = job.size;
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba"])
-        .args(["-s", &format!("{w}x{h}"), "-r", &format!("{}", job.fps), "-i", "-"]);
+    cmd.args([
+        "-y",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgba",
+    ])
+    .args([
+        "-s",
+        &format!("{w}x{h}"),
+        "-r",
+        &format!("{}", job.fps),
+        "-i",
+        "-",
+    ]);
     if let Some(audio) = &job.audio_path {
-        cmd.args(["-ss", &format!("{}", job.start)]).arg("-i").arg(audio);
+        cmd.args(["-ss", &format!("{}", job.start)])
+            .arg("-i")
+            .arg(audio);
         cmd.args(["-map", "0:v", "-map", "1:a", "-c:a", "aac", "-shortest"]);
     }
-    cmd.args(["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
-        .arg(video)
-        .stdin(Stdio::piped());
+    cmd.args([
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+    ])
+    .arg(video)
+    .stdin(Stdio::piped());
     cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             anyhow::anyhow!(
@@ -125,15 +145,21 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
     if let Some(dir) = &job.out_dir {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let mut ffmpeg = job.video.as_deref().map(|v| spawn_ffmpeg(job, v)).transpose()?;
+    let mut ffmpeg = job
+        .video
+        .as_deref()
+        .map(|v| spawn_ffmpeg(job, v))
+        .transpose()?;
     let bar = if job.progress {
         indicatif::ProgressBar::new(n_frames)
     } else {
         indicatif::ProgressBar::hidden()
     };
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames, {per_sec}, eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} frames, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
     let mut clock = VirtualClock::new(clip);
@@ -155,13 +181,21 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
             .unwrap_or_default();
         if let Some(dir) = &job.out_dir {
             let path = dir.join(format!("frame_{n:05}.png"));
-            image::save_buffer(&path, &pixels, job.size[0], job.size[1], image::ExtendedColorType::Rgba8)
-                .with_context(|| format!("writing {}", path.display()))?;
+            image::save_buffer(
+                &path,
+                &pixels,
+                job.size[0],
+                job.size[1],
+                image::ExtendedColorType::Rgba8,
+            )
+            .with_context(|| format!("writing {}", path.display()))?;
         }
         if let Some(child) = &mut ffmpeg
             && let Some(stdin) = child.stdin.as_mut()
         {
-            stdin.write_all(&pixels).context("ffmpeg stopped accepting frames")?;
+            stdin
+                .write_all(&pixels)
+                .context("ffmpeg stopped accepting frames")?;
         }
         bar.inc(1);
     }

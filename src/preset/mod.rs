@@ -180,7 +180,10 @@ impl PresetSpec {
         }
         for (i, p) in spec.params.iter().enumerate() {
             if !is_identifier(&p.name) {
-                return Err(invalid(format!("parameter name '{}' is not an identifier", p.name)));
+                return Err(invalid(format!(
+                    "parameter name '{}' is not an identifier",
+                    p.name
+                )));
             }
             if spec.params[..i].iter().any(|q| q.name == p.name) {
                 return Err(invalid(format!("parameter '{}' is declared twice", p.name)));
@@ -212,7 +215,11 @@ impl PresetSpec {
                 return Err(format!(
                     "preset '{}' has no parameter '{name}' (it has: {})",
                     self.name,
-                    if known.is_empty() { "none".into() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
                 ));
             };
             let p = &self.params[i];
@@ -279,7 +286,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PresetError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp{}",
-        path.file_name().map(|s| s.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let mut f = std::fs::File::create(&tmp).map_err(io)?;

@@ -87,7 +87,12 @@ pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Mo
         {
             msg = format!("{msg}: {label}");
         }
-        locate(e.location(&shader.source), msg)
+        let author_span = e
+            .labels()
+            .map(|(span, _)| span.location(&shader.source))
+            .filter(|l| l.line_number > shader.header_lines)
+            .max_by_key(|l| l.line_number);
+        locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
     let mut validator = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
@@ -100,14 +105,23 @@ pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Mo
             msg = format!("{msg}: {s}");
             source = s.source();
         }
-        locate(e.location(&shader.source), msg)
+        // Prefer a span inside the author's code (naga may also point at the
+        // enclosing function or at nothing in particular).
+        let author_span = e
+            .spans()
+            .map(|(span, _)| span.location(&shader.source))
+            .filter(|l| l.line_number > shader.header_lines)
+            .max_by_key(|l| l.line_number);
+        locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
     if !module.entry_points.iter().any(|e| e.name == "fs_main") {
         return Err(ShaderError {
             path: author_path.to_owned(),
             line: 0,
             column: 0,
-            message: "no fragment entry point (is `fn shade(uv: vec2f, frag: vec2f) -> vec4f` defined?)".into(),
+            message:
+                "no fragment entry point (is `fn shade(uv: vec2f, frag: vec2f) -> vec4f` defined?)"
+                    .into(),
         });
     }
     Ok(module)

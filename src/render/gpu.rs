@@ -49,7 +49,12 @@ impl Gpu {
         ))
         .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let info = adapter.get_info();
-        tracing::info!("GPU adapter: {} ({:?}, {:?})", info.name, info.backend, info.device_type);
+        tracing::info!(
+            "GPU adapter: {} ({:?}, {:?})",
+            info.name,
+            info.backend,
+            info.device_type
+        );
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("sonolux"),
             required_features: wgpu::Features::empty(),

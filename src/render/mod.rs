@@ -132,9 +132,27 @@ impl Renderer {
         &self.output.view
     }
 
+    /// Reads back the last rendered output as RGBA8.
+    pub fn read_output(&mut self) -> Vec<u8> {
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("capture"),
+            });
+        self.output.encode_capture(&mut encoder);
+        self.gpu.queue.submit([encoder.finish()]);
+        self.output.read_capture(&self.gpu)
+    }
+
     /// Renders one frame for the music state `features` at `clock`; returns
     /// the RGBA8 pixels when `capture` is set.
-    pub fn render(&mut self, features: &FeatureFrame, clock: FrameClock, capture: bool) -> Option<Vec<u8>> {
+    pub fn render(
+        &mut self,
+        features: &FeatureFrame,
+        clock: FrameClock,
+        capture: bool,
+    ) -> Option<Vec<u8>> {
         let scaled = self.scene.scaled_size(self.output.size());
         let u = ShaderUniforms::new(features, clock, scaled, self.scene.preset.spec.render_scale);
         self.gpu
@@ -164,7 +182,9 @@ impl Renderer {
         let mut encoder = self
             .gpu
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
         let parity = (self.frame % 2) as usize;
         let scene_view = self.scene.encode(&self.gpu, &mut encoder, parity).clone();
         let limit = if self.limiter.enabled {
@@ -188,7 +208,9 @@ impl Renderer {
             let mut enc = self
                 .gpu
                 .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("reference") });
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("reference"),
+                });
             self.output.encode_reference_copy(&mut enc);
             self.gpu.queue.submit([enc.finish()]);
         }

@@ -33,7 +33,13 @@ impl OutputUniforms {
     }
 }
 
-fn texture(gpu: &Gpu, label: &str, size: [u32; 2], format: wgpu::TextureFormat, usage: wgpu::TextureUsages) -> wgpu::Texture {
+fn texture(
+    gpu: &Gpu,
+    label: &str,
+    size: [u32; 2],
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
     gpu.device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
         size: wgpu::Extent3d {
@@ -119,8 +125,14 @@ impl OutputStage {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = create_pipeline(gpu, &pl, "shaders/output.wgsl", include_str!("../../shaders/output.wgsl"), OUTPUT_FORMAT)
-            .unwrap_or_else(|e| panic!("built-in output shader: {e}"));
+        let pipeline = create_pipeline(
+            gpu,
+            &pl,
+            "shaders/output.wgsl",
+            include_str!("../../shaders/output.wgsl"),
+            OUTPUT_FORMAT,
+        )
+        .unwrap_or_else(|e| panic!("built-in output shader: {e}"));
         let measure_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("measure"),
             entries: &[wgpu::BindGroupLayoutEntry {
@@ -139,8 +151,14 @@ impl OutputStage {
             bind_group_layouts: &[Some(&measure_layout)],
             immediate_size: 0,
         });
-        let measure_pipeline = create_pipeline(gpu, &mpl, "shaders/measure.wgsl", include_str!("../../shaders/measure.wgsl"), wgpu::TextureFormat::Rgba32Float)
-            .unwrap_or_else(|e| panic!("built-in measure shader: {e}"));
+        let measure_pipeline = create_pipeline(
+            gpu,
+            &mpl,
+            "shaders/measure.wgsl",
+            include_str!("../../shaders/measure.wgsl"),
+            wgpu::TextureFormat::Rgba32Float,
+        )
+        .unwrap_or_else(|e| panic!("built-in measure shader: {e}"));
         let measure_texture = texture(
             gpu,
             "measure",
@@ -187,7 +205,16 @@ impl OutputStage {
     }
 
     #[allow(clippy::type_complexity)]
-    fn targets(gpu: &Gpu, size: [u32; 2]) -> (wgpu::Texture, wgpu::TextureView, wgpu::Texture, wgpu::TextureView, wgpu::Buffer) {
+    fn targets(
+        gpu: &Gpu,
+        size: [u32; 2],
+    ) -> (
+        wgpu::Texture,
+        wgpu::TextureView,
+        wgpu::Texture,
+        wgpu::TextureView,
+        wgpu::Buffer,
+    ) {
         let texture = texture(
             gpu,
             "output",
@@ -220,29 +247,63 @@ impl OutputStage {
             return;
         }
         self.size = size;
-        (self.texture, self.view, self.reference, self.reference_view, self.capture_buffer) = Self::targets(gpu, size);
+        (
+            self.texture,
+            self.view,
+            self.reference,
+            self.reference_view,
+            self.capture_buffer,
+        ) = Self::targets(gpu, size);
     }
 
     /// Encodes the output pass (scene → output) and the measurement pass.
-    pub fn encode(&self, gpu: &Gpu, encoder: &mut wgpu::CommandEncoder, scene: &wgpu::TextureView, u: OutputUniforms) {
-        gpu.queue.write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+    pub fn encode(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        scene: &wgpu::TextureView,
+        u: OutputUniforms,
+    ) {
+        gpu.queue
+            .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
         let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("output"),
             layout: &self.layout,
             entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: self.uniforms.as_entire_binding() },
-                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(scene) },
-                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&self.reference_view) },
-                wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&self.sampler) },
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.uniforms.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(scene),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(&self.reference_view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
             ],
         });
         fullscreen(encoder, &self.view, &self.pipeline, &bind, "output");
         let mbind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("measure"),
             layout: &self.measure_layout,
-            entries: &[wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&self.view) }],
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(&self.view),
+            }],
         });
-        fullscreen(encoder, &self.measure_view, &self.measure_pipeline, &mbind, "measure");
+        fullscreen(
+            encoder,
+            &self.measure_view,
+            &self.measure_pipeline,
+            &mbind,
+            "measure",
+        );
         encoder.copy_texture_to_buffer(
             self.measure_texture.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
@@ -253,7 +314,11 @@ impl OutputStage {
                     rows_per_image: None,
                 },
             },
-            wgpu::Extent3d { width: GRID_W, height: GRID_H, depth_or_array_layers: 1 },
+            wgpu::Extent3d {
+                width: GRID_W,
+                height: GRID_H,
+                depth_or_array_layers: 1,
+            },
         );
     }
 
@@ -269,7 +334,11 @@ impl OutputStage {
                     rows_per_image: None,
                 },
             },
-            wgpu::Extent3d { width: self.size[0], height: self.size[1], depth_or_array_layers: 1 },
+            wgpu::Extent3d {
+                width: self.size[0],
+                height: self.size[1],
+                depth_or_array_layers: 1,
+            },
         );
     }
 
@@ -278,7 +347,11 @@ impl OutputStage {
         encoder.copy_texture_to_texture(
             self.texture.as_image_copy(),
             self.reference.as_image_copy(),
-            wgpu::Extent3d { width: self.size[0], height: self.size[1], depth_or_array_layers: 1 },
+            wgpu::Extent3d {
+                width: self.size[0],
+                height: self.size[1],
+                depth_or_array_layers: 1,
+            },
         );
     }
 
@@ -289,7 +362,8 @@ impl OutputStage {
         let mut lum = Vec::with_capacity((GRID_W * GRID_H) as usize);
         let mut red = Vec::with_capacity((GRID_W * GRID_H) as usize);
         for y in 0..GRID_H as usize {
-            let line: &[f32] = bytemuck::cast_slice(&bytes[y * row..y * row + GRID_W as usize * 16]);
+            let line: &[f32] =
+                bytemuck::cast_slice(&bytes[y * row..y * row + GRID_W as usize * 16]);
             for px in line.chunks_exact(4) {
                 lum.push(px[0]);
                 red.push(px[1]);

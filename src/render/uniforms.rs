@@ -88,7 +88,12 @@ pub struct ShaderUniforms {
 
 impl ShaderUniforms {
     /// Fills the block from a feature frame, evaluating the beat clock at `clock.time`.
-    pub fn new(f: &FeatureFrame, clock: FrameClock, resolution: [u32; 2], render_scale: f32) -> Self {
+    pub fn new(
+        f: &FeatureFrame,
+        clock: FrameClock,
+        resolution: [u32; 2],
+        render_scale: f32,
+    ) -> Self {
         let pos = f.rhythm.position_at(clock.time);
         let bar_pulse = {
             let bpb = f.rhythm.beats_per_bar.max(1) as f32;
@@ -145,7 +150,10 @@ mod tests {
 
     #[test]
     fn rust_layout_matches_wgsl() {
-        let a = shader::assemble("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(0.0); }\n", &[]);
+        let a = shader::assemble(
+            "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(0.0); }\n",
+            &[],
+        );
         let module = shader::validate(&a, std::path::Path::new("t.wgsl")).expect("valid");
         let ty = module
             .types

@@ -75,7 +75,10 @@ impl FlashLimiter {
 
     /// Transitions within the last second before `now`.
     pub fn recent_transitions(&self, now: f64) -> usize {
-        self.transitions.iter().filter(|(t, _)| now - t < 1.0).count()
+        self.transitions
+            .iter()
+            .filter(|(t, _)| now - t < 1.0)
+            .count()
     }
 
     /// Feeds the measured grid of the frame shown at `time`: cell luminance
@@ -121,7 +124,11 @@ impl FlashLimiter {
                 new_reference = true;
             }
         }
-        while self.transitions.front().is_some_and(|(t, _)| time - t >= 1.0) {
+        while self
+            .transitions
+            .front()
+            .is_some_and(|(t, _)| time - t >= 1.0)
+        {
             self.transitions.pop_front();
         }
         self.engaged = self.transitions.len() >= 2 * self.max_flashes;
@@ -194,7 +201,12 @@ mod tests {
     fn small_or_bright_changes_do_not_count() {
         // Changes between two bright states (darker state above 0.8) are not flashes.
         let frames: Vec<(f64, Vec<f32>)> = (0..120)
-            .map(|i| (i as f64 / 60.0, vec![if i % 2 == 0 { 0.85 } else { 1.0 }; 16]))
+            .map(|i| {
+                (
+                    i as f64 / 60.0,
+                    vec![if i % 2 == 0 { 0.85 } else { 1.0 }; 16],
+                )
+            })
             .collect();
         assert_eq!(max_flashes_per_second(&frames), 0.0);
         // A change over less than a quarter of the screen does not count.

@@ -1,0 +1,283 @@
+//! Live audio into the analysis: cpal capture or playback, a wait-free ring,
+//! and the audio clock.
+//!
+//! The audio callback only downmixes, copies into an `rtrb` ring and bumps
+//! atomics: no allocation, no lock, no log, no I/O. When the ring is full the
+//! samples are dropped and counted (an overrun), never waited for.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+
+/// Ring capacity: about 1.5 s at 44.1 kHz, far more than one analysis stall.
+pub const RING_CAPACITY: usize = 1 << 16;
+
+/// Why live audio could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// No device of that kind, or none matched the name.
+    #[error("no audio {kind} device{}", name.as_ref().map_or(String::new(), |n| format!(" named '{n}'")))]
+    NoDevice {
+        /// "input" or "output".
+        kind: &'static str,
+        /// The requested name.
+        name: Option<String>,
+    },
+    /// The device refused the stream.
+    #[error("audio device error: {0}")]
+    Device(String),
+}
+
+/// The stream clock shared between the audio callback and the other threads.
+#[derive(Debug, Default)]
+pub struct AudioClock {
+    /// Samples (per channel) delivered so far.
+    pub samples: AtomicU64,
+    /// Samples dropped because the ring was full.
+    pub overruns: AtomicU64,
+    /// Sample rate, Hz.
+    pub sample_rate: AtomicU64,
+}
+
+impl AudioClock {
+    /// Stream time of the newest delivered sample, seconds.
+    pub fn now(&self) -> f64 {
+        let sr = self.sample_rate.load(Ordering::Relaxed).max(1);
+        self.samples.load(Ordering::Relaxed) as f64 / sr as f64
+    }
+}
+
+/// A running live source: the consumer end of the ring plus its clock. The
+/// cpal stream (if any) must stay alive on the thread that created it.
+pub struct AudioFeed {
+    /// Mono samples for the analysis thread.
+    pub consumer: rtrb::Consumer<f32>,
+    /// Sample rate of the feed.
+    pub sample_rate: u32,
+    /// The shared clock.
+    pub clock: Arc<AudioClock>,
+    /// What it is, for the log and the window title.
+    pub description: String,
+    /// Output latency of the device buffer (s), known for playback.
+    pub output_latency: f64,
+}
+
+/// Keeps a cpal stream or a virtual playback thread alive.
+pub enum FeedHandle {
+    /// A cpal stream.
+    Stream(cpal::Stream),
+    /// A thread pacing a clip in real time (no audio device).
+    Virtual(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+}
+
+impl Drop for FeedHandle {
+    fn drop(&mut self) {
+        if let FeedHandle::Virtual(stop, handle) = self {
+            stop.store(true, Ordering::Relaxed);
+            if let Some(h) = handle.take() {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+/// Names of the available input devices.
+pub fn input_device_names() -> Vec<String> {
+    cpal::default_host()
+        .input_devices()
+        .map(|d| d.map(|d| d.to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Starts capturing from the input device named `name` (substring match), or
+/// the default input.
+pub fn capture(name: Option<&str>) -> Result<(AudioFeed, FeedHandle), FeedError> {
+    let host = cpal::default_host();
+    let device = match name {
+        Some(n) if n != "default" => host
+            .input_devices()
+            .map_err(|e| FeedError::Device(e.to_string()))?
+            .find(|d| d.to_string().contains(n)),
+        _ => host.default_input_device(),
+    }
+    .ok_or_else(|| FeedError::NoDevice {
+        kind: "input",
+        name: name.map(str::to_owned),
+    })?;
+    let supported = device
+        .default_input_config()
+        .map_err(|e| FeedError::Device(e.to_string()))?;
+    let mut config = supported.config();
+    config.buffer_size = cpal::BufferSize::Default;
+    let channels = usize::from(config.channels.max(1));
+    let sample_rate = config.sample_rate;
+    let (mut producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
+    let clock = Arc::new(AudioClock::default());
+    clock
+        .sample_rate
+        .store(u64::from(sample_rate), Ordering::Relaxed);
+    let cb_clock = clock.clone();
+    let scale = 1.0 / channels as f32;
+    let stream = device
+        .build_input_stream::<f32, _, _>(
+            config,
+            move |data: &[f32], _| {
+                let mut dropped = 0u64;
+                for frame in data.chunks_exact(channels) {
+                    let s = frame.iter().sum::<f32>() * scale;
+                    if producer.push(s).is_err() {
+                        dropped += 1;
+                    }
+                }
+                cb_clock
+                    .samples
+                    .fetch_add((data.len() / channels) as u64, Ordering::Relaxed);
+                if dropped > 0 {
+                    cb_clock.overruns.fetch_add(dropped, Ordering::Relaxed);
+                }
+            },
+            |e| tracing::warn!("audio input error: {e}"),
+            None,
+        )
+        .map_err(|e| FeedError::Device(e.to_string()))?;
+    stream
+        .play()
+        .map_err(|e| FeedError::Device(e.to_string()))?;
+    let description = format!("input '{device}' at {sample_rate} Hz");
+    Ok((
+        AudioFeed {
+            consumer,
+            sample_rate,
+            clock,
+            description,
+            output_latency: 0.0,
+        },
+        FeedHandle::Stream(stream),
+    ))
+}
+
+/// Plays `samples` (mono, looping) on the default output and feeds the same
+/// samples to the analysis. Without an output device, paces the clip on a
+/// thread at real time instead, so the show still runs (silently).
+pub fn playback(samples: Arc<[f32]>, sample_rate: u32) -> (AudioFeed, FeedHandle) {
+    match playback_device(samples.clone(), sample_rate) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("{e}; playing the track silently on a virtual clock");
+            virtual_playback(samples, sample_rate)
+        }
+    }
+}
+
+fn playback_device(
+    samples: Arc<[f32]>,
+    sample_rate: u32,
+) -> Result<(AudioFeed, FeedHandle), FeedError> {
+    let host = cpal::default_host();
+    let device = host.default_output_device().ok_or(FeedError::NoDevice {
+        kind: "output",
+        name: None,
+    })?;
+    let supported = device
+        .default_output_config()
+        .map_err(|e| FeedError::Device(e.to_string()))?;
+    let channels = usize::from(supported.channels().max(1));
+    let config = cpal::StreamConfig {
+        channels: supported.channels(),
+        sample_rate,
+        buffer_size: cpal::BufferSize::Default,
+    };
+    let (mut producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
+    let clock = Arc::new(AudioClock::default());
+    clock
+        .sample_rate
+        .store(u64::from(sample_rate), Ordering::Relaxed);
+    let cb_clock = clock.clone();
+    let mut pos = 0usize;
+    let stream = device
+        .build_output_stream::<f32, _, _>(
+            config,
+            move |data: &mut [f32], _| {
+                let mut dropped = 0u64;
+                for frame in data.chunks_exact_mut(channels) {
+                    let s = samples.get(pos).copied().unwrap_or(0.0);
+                    pos += 1;
+                    if pos >= samples.len() {
+                        pos = 0;
+                    }
+                    frame.fill(s);
+                    if producer.push(s).is_err() {
+                        dropped += 1;
+                    }
+                }
+                cb_clock
+                    .samples
+                    .fetch_add((data.len() / channels) as u64, Ordering::Relaxed);
+                if dropped > 0 {
+                    cb_clock.overruns.fetch_add(dropped, Ordering::Relaxed);
+                }
+            },
+            |e| tracing::warn!("audio output error: {e}"),
+            None,
+        )
+        .map_err(|e| FeedError::Device(e.to_string()))?;
+    stream
+        .play()
+        .map_err(|e| FeedError::Device(e.to_string()))?;
+    Ok((
+        AudioFeed {
+            consumer,
+            sample_rate,
+            clock,
+            description: format!("playing on '{device}'"),
+            // Typical default buffer; the VJ's latency offset covers the rest.
+            output_latency: 0.02,
+        },
+        FeedHandle::Stream(stream),
+    ))
+}
+
+/// Paces `samples` into the ring at real time on a thread (no audio device).
+pub fn virtual_playback(samples: Arc<[f32]>, sample_rate: u32) -> (AudioFeed, FeedHandle) {
+    let (mut producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
+    let clock = Arc::new(AudioClock::default());
+    clock
+        .sample_rate
+        .store(u64::from(sample_rate), Ordering::Relaxed);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (t_clock, t_stop) = (clock.clone(), stop.clone());
+    let handle = std::thread::Builder::new()
+        .name("virtual-playback".into())
+        .spawn(move || {
+            let start = Instant::now();
+            let mut sent = 0u64;
+            while !t_stop.load(Ordering::Relaxed) {
+                let due = (start.elapsed().as_secs_f64() * f64::from(sample_rate)) as u64;
+                while sent < due {
+                    let s = samples
+                        .get((sent % samples.len().max(1) as u64) as usize)
+                        .copied()
+                        .unwrap_or(0.0);
+                    if producer.push(s).is_err() {
+                        t_clock.overruns.fetch_add(1, Ordering::Relaxed);
+                    }
+                    sent += 1;
+                }
+                t_clock.samples.store(sent, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+        .ok();
+    (
+        AudioFeed {
+            consumer,
+            sample_rate,
+            clock,
+            description: "virtual clock (no audio output)".into(),
+            output_latency: 0.0,
+        },
+        FeedHandle::Virtual(stop, handle),
+    )
+}

@@ -1,0 +1,288 @@
+//! Analysis checks: synthetic signals with known answers, robustness, block
+//! size independence, and a regression floor on real annotated clips.
+
+use std::path::Path;
+
+use sonolux::analysis::{Analyzer, EventKind, eval};
+use sonolux::audio::{AudioClip, decode_file};
+use sonolux::offline::analyze::{analyze_clip, read_columns, read_times};
+
+const SR: u32 = 44_100;
+
+/// A click track: 5 ms noise-burst clicks at `bpm`, first at `t0`.
+fn clicks(bpm: f64, seconds: f64, t0: f64) -> (Vec<f32>, Vec<f64>) {
+    let n = (seconds * f64::from(SR)) as usize;
+    let mut out = vec![0.0f32; n];
+    let mut times = Vec::new();
+    let mut seed = 7u32;
+    let mut t = t0;
+    while t < seconds - 0.05 {
+        times.push(t);
+        let start = (t * f64::from(SR)) as usize;
+        for k in 0..(0.02 * f64::from(SR)) as usize {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let noise = (seed as f32 / u32::MAX as f32) * 2.0 - 1.0;
+            let env = (-(k as f32) / (0.004 * SR as f32)).exp();
+            if start + k < n {
+                out[start + k] += 0.8 * noise * env;
+            }
+        }
+        t += 60.0 / bpm;
+    }
+    (out, times)
+}
+
+fn clip(samples: Vec<f32>) -> AudioClip {
+    AudioClip {
+        samples,
+        sample_rate: SR,
+    }
+}
+
+#[test]
+fn click_tracks_give_tempo_and_beats() {
+    for bpm in [60.0, 90.0, 120.0, 150.0, 170.0, 200.0] {
+        let (audio, truth) = clicks(bpm, 20.0, 0.5);
+        let res = analyze_clip(&clip(audio), 512, 0.0);
+        let (acc1, acc2) = eval::tempo_accuracy(bpm, res.bpm);
+        if bpm < 180.0 {
+            assert_eq!(acc1, 1.0, "{bpm} BPM clicks: estimated {}", res.bpm);
+        } else {
+            // An unaccented pulse this fast is felt (and reported) at half
+            // tempo: the tempo prior's choice. The beats still land on clicks.
+            assert_eq!(acc2, 1.0, "{bpm} BPM clicks: estimated {}", res.bpm);
+            let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+            let matched = eval::match_events(&truth, &est, 0.03).len();
+            assert!(
+                matched as f64 >= 0.95 * eval::trim(&est, 0.0).len() as f64 - 3.0,
+                "{bpm}: beats off the clicks"
+            );
+            continue;
+        }
+        let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let s = eval::score_beats(&truth, &est, 5.0);
+        assert!(s.f > 0.95, "{bpm} BPM: beat F {:.3}", s.f);
+        let offset = s.offset.expect("matched beats");
+        assert!(
+            offset.abs() < 0.02,
+            "{bpm} BPM: beats off by {:.1} ms",
+            offset * 1e3
+        );
+        let lock = res.lock_time.expect("locked");
+        assert!(lock < 5.0, "{bpm} BPM: locked only at {lock:.2} s");
+        // Onsets: every click found, none extra, on time.
+        let f = eval::f_measure(&truth, &res.onsets, 0.05);
+        assert!(f > 0.98, "{bpm} BPM: onset F {f:.3}");
+    }
+}
+
+#[test]
+fn onset_times_are_when_the_sound_started() {
+    // The event time must be the sound's start, the detection later by a
+    // small, bounded delay: this is what `detector_delay` promises.
+    let (audio, truth) = clicks(100.0, 12.0, 0.3);
+    let mut an = Analyzer::new(SR);
+    let mut onsets = Vec::new();
+    for block in audio.chunks(256) {
+        for e in an.process(block) {
+            if e.kind == EventKind::Onset {
+                onsets.push(*e);
+            }
+        }
+    }
+    let times: Vec<f64> = onsets.iter().map(|e| e.time).collect();
+    let offset = eval::median_offset(&truth, &times, 0.05).expect("matches");
+    assert!(offset.abs() < 0.004, "median offset {:.1} ms", offset * 1e3);
+    let latency = onsets[0].detected_at - truth[0];
+    assert!(
+        latency > 0.0 && latency < 0.02,
+        "detection latency {:.1} ms",
+        latency * 1e3
+    );
+}
+
+#[test]
+fn silence_gives_no_events_and_no_nan() {
+    let mut an = Analyzer::new(SR);
+    for _ in 0..200 {
+        let events = an.process(&[0.0; 512]);
+        assert!(events.is_empty());
+    }
+    let f = an.frame();
+    for v in [
+        f.level, f.bass, f.mid, f.treb, f.centroid, f.flux, f.flatness, f.rolloff, f.onset,
+    ] {
+        assert!(v.is_finite() && (0.0..=1.0).contains(&v), "{v}");
+    }
+    assert!(f.level < 0.01);
+    assert!(f.spectrum.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn sine_sweep_moves_the_centroid_up() {
+    let seconds = 6.0;
+    let n = (seconds * f64::from(SR)) as usize;
+    let (f0, f1) = (100.0f64, 8000.0f64);
+    let k = (f1 / f0).ln() / seconds;
+    let audio: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f64 / f64::from(SR);
+            let phase = std::f64::consts::TAU * f0 * ((k * t).exp() - 1.0) / k;
+            (0.5 * phase.sin()) as f32
+        })
+        .collect();
+    let res = analyze_clip(&clip(audio), 512, 0.25);
+    let c: Vec<f32> = res.frames.iter().skip(1).map(|f| f.centroid).collect();
+    for w in c.windows(2) {
+        assert!(w[1] >= w[0] - 1e-3, "centroid fell: {c:?}");
+    }
+    assert!(c[c.len() - 1] - c[0] > 0.5, "{c:?}");
+}
+
+#[test]
+fn hostile_input_is_handled() {
+    let mut an = Analyzer::new(SR);
+    // Empty block, DC offset, clipping, NaN and infinities.
+    assert!(an.process(&[]).is_empty());
+    an.process(&[0.7; 4096]);
+    let square: Vec<f32> = (0..8192)
+        .map(|i| if i % 100 < 50 { 5.0 } else { -5.0 })
+        .collect();
+    an.process(&square);
+    an.process(&[f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1.0, -1.0]);
+    let f = an.frame();
+    assert!(f.level.is_finite() && f.centroid.is_finite() && f.rms_db.is_finite());
+    // DC alone is not music.
+    let mut dc = Analyzer::new(SR);
+    let mut events = 0;
+    for _ in 0..100 {
+        events += dc
+            .process(&[0.5; 512])
+            .iter()
+            .filter(|e| e.kind == EventKind::Onset)
+            .count();
+    }
+    assert!(events <= 1, "{events} onsets from DC");
+    // A 0.1 s clip and odd sample rates.
+    let short = analyze_clip(&clip(vec![0.1; 4410]), 512, 0.01);
+    assert!(short.bpm.is_finite());
+    for sr in [8000, 22_050, 48_000, 96_000] {
+        let mut a = Analyzer::new(sr);
+        a.process(&vec![0.2; sr as usize / 2]);
+        assert!(a.frame().level.is_finite());
+    }
+}
+
+#[test]
+fn result_does_not_depend_on_block_size() {
+    let (audio, _) = clicks(128.0, 8.0, 0.25);
+    let groove = sonolux::audio::demo::synthesize_groove(8.0, SR);
+    let mixed: Vec<f32> = audio
+        .iter()
+        .zip(&groove)
+        .map(|(a, b)| 0.5 * a + 0.5 * b)
+        .collect();
+    let run = |block: usize| {
+        let mut an = Analyzer::new(SR);
+        let mut events = Vec::new();
+        let mut frames = Vec::new();
+        for chunk in mixed.chunks(block) {
+            events.extend_from_slice(an.process(chunk));
+            frames.push((an.frame().time, an.frame().bass, an.frame().rhythm));
+        }
+        (events, *an.frame(), frames)
+    };
+    let (ref_events, ref_frame, _) = run(512);
+    assert!(ref_events.len() > 20);
+    for block in [64, 256, 1024, 1000, 333, 1] {
+        let (events, frame, _) = run(block);
+        assert_eq!(events, ref_events, "block {block}");
+        assert_eq!(frame.time, ref_frame.time);
+        assert_eq!(frame.bass, ref_frame.bass);
+        assert_eq!(frame.rhythm, ref_frame.rhythm);
+        assert_eq!(frame.spectrum, ref_frame.spectrum);
+    }
+}
+
+fn data(id: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(id)
+}
+
+/// Floors a little below the measured scores (see the analysis issue note):
+/// quality cannot silently drop.
+#[test]
+fn regression_on_annotated_clips() {
+    // (clip, onset F floor, beat F floor, tempo must be right)
+    let cases = [
+        ("mdb_rock_mix", 0.65, 0.80, true),
+        ("mdb_grunge_drums", 0.93, 0.95, true),
+        ("mdb_punk_mix", 0.60, 0.80, true),
+        ("stretch_country1_140", 0.65, 0.95, true),
+        ("synth_gmd_funk138", 0.60, 0.40, true),
+        ("madmom_sample", 0.85, 0.0, false),
+    ];
+    for (id, onset_floor, beat_floor, tempo) in cases {
+        let path = data(&format!("{id}.flac"));
+        let clip = decode_file(&path).expect("test clip");
+        let res = analyze_clip(&clip, 512, 0.0);
+        let onsets = read_times(&path.with_extension("onsets")).expect("onsets");
+        let of = eval::f_measure(&onsets, &res.onsets, 0.05);
+        assert!(of >= onset_floor, "{id}: onset F {of:.3} < {onset_floor}");
+        let beats: Vec<f64> = read_columns(&path.with_extension("beats"))
+            .expect("beats")
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let trim = if clip.duration() >= 20.0 { 5.0 } else { 0.0 };
+        let bf = eval::score_beats(&beats, &est, trim).f;
+        assert!(bf >= beat_floor, "{id}: beat F {bf:.3} < {beat_floor}");
+        if tempo {
+            let bpm: f64 = std::fs::read_to_string(path.with_extension("bpm"))
+                .expect("bpm")
+                .trim()
+                .parse()
+                .expect("number");
+            assert_eq!(
+                eval::tempo_accuracy(bpm, res.bpm).0,
+                1.0,
+                "{id}: {} vs {bpm}",
+                res.bpm
+            );
+        }
+    }
+}
+
+#[test]
+fn unreadable_and_truncated_audio_give_clear_errors() {
+    let dir = std::env::temp_dir().join(format!("sonolux-audio-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let text = dir.join("notes.wav");
+    std::fs::write(&text, "this is not audio").expect("write");
+    let e = decode_file(&text).expect_err("not audio").to_string();
+    assert!(
+        e.contains("notes.wav") && e.contains("not a supported audio file"),
+        "{e}"
+    );
+    let missing = decode_file(&dir.join("missing.flac"))
+        .expect_err("missing")
+        .to_string();
+    assert!(
+        missing.contains("missing.flac") && missing.contains("cannot open"),
+        "{missing}"
+    );
+    // Truncated files: keep what decodes or fail cleanly, never panic.
+    let bytes = std::fs::read(data("mdb_rock_mix.flac")).expect("clip");
+    for cut in [100usize, 5000, bytes.len() / 2] {
+        let p = dir.join(format!("cut{cut}.flac"));
+        std::fs::write(&p, &bytes[..cut]).expect("write");
+        match decode_file(&p) {
+            Ok(c) => assert!(c.duration() < 13.5 && !c.samples.is_empty()),
+            Err(e) => assert!(e.to_string().contains(&format!("cut{cut}.flac")), "{e}"),
+        }
+    }
+}

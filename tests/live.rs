@@ -1,0 +1,236 @@
+//! The live show end to end: a real window under Xvfb, and live capture
+//! through a PulseAudio null sink (what `paplay` plays into it is what cpal's
+//! default ALSA input captures). The tests start and stop what they need.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sonolux")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sonolux-live-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// A private Xvfb display, killed on drop.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start(seed: u32) -> Self {
+        let n = 300 + (std::process::id() + seed) % 500;
+        let child = Command::new("Xvfb")
+            .args([
+                format!(":{n}").as_str(),
+                "-screen",
+                "0",
+                "1280x720x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb must be installed for the window tests (scripts/setup installs it)");
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+        let t0 = Instant::now();
+        while !socket.exists() && t0.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(socket.exists(), "Xvfb :{n} did not start");
+        Self {
+            child,
+            display: format!(":{n}"),
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A PulseAudio daemon with a null sink `vj`, default source `vj.monitor`.
+struct Pulse {
+    runtime: PathBuf,
+}
+
+impl Pulse {
+    fn start() -> Self {
+        let runtime = temp_dir("pulse");
+        let ok = Command::new("pulseaudio")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .args([
+                "--daemonize=yes",
+                "--exit-idle-time=-1",
+                "-n",
+                "--load=module-native-protocol-unix",
+                "--load=module-null-sink sink_name=vj",
+                "--load=module-always-sink",
+            ])
+            .stderr(Stdio::null())
+            .status()
+            .expect(
+                "pulseaudio must be installed for the capture test (scripts/setup installs it)",
+            );
+        assert!(ok.success(), "pulseaudio did not start");
+        let me = Self { runtime };
+        let t0 = Instant::now();
+        while !me.pactl(&["info"]) && t0.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(me.pactl(&["set-default-sink", "vj"]));
+        assert!(me.pactl(&["set-default-source", "vj.monitor"]));
+        me
+    }
+
+    fn pactl(&self, args: &[&str]) -> bool {
+        Command::new("pactl")
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Pulse {
+    fn drop(&mut self) {
+        let _ = Command::new("pulseaudio")
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .arg("--kill")
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.runtime);
+    }
+}
+
+/// Grabs the X screen region of the window with ffmpeg's x11grab.
+fn grab_screen(display: &str, out: &Path) -> bool {
+    Command::new("ffmpeg")
+        .args([
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "x11grab",
+            "-video_size",
+            "320x180",
+            "-i",
+        ])
+        .arg(format!("{display}+0,0"))
+        .args(["-frames:v", "1"])
+        .arg(out)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn mean_brightness(path: &Path) -> f64 {
+    let img = image::open(path).expect("png").to_rgb8();
+    img.pixels()
+        .map(|p| f64::from(p[0]) + f64::from(p[1]) + f64::from(p[2]))
+        .sum::<f64>()
+        / (3.0 * f64::from(img.width() * img.height()))
+}
+
+#[test]
+fn window_renders_the_demo_show_under_xvfb() {
+    let x = Xvfb::start(1);
+    let dir = temp_dir("window");
+    let shot = dir.join("last.png");
+    let child = Command::new(bin())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY")
+        .args([
+            "run",
+            "--preset",
+            "spectrum",
+            "--size",
+            "320x180",
+            "--duration",
+            "6",
+        ])
+        .arg("--screenshot")
+        .arg(&shot)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sonolux");
+    // Screenshot the real X window while the show runs.
+    std::thread::sleep(Duration::from_secs(4));
+    let screen = dir.join("screen.png");
+    let grabbed = grab_screen(&x.display, &screen);
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("live:"), "{stdout}");
+    assert!(grabbed, "could not grab the X screen");
+    assert!(
+        mean_brightness(&screen) > 2.0,
+        "the window shows a black screen"
+    );
+    assert!(mean_brightness(&shot) > 2.0, "the last frame is black");
+}
+
+#[test]
+fn live_capture_from_pulseaudio_finds_the_beat() {
+    let x = Xvfb::start(2);
+    let pulse = Pulse::start();
+    let dir = temp_dir("capture");
+    let wav = dir.join("groove.wav");
+    let samples = sonolux::audio::demo::synthesize_groove(20.0, 44_100);
+    sonolux::audio::decode::write_wav(&wav, &samples, 44_100).expect("wav");
+    let mut player = Command::new("paplay")
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .arg(&wav)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("paplay");
+    let out = Command::new(bin())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .args([
+            "run",
+            "--input",
+            "default",
+            "--size",
+            "160x90",
+            "--duration",
+            "12",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .expect("run sonolux");
+    let _ = player.kill();
+    let _ = player.wait();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    // "live: N frames in T s, A s of audio analysed, K onsets, B BPM"
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("live:"))
+        .expect("summary line");
+    let nums: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse::<f64>().ok())
+        .collect();
+    let (audio_s, onsets, bpm) = (nums[2], nums[3], nums[4]);
+    assert!(audio_s > 4.0, "only {audio_s} s captured: {line}");
+    assert!(onsets >= 8.0, "{line}");
+    assert!(
+        (bpm - 124.0).abs() < 124.0 * 0.04,
+        "tempo of the captured groove: {line}"
+    );
+}
