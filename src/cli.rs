@@ -68,6 +68,26 @@ pub fn parse_param(s: &str) -> Result<(String, f32), String> {
     Ok((k.trim().to_string(), v))
 }
 
+/// Benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Frame times per preset at 1280x720 and 1920x1080.
+    Render {
+        /// Frames measured per preset and size.
+        #[arg(long, default_value_t = 60)]
+        frames: usize,
+        /// Also measure 3840x2160.
+        #[arg(long)]
+        uhd: bool,
+    },
+    /// Analysis throughput (and aubio's, same run), memory over an hour.
+    Analysis {
+        /// Folder of audio clips.
+        #[arg(long, default_value = "tests/data")]
+        data: PathBuf,
+    },
+}
+
 /// Preset subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PresetsCommand {
@@ -122,6 +142,12 @@ pub enum Command {
     Run(RunArgs),
     /// List audio input devices.
     Devices,
+    /// Print speed and memory tables.
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Render an audio file to PNG frames and/or a video, headless.
     Render {
         /// Audio file (wav, flac, mp3, ogg); default: the bundled demo track.
@@ -296,6 +322,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             preset: "tunnel".into(),
             ..Default::default()
         }),
+        Some(Command::Bench { what }) => match what {
+            BenchCommand::Render { frames, uhd } => crate::bench::render(frames.max(5), uhd),
+            BenchCommand::Analysis { data } => crate::bench::analysis(&data),
+        },
         Some(Command::Devices) => {
             let names = crate::audio::feed::input_device_names();
             if names.is_empty() {

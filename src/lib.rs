@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod audio;
+pub mod bench;
 pub mod cli;
 pub mod live;
 pub mod offline;

@@ -2,7 +2,7 @@
 //! the 512-texel spectrum/waveform rows for the shader texture.
 
 use super::frame::{FeatureFrame, NUM_BANDS, SPECTRUM_LEN};
-use super::normalize::{AutoGain, Envelope};
+use super::normalize::{AutoGain, Envelope, fast_log2};
 
 const LOG_LO_HZ: f32 = 50.0;
 const LOG_HI_HZ: f32 = 12_800.0;
@@ -136,31 +136,32 @@ impl FeatureExtractor {
 
         // Shape features over 50 Hz – 16 kHz.
         let (lo, hi) = self.flat;
-        let mut total = 0.0f64;
-        let mut weighted = 0.0f64;
-        let mut log_sum = 0.0f64;
-        for (k, &p) in self.power[lo..hi].iter().enumerate() {
-            let m = f64::from(p).sqrt();
+        let mut total = 0.0f32;
+        let mut weighted = 0.0f32;
+        let mut log_sum = 0.0f32;
+        let mut power_total = 0.0f32;
+        for (k, (&p, &m)) in self.power[lo..hi].iter().zip(&mags[lo..hi]).enumerate() {
             total += m;
-            weighted += m * f64::from((lo + k) as f32 * self.bin_hz);
-            log_sum += (f64::from(p) + 1e-12).ln();
+            weighted += m * (lo + k) as f32;
+            power_total += p;
+            log_sum += fast_log2(p + 1e-12);
         }
-        let n = (hi - lo).max(1) as f64;
-        let audible = total > 1e-3 * self.n_bins as f64 * 1e-2;
+        let n = (hi - lo).max(1) as f32;
+        let audible = total > 1e-5 * self.n_bins as f32;
         if audible {
-            let centroid_hz = (weighted / total) as f32;
+            let centroid_hz = weighted / total * self.bin_hz;
             frame.centroid = self.centroid.follow(log_map(centroid_hz));
-            let power_total: f64 = self.power[lo..hi].iter().map(|&p| f64::from(p)).sum();
             let arith = power_total / n;
-            let geo = (log_sum / n).exp();
+            let geo = (log_sum / n).exp2();
             frame.flatness = self
                 .flatness
-                .follow(((geo / arith.max(1e-20)) as f32).clamp(0.0, 1.0));
-            let mut acc = 0.0f64;
+                .follow((geo / arith.max(1e-20)).clamp(0.0, 1.0));
+            let mut acc = 0.0f32;
             let mut roll_bin = hi;
+            let target = 0.85 * power_total;
             for (k, &p) in self.power[lo..hi].iter().enumerate() {
-                acc += f64::from(p);
-                if acc >= 0.85 * power_total {
+                acc += p;
+                if acc >= target {
                     roll_bin = lo + k;
                     break;
                 }
@@ -184,8 +185,10 @@ impl FeatureExtractor {
         }
         let gain = self.spectrum_gain.normalize(row_peak);
         let reference = if gain > 0.0 { row_peak / gain } else { 1.0 };
+        let inv_ref = 1.0 / reference.max(1e-12);
         for v in frame.spectrum.iter_mut() {
-            let db = 20.0 * (*v / reference).max(1e-6).log10();
+            // 20 log10(x) = 20 log10(2) log2(x)
+            let db = 6.020_6 * fast_log2((*v * inv_ref).max(1e-6));
             *v = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
         }
         // Waveform row, auto-gained around 0.5.

@@ -62,6 +62,33 @@ struct HitDetector {
 }
 
 /// The streaming analyser. See the module docs.
+///
+/// ```
+/// use sonolux::analysis::{Analyzer, EventKind};
+///
+/// // Two seconds of clicks at 120 BPM, fed in 256-sample blocks.
+/// let sr = 44_100;
+/// let mut audio = vec![0.0f32; 2 * sr as usize];
+/// for beat in 0..4 {
+///     let start = beat * sr as usize / 2 + 1000;
+///     for k in 0..200 {
+///         audio[start + k] = if k % 2 == 0 { 0.8 } else { -0.8 };
+///     }
+/// }
+/// let mut analyzer = Analyzer::new(sr);
+/// let mut onsets = Vec::new();
+/// for block in audio.chunks(256) {
+///     for event in analyzer.process(block) {
+///         if event.kind == EventKind::Onset {
+///             onsets.push(event.time);
+///         }
+///     }
+/// }
+/// assert_eq!(onsets.len(), 4);
+/// // Event times say when the click sounded, not when it was detected.
+/// assert!((onsets[1] - (sr as f64 / 2.0 + 1000.0) / sr as f64).abs() < 0.01);
+/// assert!(analyzer.frame().level > 0.0);
+/// ```
 pub struct Analyzer {
     sample_rate: u32,
     stft: Stft,

@@ -85,17 +85,17 @@ impl Stft {
 
     /// Windows the newest `window_len` samples and fills the magnitude spectrum.
     pub fn compute(&mut self) -> &[f32] {
+        // Oldest samples first: history[write..] then history[..write].
         let (newer, older) = self.history.split_at(self.write);
         let n_old = older.len();
-        for (i, (dst, &s)) in self
-            .input
-            .iter_mut()
-            .zip(older.iter().chain(newer))
-            .enumerate()
-        {
-            *dst = s * self.window[i];
+        let (win_old, win_new) = self.window.split_at(n_old);
+        let (in_old, in_new) = self.input.split_at_mut(n_old);
+        for ((d, &s), &w) in in_old.iter_mut().zip(older).zip(win_old) {
+            *d = s * w;
         }
-        debug_assert_eq!(n_old + newer.len(), self.window_len);
+        for ((d, &s), &w) in in_new.iter_mut().zip(newer).zip(win_new) {
+            *d = s * w;
+        }
         if self
             .fft
             .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
@@ -104,7 +104,7 @@ impl Stft {
             self.magnitudes.fill(0.0);
         } else {
             for (m, c) in self.magnitudes.iter_mut().zip(&self.output) {
-                *m = c.norm();
+                *m = c.norm_sqr().sqrt();
             }
         }
         &self.magnitudes
@@ -119,9 +119,9 @@ impl Stft {
     pub fn latest_samples(&self, out: &mut [f32]) {
         let n = out.len().min(self.window_len);
         let start = (self.write + self.window_len - n) % self.window_len;
-        for (i, o) in out.iter_mut().take(n).enumerate() {
-            *o = self.history[(start + i) % self.window_len];
-        }
+        let first = (self.window_len - start).min(n);
+        out[..first].copy_from_slice(&self.history[start..start + first]);
+        out[first..n].copy_from_slice(&self.history[..n - first]);
     }
 }
 

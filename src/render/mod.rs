@@ -132,6 +132,26 @@ impl Renderer {
         &self.output.view
     }
 
+    /// Renders only the preset's scene passes and waits for the GPU: the
+    /// baseline the benchmark compares a full frame against.
+    pub fn render_scene_only(&mut self, features: &FeatureFrame, clock: FrameClock) {
+        let scaled = self.scene.scaled_size(self.output.size());
+        let u = ShaderUniforms::new(features, clock, scaled, self.scene.preset.spec.render_scale);
+        self.gpu
+            .queue
+            .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+        let mut encoder = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("bare"),
+            });
+        let parity = (self.frame % 2) as usize;
+        self.scene.encode(&self.gpu, &mut encoder, parity);
+        self.gpu.queue.submit([encoder.finish()]);
+        self.gpu.wait();
+    }
+
     /// Reads back the last rendered output as RGBA8.
     pub fn read_output(&mut self) -> Vec<u8> {
         let mut encoder = self

@@ -1,0 +1,212 @@
+//! `sonolux bench`: speed and memory figures printed as tables, measured side
+//! by side in one run (never asserted in tests: machines are noisy).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::analysis::Analyzer;
+use crate::audio::{AudioClip, decode_file, demo};
+use crate::preset::{self, Preset};
+use crate::render::{FrameClock, Gpu, Renderer};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn stats(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (percentile(&v, 0.5), percentile(&v, 0.99))
+}
+
+/// Frame times of one preset at one size: (full median, full p99, bare median).
+fn time_preset(
+    gpu: Gpu,
+    p: &Preset,
+    size: [u32; 2],
+    frames: usize,
+    clip: &AudioClip,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let mut r = Renderer::new(gpu, p.clone(), size)?;
+    let mut clock = crate::offline::render::VirtualClock::new(clip);
+    let mut full = Vec::with_capacity(frames);
+    let mut bare = Vec::with_capacity(frames);
+    for n in 0..frames + 10 {
+        let t = 2.0 + n as f64 / 60.0;
+        let f = *clock.advance_to(t);
+        let c = FrameClock {
+            time: t,
+            delta: 1.0 / 60.0,
+            frame: n as u64,
+        };
+        let t0 = Instant::now();
+        r.render(&f, c, false);
+        let a = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        r.render_scene_only(&f, c);
+        let b = t1.elapsed().as_secs_f64();
+        if n >= 10 {
+            full.push(a * 1000.0);
+            bare.push(b * 1000.0);
+        }
+    }
+    let (m, p99) = stats(full);
+    let (bm, _) = stats(bare);
+    Ok((m, p99, bm))
+}
+
+/// Prints per-preset frame times at 1280x720 and 1920x1080 (and 3840x2160 with `uhd`).
+pub fn render(frames: usize, uhd: bool) -> anyhow::Result<()> {
+    let dir = preset::builtin_dir();
+    let ids = preset::list(&dir);
+    let clip = AudioClip {
+        samples: demo::synthesize_groove(8.0, 44_100),
+        sample_rate: 44_100,
+    };
+    let probe = Gpu::headless()?;
+    println!("adapter: {}", probe.describe());
+    println!(
+        "cpu threads: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    drop(probe);
+    let mut sizes = vec![[1280u32, 720u32], [1920, 1080]];
+    if uhd {
+        sizes.push([3840, 2160]);
+    }
+    println!(
+        "\n| preset | scale | size | median ms | p99 ms | fps (median) | bare pass ms | overhead |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut holds_60 = 0;
+    for id in &ids {
+        let p = preset::find(&dir, id)?;
+        for size in &sizes {
+            let (m, p99, bare) = time_preset(Gpu::headless()?, &p, *size, frames, &clip)?;
+            if size[0] == 1280 && m <= 1000.0 / 60.0 {
+                holds_60 += 1;
+            }
+            println!(
+                "| {id} | {:.2} | {}x{} | {m:.2} | {p99:.2} | {:.0} | {bare:.2} | {:.2} |",
+                p.spec.render_scale,
+                size[0],
+                size[1],
+                1000.0 / m,
+                m / bare.max(1e-6)
+            );
+        }
+    }
+    println!(
+        "\n{holds_60} of {} presets hold 60 fps (median) at 1280x720. 'bare pass' = the preset's own passes alone, GPU-synchronised; 'overhead' = full frame (uniform upload, scene, output pass with flash limiter, measurement readback) / bare pass.",
+        ids.len()
+    );
+    Ok(())
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4)
+}
+
+fn find_python() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SONOLUX_PYTHON") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = PathBuf::from("/tmp/mirvenv/bin/python");
+    if venv.exists() {
+        return Some(venv);
+    }
+    Some(PathBuf::from("python3"))
+}
+
+/// Prints analysis throughput on the clips of `data`, aubio's in the same run,
+/// and memory over an hour of input.
+pub fn analysis(data: &Path) -> anyhow::Result<()> {
+    let mut files = crate::offline::dataset::find_clips(data)?;
+    if files.is_empty() {
+        anyhow::bail!("{}: no audio clips", data.display());
+    }
+    files.sort();
+    let clips: Vec<AudioClip> = files
+        .iter()
+        .map(|f| decode_file(f))
+        .collect::<Result<_, _>>()?;
+    let audio_s: f64 = clips.iter().map(AudioClip::duration).sum();
+    // Best of three runs, single thread, decoding excluded.
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        for c in &clips {
+            let mut an = Analyzer::new(c.sample_rate);
+            for block in c.samples.chunks(512) {
+                std::hint::black_box(an.process(block));
+            }
+        }
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    let ours = audio_s / best;
+    println!(
+        "clips: {} ({audio_s:.1} s of audio) from {}",
+        clips.len(),
+        data.display()
+    );
+    println!("\n| system | x realtime | ratio to aubio |\n|---|---|---|");
+    let aubio = find_python().and_then(|py| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/aubio_speed.py");
+        let out = std::process::Command::new(py)
+            .arg(script)
+            .args(&files)
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut it = text.split_whitespace().skip(1);
+        let a: f64 = it.next()?.parse().ok()?;
+        let w: f64 = it.next()?.parse().ok()?;
+        Some(a / w)
+    });
+    match aubio {
+        Some(a) => {
+            println!(
+                "| sonolux (features + onsets + tempo + beats) | {ours:.0} | {:.2} |",
+                ours / a
+            );
+            println!("| aubio onset+tempo (python, hop 512) | {a:.0} | 1.00 |");
+        }
+        None => {
+            println!("| sonolux (features + onsets + tempo + beats) | {ours:.0} | - |");
+            println!(
+                "| aubio | not available: run ../shared/tools/setup_env.sh (or set SONOLUX_PYTHON) | - |"
+            );
+        }
+    }
+    // Memory over one hour of input: the demo track fed again and again.
+    let sr = 44_100;
+    let track = demo::synthesize(60.0, sr);
+    let mut an = Analyzer::new(sr);
+    let mut samples = Vec::new();
+    let t0 = Instant::now();
+    for minute in 0..60 {
+        for block in track.chunks(512) {
+            std::hint::black_box(an.process(block));
+        }
+        if minute == 1 || minute == 59 {
+            samples.push(rss_kib());
+        }
+    }
+    println!(
+        "\nmemory over 1 h of input: RSS {} KiB after 2 min, {} KiB after 60 min ({:.0}x realtime for the hour)",
+        samples[0],
+        samples[1],
+        3600.0 / t0.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
