@@ -37,10 +37,19 @@ fn luminance(c: vec3f) -> f32 {
     return dot(to_linear(c), vec3f(0.2126, 0.7152, 0.0722));
 }
 
+// Plain output: upscale and blackout (the limiter is not holding anything).
 @fragment
-fn fs_main(in: VsOut) -> @location(0) vec4f {
+fn fs_plain(in: VsOut) -> @location(0) vec4f {
+    let c = clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0));
+    return vec4f(c * (1.0 - clamp(o.blackout, 0.0, 1.0)), 1.0);
+}
+
+// Limiting output: also keeps every pixel's luminance within `limit` of the
+// reference frame. A separate entry point so the plain path stays cheap.
+@fragment
+fn fs_limit(in: VsOut) -> @location(0) vec4f {
     var c = clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0));
-    if (o.limit > 0.0) {
+    {
         let r = textureLoad(reference, vec2i(in.pos.xy), 0).rgb;
         let lc = luminance(c);
         let lr = luminance(r);

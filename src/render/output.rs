@@ -2,7 +2,7 @@
 //! blackout applied, the flash measurement grid, and pixel readback.
 
 use super::gpu::Gpu;
-use super::scene::create_pipeline;
+use super::scene::{create_pipeline, create_pipeline_entry};
 
 /// Format of the output texture (display-referred 8-bit, as on the projector).
 pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -72,6 +72,7 @@ pub struct OutputStage {
     reference: wgpu::Texture,
     reference_view: wgpu::TextureView,
     pipeline: wgpu::RenderPipeline,
+    limit_pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     uniforms: wgpu::Buffer,
     sampler: wgpu::Sampler,
@@ -125,14 +126,20 @@ impl OutputStage {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = create_pipeline(
-            gpu,
-            &pl,
-            "shaders/output.wgsl",
-            include_str!("../../shaders/output.wgsl"),
-            OUTPUT_FORMAT,
-        )
-        .unwrap_or_else(|e| panic!("built-in output shader: {e}"));
+        let output_src = include_str!("../../shaders/output.wgsl");
+        let entry = |name| {
+            create_pipeline_entry(
+                gpu,
+                &pl,
+                "shaders/output.wgsl",
+                output_src,
+                OUTPUT_FORMAT,
+                name,
+            )
+            .unwrap_or_else(|e| panic!("built-in output shader: {e}"))
+        };
+        let pipeline = entry("fs_plain");
+        let limit_pipeline = entry("fs_limit");
         let measure_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("measure"),
             entries: &[wgpu::BindGroupLayoutEntry {
@@ -192,6 +199,7 @@ impl OutputStage {
             reference,
             reference_view,
             pipeline,
+            limit_pipeline,
             layout,
             uniforms,
             sampler,
@@ -288,7 +296,12 @@ impl OutputStage {
                 },
             ],
         });
-        fullscreen(encoder, &self.view, &self.pipeline, &bind, "output");
+        let pipeline = if u.limit > 0.0 {
+            &self.limit_pipeline
+        } else {
+            &self.pipeline
+        };
+        fullscreen(encoder, &self.view, pipeline, &bind, "output");
         let mbind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("measure"),
             layout: &self.measure_layout,

@@ -104,6 +104,18 @@ pub fn create_pipeline(
     source: &str,
     format: wgpu::TextureFormat,
 ) -> Result<wgpu::RenderPipeline, PipelineError> {
+    create_pipeline_entry(gpu, layout, label, source, format, "fs_main")
+}
+
+/// Like [`create_pipeline`] with a named fragment entry point.
+pub fn create_pipeline_entry(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    label: &str,
+    source: &str,
+    format: wgpu::TextureFormat,
+    fragment_entry: &str,
+) -> Result<wgpu::RenderPipeline, PipelineError> {
     let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
     let module = gpu
         .device
@@ -124,7 +136,7 @@ pub fn create_pipeline(
             },
             fragment: Some(wgpu::FragmentState {
                 module: &module,
-                entry_point: Some("fs_main"),
+                entry_point: Some(fragment_entry),
                 compilation_options: Default::default(),
                 targets: &[Some(wgpu::ColorTargetState {
                     format,
