@@ -34,6 +34,16 @@ pub enum BeatOverride {
     Auto,
 }
 
+/// What the comb says about the phase at one frame.
+struct CombPhase {
+    /// Seconds back from the comb's reference frame to the most recent beat.
+    last_beat: f64,
+    /// Peak-to-mean contrast of the comb, 0..1.
+    contrast: f32,
+    /// A clearly stronger phase that the continuity prior held back.
+    rival: Option<f64>,
+}
+
 /// Phase-locked beat tracker over a beat-rate onset strength signal.
 pub struct BeatTracker {
     rate: f32,
@@ -62,6 +72,7 @@ pub struct BeatTracker {
     taps: [f64; 8],
     n_taps: usize,
     activity: f32,
+    challenger: f64,
     /// PLL gain per frame for phase corrections (0..1).
     pub phase_gain: f64,
     /// PLL gain per frame for period corrections (0..1).
@@ -95,7 +106,8 @@ impl BeatTracker {
             taps: [0.0; 8],
             n_taps: 0,
             activity: 0.0,
-            phase_gain: 0.08,
+            challenger: 0.0,
+            phase_gain: 0.1,
             period_gain: 0.05,
         }
     }
@@ -223,7 +235,23 @@ impl BeatTracker {
                 let back = centre - (self.next_beat - self.period);
                 back.rem_euclid(self.period)
             });
-            if let Some((last_beat, peak)) = self.comb_phase(expected) {
+            if let Some(comb) = self.comb_phase(expected) {
+                let frame_s = 1.0 / f64::from(self.rate);
+                let mut last_beat = comb.last_beat;
+                let peak = comb.contrast;
+                let mut jump = false;
+                match comb.rival {
+                    Some(rival) => {
+                        self.challenger += frame_s;
+                        // Three beats of a clearly better phase: switch to it.
+                        if self.challenger > 3.0 * self.period {
+                            last_beat = rival;
+                            jump = true;
+                            self.challenger = 0.0;
+                        }
+                    }
+                    None => self.challenger = (self.challenger - frame_s).max(0.0),
+                }
                 let measured_next = {
                     let mut t = centre - last_beat + self.period;
                     while t < now - 0.5 * self.period {
@@ -243,7 +271,7 @@ impl BeatTracker {
                 } else if active {
                     let mut e = measured_next - self.next_beat;
                     e -= (e / self.period).round() * self.period;
-                    self.next_beat += self.phase_gain * e;
+                    self.next_beat += if jump { e } else { self.phase_gain * e };
                 }
             }
         }
@@ -275,7 +303,7 @@ impl BeatTracker {
 
     /// Best position of the most recent beat: (seconds back from the newest
     /// smoothed frame, comb peak-to-mean contrast 0..1).
-    fn comb_phase(&self, expected: Option<f64>) -> Option<(f64, f32)> {
+    fn comb_phase(&self, expected: Option<f64>) -> Option<CombPhase> {
         let p = self.period * f64::from(self.rate);
         let n = self.odf.len();
         if p < 2.0 || (n as f64) < p * 2.0 {
@@ -294,7 +322,12 @@ impl BeatTracker {
             let f = (back - i as f64) as f32;
             self.odf[last - i] * (1.0 - f) + self.odf[last - i - 1] * f
         };
+        // Continuity prior: candidates within ~8 % of a beat of where the
+        // clock expects the last beat count up to 2.5x.
+        let (bias_amt, bias_w) = (1.5f32, 0.08f64);
         let mut scores = [0.0f32; 512];
+        let mut raw = [0.0f32; 512];
+        let mut raw_best = (0usize, f32::MIN);
         for (phi, slot) in scores.iter_mut().enumerate().take(steps.min(512)) {
             let mut s = 0.0;
             let mut w = 1.0;
@@ -303,10 +336,14 @@ impl BeatTracker {
                 w *= COMB_DECAY;
             }
             sum += s;
+            raw[phi] = s;
+            if s > raw_best.1 {
+                raw_best = (phi, s);
+            }
             let bias = expected.map_or(1.0, |e| {
                 let mut d = (phi as f64 / f64::from(self.rate) - e).abs() / self.period;
                 d = d.min(1.0 - d);
-                1.0 + 0.3 * (-0.5 * (d / 0.08).powi(2)).exp() as f32
+                1.0 + bias_amt * (-0.5 * (d / bias_w).powi(2)).exp() as f32
             });
             let s = s * bias;
             *slot = s;
@@ -330,7 +367,19 @@ impl BeatTracker {
         };
         let mean = sum / steps as f32;
         let contrast = (1.0 - mean / b).clamp(0.0, 1.0);
-        Some(((i as f64 + f64::from(off)) / f64::from(self.rate), contrast))
+        // A clearly stronger phase elsewhere that the continuity prior
+        // overruled: the caller switches to it if it persists.
+        let rival = {
+            let dist = (raw_best.0 as f64 - i as f64).abs() / steps as f64;
+            let dist = dist.min(1.0 - dist);
+            (raw_best.1 > 1.25 * raw[i] && dist > 0.2)
+                .then(|| raw_best.0 as f64 / f64::from(self.rate))
+        };
+        Some(CombPhase {
+            last_beat: (i as f64 + f64::from(off)) / f64::from(self.rate),
+            contrast,
+            rival,
+        })
     }
 
     /// Scores beats whose surroundings have now been heard, for the downbeat.
