@@ -28,6 +28,10 @@ pub struct ClipScore {
     pub bpm: (f64, Option<f64>),
     /// When the beat clock first ran (s).
     pub lock_time: Option<f64>,
+    /// For matched onsets: detection time minus annotated time (s).
+    pub onset_latencies: Vec<f64>,
+    /// For matched beats (after trimming): |predicted − annotated| (s).
+    pub beat_errors: Vec<f64>,
 }
 
 /// Every clip in `dir` with an audio file (flac/wav/mp3/ogg) and at least one annotation.
@@ -63,12 +67,21 @@ pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScor
     if let Ok(r) = read_times(&audio.with_extension("onsets")) {
         s.onset_f = Some(eval::f_measure(&r, &res.onsets, 0.05));
         s.onset_offset = eval::median_offset(&r, &res.onsets, 0.05);
+        s.onset_latencies = eval::match_events(&r, &res.onsets, 0.05)
+            .into_iter()
+            .map(|(i, j)| res.onsets[j] + res.onset_latency - r[i])
+            .collect();
     }
     if let Ok(cols) = read_columns(&audio.with_extension("beats")) {
         let r: Vec<f64> = cols.iter().map(|c| c.0).collect();
         let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
         let trim = if duration >= 20.0 { 5.0 } else { 0.0 };
         s.beats = Some(eval::score_beats(&r, &est, trim));
+        let (rt, et) = (eval::trim(&r, trim), eval::trim(&est, trim));
+        s.beat_errors = eval::match_events(&rt, &et, 0.07)
+            .into_iter()
+            .map(|(i, j)| (et[j] - rt[i]).abs())
+            .collect();
         if cols.iter().any(|c| c.1.is_some()) {
             let rd: Vec<f64> = cols
                 .iter()
@@ -205,6 +218,29 @@ pub fn format_table(scores: &[ClipScore]) -> String {
         m.acc2,
         m.onset_offset_ms,
         m.beat_offset_ms
+    );
+    let pooled = |f: &dyn Fn(&ClipScore) -> &[f64]| {
+        let mut v: Vec<f64> = scores.iter().flat_map(|s| f(s).iter().copied()).collect();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| {
+            let i = ((v.len().max(1) - 1) as f64 * p).round() as usize;
+            v.get(i).copied().unwrap_or(0.0) * 1000.0
+        };
+        (q(0.5), q(0.95))
+    };
+    let (lat50, lat95) = pooled(&|s| &s.onset_latencies);
+    let (be50, be95) = pooled(&|s| &s.beat_errors);
+    let locks: Vec<f64> = scores
+        .iter()
+        .filter(|s| s.beats.is_some())
+        .filter_map(|s| s.lock_time)
+        .collect();
+    out += &format!(
+        "onset events available {lat50:.1} ms (median), {lat95:.1} ms (p95) after the annotated onset\n\
+         predicted beats within {be50:.1} ms (median), {be95:.1} ms (p95) of annotated beats (matched, after the trim)\n\
+         beat clock running {:.2} s after the start at the latest ({} clips with beats)\n",
+        locks.iter().cloned().fold(0.0, f64::max),
+        locks.len()
     );
     out
 }
