@@ -234,3 +234,60 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
         "tempo of the captured groove: {line}"
     );
 }
+
+#[test]
+fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
+    let x = Xvfb::start(3);
+    // A private copy of the presets, so the test can edit them.
+    let presets = temp_dir("presets");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/spectrum");
+    let dst = presets.join("spectrum");
+    std::fs::create_dir_all(&dst).expect("dir");
+    for f in ["preset.toml", "main.wgsl"] {
+        std::fs::copy(src.join(f), dst.join(f)).expect("copy");
+    }
+    let child = Command::new(bin())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DISPLAY", &x.display)
+        .env("SONOLUX_PRESETS", &presets)
+        .env("RUST_LOG", "info")
+        .args([
+            "run",
+            "--preset",
+            "spectrum",
+            "--size",
+            "160x90",
+            "--duration",
+            "7",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sonolux");
+    std::thread::sleep(Duration::from_secs(2));
+    // A broken edit: must be reported with file:line:col, show keeps going.
+    let good = std::fs::read_to_string(dst.join("main.wgsl")).expect("read");
+    std::fs::write(
+        dst.join("main.wgsl"),
+        format!("{good}\nfn broken() -> f32 {{ return nope; }}\n"),
+    )
+    .expect("write");
+    std::thread::sleep(Duration::from_secs(2));
+    // A good edit: reloaded.
+    std::fs::write(dst.join("main.wgsl"), format!("{good}\n// tweaked\n")).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let broken_line = good.lines().count() + 2;
+    let want = format!("main.wgsl:{broken_line}:");
+    assert!(
+        stderr.contains(&want),
+        "no located error for the broken edit ({want}):\n{stderr}"
+    );
+    assert!(
+        stderr.contains("still showing the previous version"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reloaded preset Spectrum Halo"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -107,6 +107,7 @@ pub struct LiveApp {
     source: String,
     /// Frames to render before quitting (for tests and screenshots).
     pub frame_limit: Option<u64>,
+    watcher: Option<preset::watch::PresetWatcher>,
 }
 
 impl LiveApp {
@@ -123,7 +124,15 @@ impl LiveApp {
             .iter()
             .position(|p| *p == options.preset)
             .unwrap_or(0);
+        let watcher = match preset::watch::PresetWatcher::new(&preset::builtin_dir()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("preset hot reload is off: {e}");
+                None
+            }
+        };
         Self {
+            watcher,
             frame_limit: options.frames,
             options,
             analysis,
@@ -307,7 +316,25 @@ impl LiveApp {
         }
     }
 
+    /// Reloads the current preset after an edit; keeps the running one on error.
+    fn hot_reload(&mut self) {
+        if !self.watcher.as_mut().is_some_and(|w| w.poll()) {
+            return;
+        }
+        self.presets = preset::list(&preset::builtin_dir());
+        let loaded = self.load_preset(self.current.min(self.presets.len().saturating_sub(1)));
+        let Some(r) = &mut self.running else { return };
+        match loaded {
+            Ok(p) => match r.renderer.set_preset(p) {
+                Ok(()) => tracing::info!("reloaded preset {}", r.renderer.preset().spec.name),
+                Err(e) => tracing::error!("{e} (still showing the previous version)"),
+            },
+            Err(e) => tracing::error!("{e:#} (still showing the previous version)"),
+        }
+    }
+
     fn redraw(&mut self, el: &ActiveEventLoop) {
+        self.hot_reload();
         let Some(r) = &mut self.running else { return };
         let now = Instant::now();
         let delta = (now - self.last_frame).as_secs_f32();

@@ -6,6 +6,7 @@
 //! the old one, so a crash never leaves a half-written preset.
 
 pub mod shader;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -108,8 +108,22 @@ impl Renderer {
     }
 
     /// Switches to `preset`. On failure the current preset stays on screen.
+    /// Parameters with the same name keep their current values (a reload
+    /// after an edit does not undo the VJ's adjustments).
     pub fn set_preset(&mut self, preset: Preset) -> Result<(), PipelineError> {
-        let scene = ScenePipeline::new(&self.gpu, &self.layout, preset)?;
+        let mut scene = ScenePipeline::new(&self.gpu, &self.layout, preset)?;
+        for (i, p) in scene.preset.spec.params.iter().enumerate() {
+            if let Some(j) = self
+                .scene
+                .preset
+                .spec
+                .params
+                .iter()
+                .position(|q| q.name == p.name)
+            {
+                scene.params[i] = self.scene.params[j].clamp(p.min, p.max);
+            }
+        }
         self.scene = scene;
         self.prepare_targets();
         Ok(())

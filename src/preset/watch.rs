@@ -1,0 +1,66 @@
+//! Watching preset folders: edits are noticed within a fraction of a second
+//! and reloaded by the show, which keeps the running preset if the new one
+//! does not validate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+/// Counts changes under a folder; the show polls it once per frame.
+pub struct PresetWatcher {
+    _watcher: notify::RecommendedWatcher,
+    changes: Arc<AtomicU64>,
+    seen: u64,
+    pending_since: Option<Instant>,
+    root: PathBuf,
+}
+
+impl PresetWatcher {
+    /// Watches `root` recursively.
+    pub fn new(root: &Path) -> notify::Result<Self> {
+        let changes = Arc::new(AtomicU64::new(0));
+        let counter = changes.clone();
+        let mut watcher =
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                if let Ok(ev) = res
+                    && (ev.kind.is_modify() || ev.kind.is_create() || ev.kind.is_remove())
+                {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            })?;
+        watcher.watch(root, RecursiveMode::Recursive)?;
+        Ok(Self {
+            _watcher: watcher,
+            changes,
+            seen: 0,
+            pending_since: None,
+            root: root.to_owned(),
+        })
+    }
+
+    /// The watched folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// True once per burst of changes, after they have settled for 150 ms
+    /// (editors write files in several steps).
+    pub fn poll(&mut self) -> bool {
+        let now = self.changes.load(Ordering::Relaxed);
+        if now != self.seen {
+            self.seen = now;
+            self.pending_since = Some(Instant::now());
+            return false;
+        }
+        match self.pending_since {
+            Some(t) if t.elapsed() >= Duration::from_millis(150) => {
+                self.pending_since = None;
+                true
+            }
+            _ => false,
+        }
+    }
+}
