@@ -158,7 +158,8 @@ impl Analyzer {
             hit(band_range(180.0, 3500.0), EventKind::Snare, 0.08),
             hit(band_range(6000.0, 17_000.0), EventKind::Hat, 0.05),
         ];
-        let mut onset_picker = PeakPicker::new(rate, 0.1, 0.03, 0.04);
+        // Mean over 100 ms, maximum over 10 ms, at most 20 onsets a second.
+        let mut onset_picker = PeakPicker::new(rate, 0.1, 0.01, 0.05);
         onset_picker.rel_delta = 2.5;
         onset_picker.mean_factor = 2.0;
         let delay = detector_delay(sample_rate);
