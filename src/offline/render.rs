@@ -111,7 +111,14 @@ fn spawn_ffmpeg(job: &RenderJob, video: &Path) -> anyhow::Result<Child> {
         cmd.args(["-map", "0:v", "-map", "1:a", "-c:a", "aac", "-shortest"]);
     }
     cmd.args([
-        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
     ])
     .arg(video)
     .stdin(Stdio::piped());
@@ -165,6 +172,28 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
     let mut clock = VirtualClock::new(clip);
     // Warm the analysis up to the start so the beat clock has history.
     clock.advance_to(job.start);
+    // Frames go to a writer thread (PNG encoding, the ffmpeg pipe) so writing
+    // overlaps the rendering of the next frames.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(3);
+    let out_dir = job.out_dir.clone();
+    let [w, h] = job.size;
+    let mut stdin = ffmpeg.as_mut().and_then(|c| c.stdin.take());
+    let writer = std::thread::spawn(
+        move || -> anyhow::Result<Option<std::process::ChildStdin>> {
+            for (n, pixels) in rx {
+                if let Some(dir) = &out_dir {
+                    let path = dir.join(format!("frame_{n:05}.png"));
+                    image::save_buffer(&path, &pixels, w, h, image::ExtendedColorType::Rgba8)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                if let Some(pipe) = stdin.as_mut() {
+                    pipe.write_all(&pixels)
+                        .context("ffmpeg stopped accepting frames")?;
+                }
+            }
+            Ok(stdin)
+        },
+    );
     for n in 0..n_frames {
         let t = job.start + n as f64 / job.fps;
         let frame = *clock.advance_to(t);
@@ -179,29 +208,18 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
                 true,
             )
             .unwrap_or_default();
-        if let Some(dir) = &job.out_dir {
-            let path = dir.join(format!("frame_{n:05}.png"));
-            image::save_buffer(
-                &path,
-                &pixels,
-                job.size[0],
-                job.size[1],
-                image::ExtendedColorType::Rgba8,
-            )
-            .with_context(|| format!("writing {}", path.display()))?;
-        }
-        if let Some(child) = &mut ffmpeg
-            && let Some(stdin) = child.stdin.as_mut()
-        {
-            stdin
-                .write_all(&pixels)
-                .context("ffmpeg stopped accepting frames")?;
+        if tx.send((n, pixels)).is_err() {
+            break; // the writer failed; its error is reported below
         }
         bar.inc(1);
     }
+    drop(tx);
+    let stdin = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the frame writer thread panicked"))??;
+    drop(stdin);
     bar.finish_and_clear();
     if let Some(mut child) = ffmpeg {
-        drop(child.stdin.take());
         let status = child.wait()?;
         if !status.success() {
             anyhow::bail!("ffmpeg failed ({status})");
