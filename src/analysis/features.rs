@@ -96,8 +96,8 @@ impl FeatureExtractor {
             mid_m: Meter::new(rate, floor),
             treb_m: Meter::new(rate, floor * 0.3),
             band_m: [Meter::new(rate, floor * 0.3); NUM_BANDS],
-            spectrum_gain: AutoGain::new(rate, 6.0, floor),
-            wave_gain: AutoGain::new(rate, 6.0, 1e-3),
+            spectrum_gain: AutoGain::new(rate / 2.0, 6.0, floor),
+            wave_gain: AutoGain::new(rate / 2.0, 6.0, 1e-3),
             centroid: Envelope::new(rate, 0.03, 0.15),
             rolloff: Envelope::new(rate, 0.03, 0.15),
             flatness: Envelope::new(rate, 0.03, 0.15),
@@ -110,14 +110,19 @@ impl FeatureExtractor {
         self.power[lo..hi].iter().sum::<f32>().sqrt()
     }
 
-    /// Updates `frame` from `mags` (FFT magnitudes) and the time-domain window
-    /// statistics `rms`, `peak` (linear amplitude). `recent` holds the newest samples.
+    /// Updates `frame` from `mags` (FFT magnitudes), `log_bands` (the onset
+    /// filterbank's band magnitudes, for flatness) and the time-domain window
+    /// statistics `rms`, `peak` (linear amplitude). `recent` holds the newest
+    /// samples; the spectrum/waveform rows are only refreshed when `texture_rows`.
+    #[allow(clippy::too_many_arguments)]
     pub fn update(
         &mut self,
         mags: &[f32],
+        log_bands: &[f32],
         rms: f32,
         peak: f32,
         recent: &[f32],
+        texture_rows: bool,
         frame: &mut FeatureFrame,
     ) {
         for (p, &m) in self.power.iter_mut().zip(mags) {
@@ -138,21 +143,28 @@ impl FeatureExtractor {
         let (lo, hi) = self.flat;
         let mut total = 0.0f32;
         let mut weighted = 0.0f32;
-        let mut log_sum = 0.0f32;
         let mut power_total = 0.0f32;
         for (k, (&p, &m)) in self.power[lo..hi].iter().zip(&mags[lo..hi]).enumerate() {
             total += m;
             weighted += m * (lo + k) as f32;
             power_total += p;
+        }
+        // Flatness over the log-spaced bands (equal weight per 1/12 octave,
+        // closer to what is heard than per linear bin, and cheaper).
+        let mut log_sum = 0.0f32;
+        let mut band_power = 0.0f32;
+        for &b in log_bands {
+            let p = b * b;
+            band_power += p;
             log_sum += fast_log2(p + 1e-12);
         }
-        let n = (hi - lo).max(1) as f32;
+        let nb = log_bands.len().max(1) as f32;
         let audible = total > 1e-5 * self.n_bins as f32;
         if audible {
             let centroid_hz = weighted / total * self.bin_hz;
             frame.centroid = self.centroid.follow(log_map(centroid_hz));
-            let arith = power_total / n;
-            let geo = (log_sum / n).exp2();
+            let arith = band_power / nb;
+            let geo = (log_sum / nb).exp2();
             frame.flatness = self
                 .flatness
                 .follow((geo / arith.max(1e-20)).clamp(0.0, 1.0));
@@ -174,6 +186,9 @@ impl FeatureExtractor {
             frame.flatness = self.flatness.value();
         }
 
+        if !texture_rows {
+            return;
+        }
         // Spectrum row: log-frequency, dB over a 60 dB range under the recent peak.
         let mut row_peak = 0.0f32;
         for i in 0..SPECTRUM_LEN {

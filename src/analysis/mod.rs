@@ -261,11 +261,19 @@ impl Analyzer {
         let rms = (sumsq / self.window_samples.len() as f32).sqrt();
         let recent = &self.window_samples
             [self.window_samples.len() - SPECTRUM_LEN.min(self.window_samples.len())..];
-        self.features
-            .update(mags, rms, peak, recent, &mut self.frame);
+        self.filterbank.apply(mags, &mut self.band_mags);
+        // The texture rows are refreshed every second hop (~100 Hz, above
+        // any display rate); everything else every hop.
+        self.features.update(
+            mags,
+            &self.band_mags,
+            rms,
+            peak,
+            recent,
+            !self.hop_parity,
+            &mut self.frame,
+        );
 
-        self.filterbank
-            .apply(self.stft.magnitudes(), &mut self.band_mags);
         let strength = self.flux.push(&self.band_mags);
         let odf = strength.onset;
         let onset_norm = self.onset_gain.normalize(odf);

@@ -203,7 +203,7 @@ impl SuperFlux {
         let n = self.frames.len();
         self.newest = (self.newest + 1) % n;
         for (b, &m) in self.bands.iter_mut().zip(band_mags) {
-            *b = 0.301_03 * super::normalize::fast_log2(1.0 + m.max(0.0));
+            *b = std::f32::consts::LOG10_2 * super::normalize::fast_log2(1.0 + m.max(0.0));
         }
         self.frames[self.newest].copy_from_slice(&self.bands);
         let old = &self.frames[(self.newest + n - self.lag) % n];
