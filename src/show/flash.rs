@@ -18,8 +18,9 @@ pub const FLASH_DELTA: f32 = 0.1;
 pub const DARK_LIMIT: f32 = 0.8;
 /// Share of the screen that must change together.
 pub const AREA: f32 = 0.25;
-/// Largest deviation from the reference frame allowed while engaged.
-pub const HOLD_DELTA: f32 = 0.09;
+/// Largest deviation from the reference frame allowed while engaged: half
+/// the flash threshold, so a held picture can never swing a full flash.
+pub const HOLD_DELTA: f32 = 0.045;
 
 /// What the output pass must do for the next frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -37,7 +38,8 @@ pub struct FlashLimiter {
     pub enabled: bool,
     /// Flashes allowed per second (3 by the broadcast rule).
     pub max_flashes: usize,
-    reference: Vec<f32>,
+    low: Vec<f32>,
+    high: Vec<f32>,
     red_reference: Vec<f32>,
     transitions: VecDeque<(f64, i8)>,
     engaged: bool,
@@ -59,7 +61,8 @@ impl FlashLimiter {
         Self {
             enabled: true,
             max_flashes,
-            reference: Vec::new(),
+            low: Vec::new(),
+            high: Vec::new(),
             red_reference: Vec::new(),
             transitions: VecDeque::new(),
             engaged: false,
@@ -85,20 +88,22 @@ impl FlashLimiter {
     /// (linear, 0..1) and the share of saturated red in each cell.
     pub fn observe(&mut self, time: f64, luminance: &[f32], red: &[f32]) -> LimiterState {
         let mut new_reference = false;
-        if self.reference.len() != luminance.len() {
-            self.reference = luminance.to_vec();
+        if self.low.len() != luminance.len() {
+            self.low = luminance.to_vec();
+            self.high = luminance.to_vec();
             self.red_reference = red.to_vec();
             new_reference = true;
         } else {
             let n = luminance.len().max(1) as f32;
             let (mut up, mut down) = (0usize, 0usize);
-            for (&l, &r) in luminance.iter().zip(&self.reference) {
-                if l.min(r) < DARK_LIMIT {
-                    if l - r >= FLASH_DELTA {
-                        up += 1;
-                    } else if r - l >= FLASH_DELTA {
-                        down += 1;
-                    }
+            for ((&l, lo), hi) in luminance.iter().zip(&mut self.low).zip(&mut self.high) {
+                *lo = lo.min(l);
+                *hi = hi.max(l);
+                if l - *lo >= FLASH_DELTA && *lo < DARK_LIMIT {
+                    up += 1;
+                }
+                if *hi - l >= FLASH_DELTA && l < DARK_LIMIT {
+                    down += 1;
                 }
             }
             // Saturated red transitions count separately.
@@ -107,10 +112,8 @@ impl FlashLimiter {
                 .zip(&self.red_reference)
                 .filter(|(a, b)| (**a - **b).abs() >= 0.5)
                 .count();
-            let dir = if up as f32 / n >= AREA {
-                1
-            } else if down as f32 / n >= AREA {
-                -1
+            let dir = if up.max(down) as f32 / n >= AREA {
+                if up >= down { 1 } else { -1 }
             } else if red_change as f32 / n >= AREA {
                 2
             } else {
@@ -119,7 +122,8 @@ impl FlashLimiter {
             if dir != 0 {
                 self.transitions.push_back((time, dir));
                 self.transitions_seen += 1;
-                self.reference.copy_from_slice(luminance);
+                self.low.copy_from_slice(luminance);
+                self.high.copy_from_slice(luminance);
                 self.red_reference.copy_from_slice(red);
                 new_reference = true;
             }
@@ -195,6 +199,23 @@ mod tests {
         }
         let t = engaged_at.expect("engaged");
         assert!(t < 0.35, "{t}");
+    }
+
+    #[test]
+    fn oscillation_around_a_level_is_caught() {
+        // Frames swing 0.3 <-> 0.5 at 10 Hz: every swing is a transition.
+        let frames: Vec<(f64, Vec<f32>)> = (0..180)
+            .map(|i| {
+                let t = i as f64 / 60.0;
+                let v = if (t * 20.0).floor() as i64 % 2 == 0 {
+                    0.3
+                } else {
+                    0.5
+                };
+                (t, vec![v; 16])
+            })
+            .collect();
+        assert!(max_flashes_per_second(&frames) >= 9.0);
     }
 
     #[test]
