@@ -286,3 +286,77 @@ fn unreadable_and_truncated_audio_give_clear_errors() {
         }
     }
 }
+
+/// Counts heap allocations made by the current thread while armed.
+mod alloc_guard {
+    #![allow(unsafe_code)]
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub struct Counting;
+    pub static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        pub static ARMED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn note() {
+        if ARMED.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    // SAFETY: forwards every call to the system allocator unchanged; only
+    // counts (an atomic add) on the side.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            note();
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            note();
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            note();
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: alloc_guard::Counting = alloc_guard::Counting;
+
+#[test]
+fn steady_state_analysis_does_not_allocate() {
+    use std::sync::atomic::Ordering;
+    let audio = sonolux::audio::demo::synthesize(20.0, SR);
+    let mut an = Analyzer::new(SR);
+    // Warm up: tempo history, beat clock and event list reach their sizes.
+    let (warm, run) = audio.split_at(12 * SR as usize);
+    for block in warm.chunks(512) {
+        an.process(block);
+    }
+    // The guard itself sees allocations.
+    alloc_guard::ARMED.with(|a| a.set(true));
+    let probe = std::hint::black_box(vec![1u8; 64]);
+    alloc_guard::ARMED.with(|a| a.set(false));
+    drop(probe);
+    assert!(alloc_guard::ALLOCATIONS.load(Ordering::Relaxed) > 0);
+    let before = alloc_guard::ALLOCATIONS.load(Ordering::Relaxed);
+    alloc_guard::ARMED.with(|a| a.set(true));
+    let mut events = 0;
+    for block in run.chunks(512) {
+        events += an.process(block).len();
+    }
+    alloc_guard::ARMED.with(|a| a.set(false));
+    let allocations = alloc_guard::ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert!(events > 10, "the guarded stretch should produce events");
+    assert_eq!(
+        allocations, 0,
+        "the per-block analysis allocated {allocations} times"
+    );
+}

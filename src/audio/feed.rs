@@ -42,6 +42,27 @@ pub struct AudioClock {
 }
 
 impl AudioClock {
+    /// A clock at `sample_rate` with its ring: (producer for the audio
+    /// thread, consumer for the analysis, the shared clock).
+    fn with_ring(sample_rate: u32) -> (rtrb::Producer<f32>, rtrb::Consumer<f32>, Arc<Self>) {
+        let (producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
+        let clock = Arc::new(Self::default());
+        clock
+            .sample_rate
+            .store(u64::from(sample_rate), Ordering::Relaxed);
+        (producer, consumer, clock)
+    }
+
+    /// Called by the audio thread after each callback: `frames` delivered,
+    /// `dropped` of them lost to a full ring. Atomics only: real-time safe.
+    #[inline]
+    fn record(&self, frames: usize, dropped: u64) {
+        self.samples.fetch_add(frames as u64, Ordering::Relaxed);
+        if dropped > 0 {
+            self.overruns.fetch_add(dropped, Ordering::Relaxed);
+        }
+    }
+
     /// Stream time of the newest delivered sample, seconds.
     pub fn now(&self) -> f64 {
         let sr = self.sample_rate.load(Ordering::Relaxed).max(1);
@@ -113,11 +134,7 @@ pub fn capture(name: Option<&str>) -> Result<(AudioFeed, FeedHandle), FeedError>
     config.buffer_size = cpal::BufferSize::Default;
     let channels = usize::from(config.channels.max(1));
     let sample_rate = config.sample_rate;
-    let (mut producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
-    let clock = Arc::new(AudioClock::default());
-    clock
-        .sample_rate
-        .store(u64::from(sample_rate), Ordering::Relaxed);
+    let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
     let cb_clock = clock.clone();
     let scale = 1.0 / channels as f32;
     let stream = device
@@ -131,12 +148,7 @@ pub fn capture(name: Option<&str>) -> Result<(AudioFeed, FeedHandle), FeedError>
                         dropped += 1;
                     }
                 }
-                cb_clock
-                    .samples
-                    .fetch_add((data.len() / channels) as u64, Ordering::Relaxed);
-                if dropped > 0 {
-                    cb_clock.overruns.fetch_add(dropped, Ordering::Relaxed);
-                }
+                cb_clock.record(data.len() / channels, dropped);
             },
             |e| tracing::warn!("audio input error: {e}"),
             None,
@@ -189,11 +201,7 @@ fn playback_device(
         sample_rate,
         buffer_size: cpal::BufferSize::Default,
     };
-    let (mut producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
-    let clock = Arc::new(AudioClock::default());
-    clock
-        .sample_rate
-        .store(u64::from(sample_rate), Ordering::Relaxed);
+    let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
     let cb_clock = clock.clone();
     let mut pos = 0usize;
     let stream = device
@@ -212,12 +220,7 @@ fn playback_device(
                         dropped += 1;
                     }
                 }
-                cb_clock
-                    .samples
-                    .fetch_add((data.len() / channels) as u64, Ordering::Relaxed);
-                if dropped > 0 {
-                    cb_clock.overruns.fetch_add(dropped, Ordering::Relaxed);
-                }
+                cb_clock.record(data.len() / channels, dropped);
             },
             |e| tracing::warn!("audio output error: {e}"),
             None,
@@ -241,11 +244,7 @@ fn playback_device(
 
 /// Paces `samples` into the ring at real time on a thread (no audio device).
 pub fn virtual_playback(samples: Arc<[f32]>, sample_rate: u32) -> (AudioFeed, FeedHandle) {
-    let (mut producer, consumer) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
-    let clock = Arc::new(AudioClock::default());
-    clock
-        .sample_rate
-        .store(u64::from(sample_rate), Ordering::Relaxed);
+    let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
     let stop = Arc::new(AtomicBool::new(false));
     let (t_clock, t_stop) = (clock.clone(), stop.clone());
     let handle = std::thread::Builder::new()

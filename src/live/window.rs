@@ -15,8 +15,7 @@ use winit::window::{Fullscreen, Window, WindowId};
 
 use crate::analysis::BeatOverride;
 use crate::preset::{self, Preset};
-use crate::render::output::fullscreen;
-use crate::render::scene::create_pipeline;
+use crate::render::pass::{create_pipeline, fullscreen, sampler_entry, texture_entry};
 use crate::render::{FrameClock, Gpu, Renderer};
 
 use super::LiveOptions;
@@ -35,24 +34,7 @@ impl Blit {
             .device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("blit"),
-                entries: &[
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 0,
-                        visibility: wgpu::ShaderStages::FRAGMENT,
-                        ty: wgpu::BindingType::Texture {
-                            sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                            view_dimension: wgpu::TextureViewDimension::D2,
-                            multisampled: false,
-                        },
-                        count: None,
-                    },
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 1,
-                        visibility: wgpu::ShaderStages::FRAGMENT,
-                        ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                        count: None,
-                    },
-                ],
+                entries: &[texture_entry(0, true), sampler_entry(1)],
             });
         let pl = gpu
             .device

@@ -9,11 +9,12 @@
 
 pub mod gpu;
 pub mod output;
+pub mod pass;
 pub mod scene;
 pub mod uniforms;
 
 pub use gpu::{Gpu, GpuError};
-pub use scene::PipelineError;
+pub use pass::PipelineError;
 pub use uniforms::{FrameClock, ShaderUniforms};
 
 use crate::analysis::{FeatureFrame, SPECTRUM_LEN};

@@ -2,7 +2,9 @@
 //! blackout applied, the flash measurement grid, and pixel readback.
 
 use super::gpu::Gpu;
-use super::scene::{create_pipeline, create_pipeline_entry};
+use super::pass::{
+    create_pipeline, create_pipeline_entry, fullscreen, sampler_entry, texture_entry, uniform_entry,
+};
 
 /// Format of the output texture (display-referred 8-bit, as on the projector).
 pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -88,37 +90,13 @@ impl OutputStage {
     /// Creates the stage for an output of `size` pixels.
     pub fn new(gpu: &Gpu, size: [u32; 2]) -> Self {
         let d = &gpu.device;
-        let tex_entry = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::FRAGMENT,
-            ty: wgpu::BindingType::Texture {
-                sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                view_dimension: wgpu::TextureViewDimension::D2,
-                multisampled: false,
-            },
-            count: None,
-        };
         let layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("output"),
             entries: &[
-                wgpu::BindGroupLayoutEntry {
-                    binding: 0,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Uniform,
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
-                    },
-                    count: None,
-                },
-                tex_entry(1),
-                tex_entry(2),
-                wgpu::BindGroupLayoutEntry {
-                    binding: 3,
-                    visibility: wgpu::ShaderStages::FRAGMENT,
-                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-                    count: None,
-                },
+                uniform_entry(0),
+                texture_entry(1, true),
+                texture_entry(2, true),
+                sampler_entry(3),
             ],
         });
         let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -142,16 +120,7 @@ impl OutputStage {
         let limit_pipeline = entry("fs_limit");
         let measure_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("measure"),
-            entries: &[wgpu::BindGroupLayoutEntry {
-                binding: 0,
-                visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Texture {
-                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
-                    view_dimension: wgpu::TextureViewDimension::D2,
-                    multisampled: false,
-                },
-                count: None,
-            }],
+            entries: &[texture_entry(0, false)],
         });
         let mpl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("measure"),
@@ -426,33 +395,4 @@ fn read_buffer(gpu: &Gpu, buffer: &wgpu::Buffer) -> Vec<u8> {
     };
     buffer.unmap();
     bytes
-}
-
-/// Draws a fullscreen triangle into `view`.
-pub fn fullscreen(
-    encoder: &mut wgpu::CommandEncoder,
-    view: &wgpu::TextureView,
-    pipeline: &wgpu::RenderPipeline,
-    bind: &wgpu::BindGroup,
-    label: &str,
-) {
-    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-        label: Some(label),
-        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-            view,
-            depth_slice: None,
-            resolve_target: None,
-            ops: wgpu::Operations {
-                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                store: wgpu::StoreOp::Store,
-            },
-        })],
-        depth_stencil_attachment: None,
-        timestamp_writes: None,
-        occlusion_query_set: None,
-        multiview_mask: None,
-    });
-    pass.set_pipeline(pipeline);
-    pass.set_bind_group(0, bind, &[]);
-    pass.draw(0..3, 0..1);
 }

@@ -4,19 +4,12 @@
 use crate::preset::{MAX_PARAMS, Preset};
 
 use super::gpu::Gpu;
+use super::pass::{
+    PipelineError, create_pipeline, fullscreen, sampler_entry, texture_entry, uniform_entry,
+};
 
 /// Format of the scene textures: float, so feedback trails fade smoothly.
 pub const SCENE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
-
-/// Why a preset could not be turned into GPU pipelines.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: the GPU rejected the shader: {message}")]
-pub struct PipelineError {
-    /// The pass's WGSL file.
-    pub path: String,
-    /// What wgpu said.
-    pub message: String,
-}
 
 /// Bindings shared by every scene pass (the shader contract's group 0).
 pub struct SceneLayout {
@@ -32,42 +25,16 @@ impl SceneLayout {
     /// Creates the layout.
     pub fn new(gpu: &Gpu) -> Self {
         let d = &gpu.device;
-        let buffer = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::FRAGMENT | wgpu::ShaderStages::VERTEX,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let texture = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::FRAGMENT,
-            ty: wgpu::BindingType::Texture {
-                sample_type: wgpu::TextureSampleType::Float { filterable: true },
-                view_dimension: wgpu::TextureViewDimension::D2,
-                multisampled: false,
-            },
-            count: None,
-        };
-        let sampler = |binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::FRAGMENT,
-            ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-            count: None,
-        };
         let bind_group_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("scene"),
             entries: &[
-                buffer(0),
-                buffer(1),
-                texture(2),
-                texture(3),
-                texture(4),
-                sampler(5),
-                sampler(6),
+                uniform_entry(0),
+                uniform_entry(1),
+                texture_entry(2, true),
+                texture_entry(3, true),
+                texture_entry(4, true),
+                sampler_entry(5),
+                sampler_entry(6),
             ],
         });
         let pipeline_layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -92,70 +59,6 @@ impl SceneLayout {
             sampler: make_sampler(wgpu::AddressMode::ClampToEdge),
             sampler_repeat: make_sampler(wgpu::AddressMode::Repeat),
         }
-    }
-}
-
-/// Creates a render pipeline for one assembled WGSL source, catching GPU
-/// validation errors instead of letting them reach the uncaptured handler.
-pub fn create_pipeline(
-    gpu: &Gpu,
-    layout: &wgpu::PipelineLayout,
-    label: &str,
-    source: &str,
-    format: wgpu::TextureFormat,
-) -> Result<wgpu::RenderPipeline, PipelineError> {
-    create_pipeline_entry(gpu, layout, label, source, format, "fs_main")
-}
-
-/// Like [`create_pipeline`] with a named fragment entry point.
-pub fn create_pipeline_entry(
-    gpu: &Gpu,
-    layout: &wgpu::PipelineLayout,
-    label: &str,
-    source: &str,
-    format: wgpu::TextureFormat,
-    fragment_entry: &str,
-) -> Result<wgpu::RenderPipeline, PipelineError> {
-    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = gpu
-        .device
-        .create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-    let pipeline = gpu
-        .device
-        .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some(label),
-            layout: Some(layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some(fragment_entry),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            multiview_mask: None,
-            cache: None,
-        });
-    match pollster::block_on(scope.pop()) {
-        Some(e) => Err(PipelineError {
-            path: label.to_owned(),
-            message: e.to_string(),
-        }),
-        None => Ok(pipeline),
     }
 }
 
@@ -317,25 +220,13 @@ impl ScenePipeline {
         gpu.queue
             .write_buffer(&self.params_buffer, 0, bytemuck::cast_slice(&values));
         for (pipeline, t) in self.pipelines.iter().zip(&self.targets) {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("scene"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &t.views[parity],
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &t.bind_groups[parity], &[]);
-            pass.draw(0..3, 0..1);
+            fullscreen(
+                encoder,
+                &t.views[parity],
+                pipeline,
+                &t.bind_groups[parity],
+                "scene",
+            );
         }
         &self.targets[self.targets.len() - 1].views[parity]
     }

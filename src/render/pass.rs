@@ -1,0 +1,145 @@
+//! Building blocks shared by every pass: bind group layout entries, pipeline
+//! creation inside a GPU error scope, and the fullscreen-triangle draw.
+
+use super::gpu::Gpu;
+
+/// Why a preset could not be turned into GPU pipelines.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: the GPU rejected the shader: {message}")]
+pub struct PipelineError {
+    /// The pass's WGSL file.
+    pub path: String,
+    /// What wgpu said.
+    pub message: String,
+}
+
+/// A uniform buffer binding visible to both stages.
+pub fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT | wgpu::ShaderStages::VERTEX,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// A 2D float texture binding for the fragment stage.
+pub fn texture_entry(binding: u32, filterable: bool) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture {
+            sample_type: wgpu::TextureSampleType::Float { filterable },
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+/// A filtering sampler binding for the fragment stage.
+pub fn sampler_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+        count: None,
+    }
+}
+
+/// Creates a render pipeline for one assembled WGSL source, catching GPU
+/// validation errors instead of letting them reach the uncaptured handler.
+pub fn create_pipeline(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    label: &str,
+    source: &str,
+    format: wgpu::TextureFormat,
+) -> Result<wgpu::RenderPipeline, PipelineError> {
+    create_pipeline_entry(gpu, layout, label, source, format, "fs_main")
+}
+
+/// Like [`create_pipeline`] with a named fragment entry point.
+pub fn create_pipeline_entry(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    label: &str,
+    source: &str,
+    format: wgpu::TextureFormat,
+    fragment_entry: &str,
+) -> Result<wgpu::RenderPipeline, PipelineError> {
+    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+    let pipeline = gpu
+        .device
+        .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some(label),
+            layout: Some(layout),
+            vertex: wgpu::VertexState {
+                module: &module,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some(fragment_entry),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            multiview_mask: None,
+            cache: None,
+        });
+    match pollster::block_on(scope.pop()) {
+        Some(e) => Err(PipelineError {
+            path: label.to_owned(),
+            message: e.to_string(),
+        }),
+        None => Ok(pipeline),
+    }
+}
+
+/// Draws a fullscreen triangle into `view`.
+pub fn fullscreen(
+    encoder: &mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+    bind: &wgpu::BindGroup,
+    label: &str,
+) {
+    let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations {
+                load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                store: wgpu::StoreOp::Store,
+            },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, bind, &[]);
+    pass.draw(0..3, 0..1);
+}
