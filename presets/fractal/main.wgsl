@@ -1,9 +1,13 @@
-// Julia Bloom: smooth-coloured Julia set, c on a circle driven by bar phase.
+// Julia Bloom: smooth-coloured Julia set. The constant c travels along the
+// boundary of the Mandelbrot set's main cardioid (where Julia sets are most
+// intricate), one lap every 32 beats, wobbling with the bar.
 
 fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let p = centered(uv);
-    let ang = TAU * (u.bar_phase + u.beats / 32.0) + 0.1 * u.time;
-    let c = param.orbit * vec2f(cos(ang), sin(ang));
+    let ang = TAU * (u.beats / 32.0) + 0.15 * sin(TAU * u.bar_phase) + 0.03 * u.time;
+    let e1 = vec2f(cos(ang), sin(ang));
+    let e2 = vec2f(cos(2.0 * ang), sin(2.0 * ang));
+    let c = (0.5 * e1 - 0.25 * e2) * param.orbit;
     let zoom = 0.85 / (1.0 + 0.3 * u.bass_att);
     var z = rot2(0.05 * u.time) * p * zoom;
     var i = 0.0;
