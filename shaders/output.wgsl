@@ -33,10 +33,6 @@ fn to_linear(c: vec3f) -> vec3f {
     return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
 }
 
-fn luminance(c: vec3f) -> f32 {
-    return dot(to_linear(c), vec3f(0.2126, 0.7152, 0.0722));
-}
-
 // Plain output: upscale and blackout (the limiter is not holding anything).
 @fragment
 fn fs_plain(in: VsOut) -> @location(0) vec4f {
@@ -44,26 +40,25 @@ fn fs_plain(in: VsOut) -> @location(0) vec4f {
     return vec4f(c * (1.0 - clamp(o.blackout, 0.0, 1.0)), 1.0);
 }
 
-// Limiting output: also keeps every pixel's luminance within `limit` of the
-// reference frame. A separate entry point so the plain path stays cheap.
+fn to_srgb(c: vec3f) -> vec3f {
+    return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - 0.055, c * 12.92, c <= vec3f(0.0031308));
+}
+
+// Limiting output: also keeps every pixel's linear luminance within `limit`
+// of the reference frame (the frame at the last flash transition). The blend
+// is done in linear light, where luminance is linear, so one step is exact.
+// A separate entry point so the plain path stays cheap.
 @fragment
 fn fs_limit(in: VsOut) -> @location(0) vec4f {
     var c = clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0));
-    {
-        let r = textureLoad(reference, vec2i(in.pos.xy), 0).rgb;
-        let lc = luminance(c);
-        let lr = luminance(r);
-        let d = lc - lr;
-        if (abs(d) > o.limit) {
-            // Move toward the reference until the luminance change is within the limit.
-            var lo = 0.0;
-            var hi = 1.0;
-            for (var k = 0; k < 12; k++) {
-                let m = 0.5 * (lo + hi);
-                if (abs(luminance(mix(r, c, m)) - lr) > o.limit) { hi = m; } else { lo = m; }
-            }
-            c = mix(r, c, lo);
-        }
+    let r = textureLoad(reference, vec2i(in.pos.xy), 0).rgb;
+    let lin_c = to_linear(c);
+    let lin_r = to_linear(r);
+    let w = vec3f(0.2126, 0.7152, 0.0722);
+    let d = dot(lin_c, w) - dot(lin_r, w);
+    if (abs(d) > o.limit) {
+        let m = o.limit / abs(d);
+        c = to_srgb(mix(lin_r, lin_c, m));
     }
     c *= 1.0 - clamp(o.blackout, 0.0, 1.0);
     return vec4f(c, 1.0);

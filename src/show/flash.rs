@@ -16,6 +16,8 @@ use std::collections::VecDeque;
 pub const FLASH_DELTA: f32 = 0.1;
 /// A change only counts when its darker state is below this (about 160 cd/m²).
 pub const DARK_LIMIT: f32 = 0.8;
+/// How long (s) a cell remembers its darkest and brightest state.
+pub const EXTREME_MEMORY_S: f64 = 0.25;
 /// Share of the screen that must change together.
 pub const AREA: f32 = 0.25;
 /// Largest deviation from the reference frame allowed while engaged: half
@@ -40,6 +42,7 @@ pub struct FlashLimiter {
     pub max_flashes: usize,
     low: Vec<f32>,
     high: Vec<f32>,
+    last_time: f64,
     red_reference: Vec<f32>,
     transitions: VecDeque<(f64, i8)>,
     engaged: bool,
@@ -63,6 +66,7 @@ impl FlashLimiter {
             max_flashes,
             low: Vec::new(),
             high: Vec::new(),
+            last_time: 0.0,
             red_reference: Vec::new(),
             transitions: VecDeque::new(),
             engaged: false,
@@ -96,9 +100,14 @@ impl FlashLimiter {
         } else {
             let n = luminance.len().max(1) as f32;
             let (mut up, mut down) = (0usize, 0usize);
+            // Extremes relax toward the present (time constant EXTREME_MEMORY_S):
+            // a flash is a fast change, not a slow drift or moving detail
+            // visiting a cell over several seconds.
+            let dt = (time - self.last_time).clamp(0.0, 1.0);
+            let relax = (1.0 - (-dt / EXTREME_MEMORY_S).exp()) as f32;
             for ((&l, lo), hi) in luminance.iter().zip(&mut self.low).zip(&mut self.high) {
-                *lo = lo.min(l);
-                *hi = hi.max(l);
+                *lo = l.min(*lo + relax * (l - *lo));
+                *hi = l.max(*hi + relax * (l - *hi));
                 if l - *lo >= FLASH_DELTA && *lo < DARK_LIMIT {
                     up += 1;
                 }
@@ -128,6 +137,7 @@ impl FlashLimiter {
                 new_reference = true;
             }
         }
+        self.last_time = time;
         while self
             .transitions
             .front()
