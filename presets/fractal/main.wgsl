@@ -1,14 +1,14 @@
 // Julia Bloom: smooth-coloured Julia set. The constant c travels along the
 // boundary of the Mandelbrot set's main cardioid (where Julia sets are most
-// intricate), one lap every 32 beats, wobbling with the bar.
+// intricate), one lap every 64 beats, wobbling with the bar.
 
 fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let p = centered(uv);
-    let ang = TAU * (u.beats / 32.0) + 0.15 * sin(TAU * u.bar_phase) + 0.03 * u.time;
+    let ang = TAU * (u.beats / 64.0) + 0.03 * sin(TAU * u.bar_phase);
     let e1 = vec2f(cos(ang), sin(ang));
     let e2 = vec2f(cos(2.0 * ang), sin(2.0 * ang));
     let c = (0.5 * e1 - 0.25 * e2) * param.orbit;
-    let zoom = 0.85 / (1.0 + 0.3 * u.bass_att);
+    let zoom = 0.85 / (1.0 + 0.15 * u.bass_att);
     var z = rot2(0.05 * u.time) * p * zoom;
     var i = 0.0;
     let max_i = param.iterations;
@@ -27,11 +27,11 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
         let t = sn / 48.0 + 0.5 * u.centroid + 0.05 * u.beats;
         col = palette(t, vec3f(0.5), vec3f(0.5), vec3f(1.0, 0.8, 0.6), vec3f(0.0, 0.15, 0.3));
         // Rim flare on the beat: points that escaped late are near the set.
-        col *= 0.4 + 0.8 * u.level_att + 1.2 * u.beat_pulse * smoothstep(0.3, 1.0, i / max_i);
+        col *= 0.5 + 0.7 * u.level_att + 0.5 * u.beat_pulse * smoothstep(0.3, 1.0, i / max_i);
         // Dark far field, bright filaments near the set.
         col *= pow(clamp(sn / 40.0, 0.0, 1.0), 1.2) * 1.6;
     } else {
-        col = vec3f(0.02, 0.01, 0.04) + 0.2 * u.kick * vec3f(0.8, 0.3, 1.0);
+        col = vec3f(0.02, 0.01, 0.04) + 0.05 * u.kick * vec3f(0.8, 0.3, 1.0);
     }
     return vec4f(col, 1.0);
 }
