@@ -52,20 +52,13 @@ impl Renderer {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let spectrum = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("spectrum"),
-            size: wgpu::Extent3d {
-                width: SPECTRUM_LEN as u32,
-                height: 2,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::R8Unorm,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
+        let spectrum = pass::texture_2d(
+            &gpu,
+            "spectrum",
+            [SPECTRUM_LEN as u32, 2],
+            wgpu::TextureFormat::R8Unorm,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
         let spectrum_view = spectrum.create_view(&Default::default());
         let scene = ScenePipeline::new(&gpu, &layout, preset)?;
         let output = OutputStage::new(&gpu, size);
@@ -147,14 +140,18 @@ impl Renderer {
         &self.output.view
     }
 
-    /// Renders only the preset's scene passes and waits for the GPU: the
-    /// baseline the benchmark compares a full frame against.
-    pub fn render_scene_only(&mut self, features: &FeatureFrame, clock: FrameClock) {
+    fn upload_uniforms(&self, features: &FeatureFrame, clock: FrameClock) {
         let scaled = self.scene.scaled_size(self.output.size());
         let u = ShaderUniforms::new(features, clock, scaled, self.scene.preset.spec.render_scale);
         self.gpu
             .queue
             .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+    }
+
+    /// Renders only the preset's scene passes and waits for the GPU: the
+    /// baseline the benchmark compares a full frame against.
+    pub fn render_scene_only(&mut self, features: &FeatureFrame, clock: FrameClock) {
+        self.upload_uniforms(features, clock);
         let mut encoder = self
             .gpu
             .device
@@ -188,11 +185,7 @@ impl Renderer {
         clock: FrameClock,
         capture: bool,
     ) -> Option<Vec<u8>> {
-        let scaled = self.scene.scaled_size(self.output.size());
-        let u = ShaderUniforms::new(features, clock, scaled, self.scene.preset.spec.render_scale);
-        self.gpu
-            .queue
-            .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+        self.upload_uniforms(features, clock);
         for (d, s) in self
             .spectrum_bytes
             .iter_mut()

@@ -3,7 +3,8 @@
 
 use super::gpu::Gpu;
 use super::pass::{
-    create_pipeline, create_pipeline_entry, fullscreen, sampler_entry, texture_entry, uniform_entry,
+    create_pipeline, create_pipeline_entry, fullscreen, sampler_entry, texture_2d, texture_entry,
+    uniform_entry,
 };
 
 /// Format of the output texture (display-referred 8-bit, as on the projector).
@@ -33,29 +34,6 @@ impl OutputUniforms {
             _pad: [0.0; 2],
         }
     }
-}
-
-fn texture(
-    gpu: &Gpu,
-    label: &str,
-    size: [u32; 2],
-    format: wgpu::TextureFormat,
-    usage: wgpu::TextureUsages,
-) -> wgpu::Texture {
-    gpu.device.create_texture(&wgpu::TextureDescriptor {
-        label: Some(label),
-        size: wgpu::Extent3d {
-            width: size[0],
-            height: size[1],
-            depth_or_array_layers: 1,
-        },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format,
-        usage,
-        view_formats: &[],
-    })
 }
 
 fn padded_row(width: u32, bytes_per_pixel: u32) -> u32 {
@@ -135,7 +113,7 @@ impl OutputStage {
             wgpu::TextureFormat::Rgba32Float,
         )
         .unwrap_or_else(|e| panic!("built-in measure shader: {e}"));
-        let measure_texture = texture(
+        let measure_texture = texture_2d(
             gpu,
             "measure",
             [GRID_W, GRID_H],
@@ -192,7 +170,7 @@ impl OutputStage {
         wgpu::TextureView,
         wgpu::Buffer,
     ) {
-        let texture = texture(
+        let texture = texture_2d(
             gpu,
             "output",
             size,
@@ -368,7 +346,7 @@ impl OutputStage {
 }
 
 fn texture_ref(gpu: &Gpu, size: [u32; 2]) -> wgpu::Texture {
-    texture(
+    texture_2d(
         gpu,
         "flash reference",
         size,

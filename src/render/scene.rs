@@ -5,7 +5,8 @@ use crate::preset::{MAX_PARAMS, Preset};
 
 use super::gpu::Gpu;
 use super::pass::{
-    PipelineError, create_pipeline, fullscreen, sampler_entry, texture_entry, uniform_entry,
+    PipelineError, create_pipeline, fullscreen, sampler_entry, texture_2d, texture_entry,
+    uniform_entry,
 };
 
 /// Format of the scene textures: float, so feedback trails fade smoothly.
@@ -135,23 +136,14 @@ impl ScenePipeline {
         }
         self.size = size;
         let make_view = |i: usize, k: usize| {
-            gpu.device
-                .create_texture(&wgpu::TextureDescriptor {
-                    label: Some(&format!("pass{i}.{k}")),
-                    size: wgpu::Extent3d {
-                        width: size[0],
-                        height: size[1],
-                        depth_or_array_layers: 1,
-                    },
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: wgpu::TextureDimension::D2,
-                    format: SCENE_FORMAT,
-                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                        | wgpu::TextureUsages::TEXTURE_BINDING,
-                    view_formats: &[],
-                })
-                .create_view(&Default::default())
+            texture_2d(
+                gpu,
+                &format!("pass{i}.{k}"),
+                size,
+                SCENE_FORMAT,
+                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            )
+            .create_view(&Default::default())
         };
         let n = self.pipelines.len();
         let views: Vec<[wgpu::TextureView; 2]> =
