@@ -1,3 +1,6 @@
+//! The `sonolux` binary: parses the command line, sets up logging and hands
+//! over to [`sonolux::cli`]. With no arguments it runs the live show.
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
