@@ -360,3 +360,38 @@ fn steady_state_analysis_does_not_allocate() {
         "the per-block analysis allocated {allocations} times"
     );
 }
+
+#[test]
+fn manual_overrides_steer_the_beat_clock() {
+    use sonolux::analysis::BeatOverride;
+    let mut an = Analyzer::new(SR);
+    an.process(&vec![0.0; SR as usize]);
+    // Tap tempo: four taps 0.6 s apart = 100 BPM, phase from the last tap.
+    for k in 0..4 {
+        an.override_beat(BeatOverride::Tap(0.2 + 0.6 * f64::from(k)));
+    }
+    let r = an.frame().rhythm;
+    assert!((r.bpm - 100.0).abs() < 0.5, "{}", r.bpm);
+    assert!((r.next_beat - 2.6).abs() < 1e-6, "{}", r.next_beat);
+    // Nudge moves the grid.
+    an.override_beat(BeatOverride::Nudge(0.01));
+    assert!((an.frame().rhythm.next_beat - 2.61).abs() < 1e-6);
+    // Resync: the beat nearest to t becomes a downbeat.
+    let before = an.frame().rhythm;
+    an.override_beat(BeatOverride::Resync(before.next_beat + 2.0 * 0.6));
+    let after = an.frame().rhythm;
+    assert_eq!(after.downbeat_index, before.next_index + 2);
+    // Fixed tempo holds against the music; Auto releases it.
+    an.override_beat(BeatOverride::FixedBpm(140.0));
+    let (audio, _) = clicks(90.0, 8.0, 0.1);
+    an.process(&audio);
+    assert!((an.frame().rhythm.bpm - 140.0).abs() < 0.01);
+    an.override_beat(BeatOverride::Auto);
+    let (audio, _) = clicks(90.0, 10.0, 0.1);
+    an.process(&audio);
+    assert!(
+        (an.frame().rhythm.bpm - 90.0).abs() < 2.0,
+        "{}",
+        an.frame().rhythm.bpm
+    );
+}
