@@ -31,12 +31,12 @@ impl AudioClip {
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     /// The file could not be opened.
-    #[error("{path}: cannot open audio file: {source}")]
+    #[error("{path}: cannot open audio file: {error}")]
     Open {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, not repeated as a source).
+        error: std::io::Error,
     },
     /// The container or codec is not recognised.
     #[error("{path}: not a supported audio file (wav, flac, mp3, ogg): {reason}")]
@@ -68,9 +68,9 @@ pub enum DecodeError {
 /// decoded before the break and logs a warning; a file that yields no samples is
 /// an error.
 pub fn decode_file(path: &Path) -> Result<AudioClip, DecodeError> {
-    let file = File::open(path).map_err(|source| DecodeError::Open {
+    let file = File::open(path).map_err(|error| DecodeError::Open {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();

@@ -48,7 +48,14 @@ pub fn has_display() -> bool {
 
 /// Runs the live show (blocks until the window closes).
 pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
+    // Fail early and clearly on a preset name that does not exist.
+    crate::preset::find(&crate::preset::builtin_dir(), &options.preset)?;
     if !has_display() {
+        if options.input.is_some() {
+            anyhow::bail!(
+                "no display (DISPLAY/WAYLAND_DISPLAY unset): live input needs the show window; run it on the projector machine's desktop"
+            );
+        }
         eprintln!(
             "No display found (DISPLAY/WAYLAND_DISPLAY unset): rendering the show headless to out/ instead."
         );

@@ -76,12 +76,12 @@ pub struct ParamSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
     /// File system error.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// TOML syntax or schema error.
     #[error("{}:{line}:{column}: {message}", path.display())]
@@ -234,18 +234,18 @@ impl Preset {
     /// Loads and validates the preset in folder `dir`.
     pub fn load(dir: &Path) -> Result<Self, PresetError> {
         let toml_path = dir.join(PRESET_FILE);
-        let text = std::fs::read_to_string(&toml_path).map_err(|source| PresetError::Io {
+        let text = std::fs::read_to_string(&toml_path).map_err(|error| PresetError::Io {
             path: toml_path.clone(),
-            source,
+            error,
         })?;
         let spec = PresetSpec::parse(&toml_path, &text)?;
         let names: Vec<&str> = spec.params.iter().map(|p| p.name.as_str()).collect();
         let mut passes = Vec::new();
         for pass in &spec.passes {
             let path = dir.join(&pass.shader);
-            let author = std::fs::read_to_string(&path).map_err(|source| PresetError::Io {
+            let author = std::fs::read_to_string(&path).map_err(|error| PresetError::Io {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let assembled = shader::assemble(&author, &names);
             shader::validate(&assembled, &path)?;
@@ -280,9 +280,9 @@ impl Preset {
 /// Writes `bytes` to `path` via a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PresetError> {
     use std::io::Write;
-    let io = |source| PresetError::Io {
+    let io = |error| PresetError::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
