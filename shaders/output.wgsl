@@ -33,6 +33,13 @@ fn to_linear(c: vec3f) -> vec3f {
     return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
 }
 
+// Plain output at render scale 1: a texel-exact copy (no filtering) and blackout.
+@fragment
+fn fs_copy(in: VsOut) -> @location(0) vec4f {
+    let c = clamp(textureLoad(scene, vec2i(in.pos.xy), 0).rgb, vec3f(0.0), vec3f(1.0));
+    return vec4f(c * (1.0 - clamp(o.blackout, 0.0, 1.0)), 1.0);
+}
+
 // Plain output: upscale and blackout (the limiter is not holding anything).
 @fragment
 fn fs_plain(in: VsOut) -> @location(0) vec4f {

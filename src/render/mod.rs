@@ -224,6 +224,7 @@ impl Renderer {
             &self.gpu,
             &mut encoder,
             &scene_view,
+            self.scene.scaled_size(self.output.size()) == self.output.size(),
             OutputUniforms::new(limit, self.blackout),
         );
         if capture {

@@ -52,6 +52,7 @@ pub struct OutputStage {
     reference: wgpu::Texture,
     reference_view: wgpu::TextureView,
     pipeline: wgpu::RenderPipeline,
+    copy_pipeline: wgpu::RenderPipeline,
     limit_pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     uniforms: wgpu::Buffer,
@@ -95,6 +96,7 @@ impl OutputStage {
             .unwrap_or_else(|e| panic!("built-in output shader: {e}"))
         };
         let pipeline = entry("fs_plain");
+        let copy_pipeline = entry("fs_copy");
         let limit_pipeline = entry("fs_limit");
         let measure_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("measure"),
@@ -146,6 +148,7 @@ impl OutputStage {
             reference,
             reference_view,
             pipeline,
+            copy_pipeline,
             limit_pipeline,
             layout,
             uniforms,
@@ -212,11 +215,14 @@ impl OutputStage {
     }
 
     /// Encodes the output pass (scene → output) and the measurement pass.
+    /// `same_size`: the scene was rendered at the output size (render scale
+    /// 1), so the copy needs no filtering.
     pub fn encode(
         &self,
         gpu: &Gpu,
         encoder: &mut wgpu::CommandEncoder,
         scene: &wgpu::TextureView,
+        same_size: bool,
         u: OutputUniforms,
     ) {
         gpu.queue
@@ -245,6 +251,8 @@ impl OutputStage {
         });
         let pipeline = if u.limit > 0.0 {
             &self.limit_pipeline
+        } else if same_size {
+            &self.copy_pipeline
         } else {
             &self.pipeline
         };
