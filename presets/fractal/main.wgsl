@@ -27,7 +27,7 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
         let t = sn / 48.0 + 0.5 * u.centroid + 0.05 * u.beats;
         col = palette(t, vec3f(0.5), vec3f(0.5), vec3f(1.0, 0.8, 0.6), vec3f(0.0, 0.15, 0.3));
         // Rim flare on the beat: points that escaped late are near the set.
-        col *= 0.5 + 0.7 * u.level_att + 0.5 * u.beat_pulse * smoothstep(0.3, 1.0, i / max_i);
+        col *= 0.55 + 0.6 * u.level_att + 0.25 * u.beat_pulse * smoothstep(0.3, 1.0, i / max_i);
         // Dark far field, bright filaments near the set.
         col *= pow(clamp(sn / 40.0, 0.0, 1.0), 1.2) * 1.6;
     } else {
