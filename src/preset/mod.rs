@@ -123,6 +123,8 @@ pub struct Pass {
     pub path: PathBuf,
     /// Full source with the prelude.
     pub source: String,
+    /// Which feedback textures it reads.
+    pub reads: shader::GlobalsUsed,
 }
 
 /// A loaded, validated preset.
@@ -231,6 +233,16 @@ impl PresetSpec {
 }
 
 impl Preset {
+    /// True when a pass reads a previous frame (its own, or the last final
+    /// image through pass 0's input): such presets need float targets so
+    /// fading trails decay smoothly to black instead of sticking at 8-bit steps.
+    pub fn uses_feedback(&self) -> bool {
+        self.passes
+            .iter()
+            .enumerate()
+            .any(|(i, p)| p.reads.prev_frame || (i == 0 && p.reads.input))
+    }
+
     /// Loads and validates the preset in folder `dir`.
     pub fn load(dir: &Path) -> Result<Self, PresetError> {
         let toml_path = dir.join(PRESET_FILE);
@@ -248,10 +260,11 @@ impl Preset {
                 error,
             })?;
             let assembled = shader::assemble(&author, &names);
-            shader::validate(&assembled, &path)?;
+            let (_, reads) = shader::validate(&assembled, &path)?;
             passes.push(Pass {
                 path,
                 source: assembled.source,
+                reads,
             });
         }
         let id = dir

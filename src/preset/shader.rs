@@ -56,8 +56,21 @@ pub fn assemble(author_source: &str, param_names: &[&str]) -> AssembledShader {
     }
 }
 
+/// Which feedback inputs a pass's fragment shader actually reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GlobalsUsed {
+    /// Reads its own previous frame (`prev_frame`, `prev()`).
+    pub prev_frame: bool,
+    /// Reads `input_tex` (`input()`).
+    pub input: bool,
+}
+
 /// Parses and validates assembled WGSL; maps error locations to `author_path`.
-pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Module, ShaderError> {
+/// Also reports which feedback textures the pass reads.
+pub fn validate(
+    shader: &AssembledShader,
+    author_path: &Path,
+) -> Result<(naga::Module, GlobalsUsed), ShaderError> {
     let locate = |loc: Option<naga::SourceLocation>, message: String| {
         let (line, column) = match loc {
             Some(l) if l.line_number > shader.header_lines => {
@@ -98,7 +111,7 @@ pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Mo
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::default(),
     );
-    validator.validate(&module).map_err(|e| {
+    let info = validator.validate(&module).map_err(|e| {
         let mut msg = e.as_inner().to_string();
         let mut source = std::error::Error::source(e.as_inner());
         while let Some(s) = source {
@@ -114,6 +127,18 @@ pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Mo
             .max_by_key(|l| l.line_number);
         locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
+    let reads = |name: &str| {
+        module.entry_points.iter().enumerate().any(|(ep, e)| {
+            e.name == "fs_main"
+                && module.global_variables.iter().any(|(h, g)| {
+                    g.name.as_deref() == Some(name) && !info.get_entry_point(ep)[h].is_empty()
+                })
+        })
+    };
+    let uses = GlobalsUsed {
+        prev_frame: reads("prev_frame"),
+        input: reads("input_tex"),
+    };
     if !module.entry_points.iter().any(|e| e.name == "fs_main") {
         return Err(ShaderError {
             path: author_path.to_owned(),
@@ -124,7 +149,7 @@ pub fn validate(shader: &AssembledShader, author_path: &Path) -> Result<naga::Mo
                     .into(),
         });
     }
-    Ok(module)
+    Ok((module, uses))
 }
 
 #[cfg(test)]
@@ -137,6 +162,21 @@ mod tests {
     fn prelude_with_minimal_shader_validates() {
         let a = assemble(GOOD, &["gain"]);
         validate(&a, Path::new("ok.wgsl")).expect("valid");
+    }
+
+    #[test]
+    fn feedback_reads_are_detected() {
+        let fb = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return prev(uv) * 0.9;\n}\n";
+        let (_, r) = validate(&assemble(fb, &[]), Path::new("fb.wgsl")).expect("valid");
+        assert_eq!(
+            r,
+            GlobalsUsed {
+                prev_frame: true,
+                input: false
+            }
+        );
+        let (_, r) = validate(&assemble(GOOD, &["gain"]), Path::new("ok.wgsl")).expect("valid");
+        assert_eq!(r, GlobalsUsed::default());
     }
 
     #[test]

@@ -9,8 +9,11 @@ use super::pass::{
     uniform_entry,
 };
 
-/// Format of the scene textures: float, so feedback trails fade smoothly.
-pub const SCENE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+/// Scene target format for presets with feedback: float, so trails fade smoothly.
+pub const FEEDBACK_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+/// Scene target format for presets without feedback: 8-bit, cheaper to write
+/// and to sample (the output is 8-bit anyway).
+pub const PLAIN_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 /// Bindings shared by every scene pass (the shader contract's group 0).
 pub struct SceneLayout {
@@ -78,11 +81,17 @@ pub struct ScenePipeline {
     pub params: Vec<f32>,
     targets: Vec<PassTargets>,
     size: [u32; 2],
+    format: wgpu::TextureFormat,
 }
 
 impl ScenePipeline {
     /// Compiles the preset's passes. Fails without touching anything if any pass fails.
     pub fn new(gpu: &Gpu, layout: &SceneLayout, preset: Preset) -> Result<Self, PipelineError> {
+        let format = if preset.uses_feedback() {
+            FEEDBACK_FORMAT
+        } else {
+            PLAIN_FORMAT
+        };
         let pipelines = preset
             .passes
             .iter()
@@ -92,7 +101,7 @@ impl ScenePipeline {
                     &layout.pipeline_layout,
                     &p.path.display().to_string(),
                     &p.source,
-                    SCENE_FORMAT,
+                    format,
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -110,6 +119,7 @@ impl ScenePipeline {
             params,
             targets: Vec::new(),
             size: [0, 0],
+            format,
         })
     }
 
@@ -140,7 +150,7 @@ impl ScenePipeline {
                 gpu,
                 &format!("pass{i}.{k}"),
                 size,
-                SCENE_FORMAT,
+                self.format,
                 wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
             )
             .create_view(&Default::default())

@@ -154,7 +154,7 @@ mod tests {
             "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(0.0); }\n",
             &[],
         );
-        let module = shader::validate(&a, std::path::Path::new("t.wgsl")).expect("valid");
+        let (module, _) = shader::validate(&a, std::path::Path::new("t.wgsl")).expect("valid");
         let ty = module
             .types
             .iter()
