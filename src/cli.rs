@@ -1,12 +1,10 @@
 //! Command-line interface: `run`, `render`, `analyze`, `eval`, `bench`, `presets`.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-
-use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::audio::{AudioClip, decode_file};
 use crate::offline::analyze::{TableFormat, analyze_clip, write_result};
