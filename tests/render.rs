@@ -448,3 +448,85 @@ fn cli_renders_pngs_from_the_demo_track() {
         .to_rgba8();
     assert_eq!(img.dimensions(), (96, 54));
 }
+
+fn temp_multi_pass(name: &str, toml: &str, files: &[(&str, &str)]) -> Preset {
+    let dir = temp_preset(name, toml, None);
+    for (f, src) in files {
+        std::fs::write(dir.join(f), src).expect("write wgsl");
+    }
+    Preset::load(&dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn mean_rgb(px: &[u8]) -> [f64; 3] {
+    let n = (px.len() / 4).max(1) as f64;
+    let mut m = [0.0; 3];
+    for p in px.chunks_exact(4) {
+        for c in 0..3 {
+            m[c] += f64::from(p[c]) / n;
+        }
+    }
+    m
+}
+
+#[test]
+fn passes_chain_and_feedback_accumulates() {
+    // Pass 0 paints solid red; pass 1 reads it through `input` and halves it.
+    let chain = temp_multi_pass(
+        "chain",
+        "name = \"chain\"\n[[pass]]\nshader = \"a.wgsl\"\n[[pass]]\nshader = \"b.wgsl\"\n",
+        &[
+            (
+                "a.wgsl",
+                "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(1.0, 0.0, 0.0, 1.0); }\n",
+            ),
+            (
+                "b.wgsl",
+                "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return input(uv) * 0.5; }\n",
+            ),
+        ],
+    );
+    assert!(!chain.uses_feedback());
+    let mut r = renderer_for(&chain);
+    let f = sonolux::analysis::FeatureFrame::default();
+    let px = r.render(&f, FrameClock::default(), true).expect("pixels");
+    let m = mean_rgb(&px);
+    assert!(
+        (m[0] - 127.5).abs() < 1.5 && m[1] < 0.5 && m[2] < 0.5,
+        "{m:?}"
+    );
+
+    // A pass that adds 0.1 to its own previous frame brightens frame by frame
+    // and gets float targets.
+    let fb = temp_multi_pass(
+        "feedback",
+        "name = \"fb\"\n[[pass]]\nshader = \"a.wgsl\"\n",
+        &[(
+            "a.wgsl",
+            "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return prev(uv) + vec4f(0.1, 0.1, 0.1, 0.0); }\n",
+        )],
+    );
+    assert!(fb.uses_feedback());
+    let mut r = renderer_for(&fb);
+    let mut levels = Vec::new();
+    for n in 0..5u64 {
+        let px = r
+            .render(
+                &f,
+                FrameClock {
+                    time: n as f64 / 30.0,
+                    delta: 1.0 / 30.0,
+                    frame: n,
+                },
+                true,
+            )
+            .expect("pixels");
+        levels.push(mean_rgb(&px)[1]);
+    }
+    for (i, l) in levels.iter().enumerate() {
+        let want = 25.5 * (i + 1) as f64;
+        assert!(
+            (l - want).abs() < 1.5,
+            "frame {i}: {l} vs {want} ({levels:?})"
+        );
+    }
+}
