@@ -148,10 +148,11 @@ fn window_renders_the_demo_show_under_xvfb() {
     let x = Xvfb::start(1);
     let dir = temp_dir("window");
     let shot = dir.join("last.png");
-    let child = Command::new(bin())
+    let mut child = Command::new(bin())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("DISPLAY", &x.display)
         .env_remove("WAYLAND_DISPLAY")
+        .env("RUST_LOG", "info")
         .args([
             "run",
             "--preset",
@@ -159,18 +160,21 @@ fn window_renders_the_demo_show_under_xvfb() {
             "--size",
             "320x180",
             "--duration",
-            "6",
+            "8",
         ])
         .arg("--screenshot")
         .arg(&shot)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("run sonolux");
-    // Screenshot the real X window while the show runs.
-    std::thread::sleep(Duration::from_secs(4));
+    // Screenshot the real X window once the show is up.
+    let rx = line_reader(child.stderr.take().expect("stderr"));
+    let mut seen = Vec::new();
+    let started = wait_for_line(&rx, "live: Spectrum Halo", 30, &mut seen);
+    std::thread::sleep(Duration::from_millis(1500));
     let screen = dir.join("screen.png");
-    let grabbed = grab_screen(&x.display, &screen);
+    let grabbed = started && grab_screen(&x.display, &screen);
     let out = child.wait_with_output().expect("wait");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
@@ -235,6 +239,46 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
     );
 }
 
+/// Collects a child's stderr lines on a thread.
+fn line_reader(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits (up to `secs`) for a line containing `needle`; returns every line seen.
+fn wait_for_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    needle: &str,
+    secs: u64,
+    seen: &mut Vec<String>,
+) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let hit = line.contains(needle);
+                seen.push(line);
+                if hit {
+                    return true;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 #[test]
 fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
     let x = Xvfb::start(3);
@@ -246,7 +290,7 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
     for f in ["preset.toml", "main.wgsl"] {
         std::fs::copy(src.join(f), dst.join(f)).expect("copy");
     }
-    let child = Command::new(bin())
+    let mut child = Command::new(bin())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("DISPLAY", &x.display)
         .env("SONOLUX_PRESETS", &presets)
@@ -258,36 +302,41 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
             "--size",
             "160x90",
             "--duration",
-            "7",
+            "60",
         ])
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run sonolux");
-    std::thread::sleep(Duration::from_secs(2));
-    // A broken edit: must be reported with file:line:col, show keeps going.
+    let rx = line_reader(child.stderr.take().expect("stderr"));
+    let mut seen = Vec::new();
+    let started = wait_for_line(&rx, "live: Spectrum Halo", 30, &mut seen);
+    // Let the watcher and the first frames settle.
+    std::thread::sleep(Duration::from_millis(500));
+    // A broken edit: reported with file:line:col, the show keeps going.
     let good = std::fs::read_to_string(dst.join("main.wgsl")).expect("read");
     std::fs::write(
         dst.join("main.wgsl"),
         format!("{good}\nfn broken() -> f32 {{ return nope; }}\n"),
     )
     .expect("write");
-    std::thread::sleep(Duration::from_secs(2));
+    let rejected =
+        started && wait_for_line(&rx, "still showing the previous version", 15, &mut seen);
     // A good edit: reloaded.
     std::fs::write(dst.join("main.wgsl"), format!("{good}\n// tweaked\n")).expect("write");
-    let out = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let reloaded = rejected && wait_for_line(&rx, "reloaded preset Spectrum Halo", 15, &mut seen);
+    let still_running = child.try_wait().expect("wait").is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = seen.join("\n");
+    assert!(started, "the show did not start:\n{log}");
+    assert!(rejected, "the broken edit was not reported:\n{log}");
     let broken_line = good.lines().count() + 2;
-    let want = format!("main.wgsl:{broken_line}:");
     assert!(
-        stderr.contains(&want),
-        "no located error for the broken edit ({want}):\n{stderr}"
+        log.contains(&format!("main.wgsl:{broken_line}:")),
+        "no file:line:col for the broken edit:\n{log}"
     );
-    assert!(
-        stderr.contains("still showing the previous version"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("reloaded preset Spectrum Halo"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(reloaded, "the fixed edit was not reloaded:\n{log}");
+    assert!(still_running, "the show stopped:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
 }

@@ -208,7 +208,9 @@ impl LiveApp {
         surface.configure(&gpu.device, &config);
         let blit = Blit::new(&gpu, format)?;
         let preset = self.load_preset(self.current)?;
-        let renderer = Renderer::new(gpu, preset, [config.width, config.height])?;
+        let mut renderer = Renderer::new(gpu, preset, [config.width, config.height])?;
+        // Don't stall every frame on the flash measurement: judge it a frame late.
+        renderer.pipelined = true;
         tracing::info!(
             "live: {} on {}x{} ({})",
             renderer.preset().spec.name,

@@ -85,6 +85,17 @@ impl Gpu {
         format!("{} ({:?}, {})", i.name, i.backend, i.driver_info)
     }
 
+    /// Waits until the GPU has finished submission `index` (not later ones).
+    pub fn wait_for(&self, index: wgpu::SubmissionIndex) {
+        let poll = wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: None,
+        };
+        if let Err(e) = self.device.poll(poll) {
+            tracing::warn!("GPU poll failed: {e}");
+        }
+    }
+
     /// Waits until the GPU has finished all submitted work.
     pub fn wait(&self) {
         if let Err(e) = self.device.poll(wgpu::PollType::wait_indefinitely()) {

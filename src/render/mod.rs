@@ -40,6 +40,11 @@ pub struct Renderer {
     pub blackout: f32,
     frame: u64,
     spectrum_bytes: Vec<u8>,
+    /// Read the flash measurement one frame late instead of stalling on it
+    /// (live show). Headless renders keep it off: deterministic, exact.
+    pub pipelined: bool,
+    measure_slot: usize,
+    pending_measure: Option<(usize, wgpu::SubmissionIndex, f64)>,
 }
 
 impl Renderer {
@@ -75,6 +80,9 @@ impl Renderer {
             blackout: 0.0,
             frame: 0,
             spectrum_bytes: vec![0; SPECTRUM_LEN * 2],
+            pipelined: false,
+            measure_slot: 0,
+            pending_measure: None,
         };
         me.prepare_targets();
         Ok(me)
@@ -164,6 +172,22 @@ impl Renderer {
         self.gpu.wait();
     }
 
+    /// Feeds one measured frame to the limiter; on a transition the current
+    /// output becomes the reference the limiter holds the picture to.
+    fn observe_flashes(&mut self, time: f64, lum: &[f32], red: &[f32]) {
+        self.limiter_state = self.limiter.observe(time, lum, red);
+        if self.limiter_state.new_reference {
+            let mut enc = self
+                .gpu
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("reference"),
+                });
+            self.output.encode_reference_copy(&mut enc);
+            self.gpu.queue.submit([enc.finish()]);
+        }
+    }
+
     /// Reads back the last rendered output as RGBA8.
     pub fn read_output(&mut self) -> Vec<u8> {
         let mut encoder = self
@@ -220,28 +244,32 @@ impl Renderer {
         } else {
             0.0
         };
+        let slot = self.measure_slot;
         self.output.encode(
             &self.gpu,
             &mut encoder,
             &scene_view,
             self.scene.scaled_size(self.output.size()) == self.output.size(),
+            slot,
             OutputUniforms::new(limit, self.blackout),
         );
         if capture {
             self.output.encode_capture(&mut encoder);
         }
-        self.gpu.queue.submit([encoder.finish()]);
-        let (lum, red) = self.output.read_measure(&self.gpu);
-        self.limiter_state = self.limiter.observe(clock.time, &lum, &red);
-        if self.limiter_state.new_reference {
-            let mut enc = self
-                .gpu
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("reference"),
-                });
-            self.output.encode_reference_copy(&mut enc);
-            self.gpu.queue.submit([enc.finish()]);
+        let submission = self.gpu.queue.submit([encoder.finish()]);
+        if self.pipelined && !capture {
+            // Judge the previous frame (long finished) while this one renders.
+            if let Some((prev_slot, prev_submission, prev_time)) = self.pending_measure.take() {
+                let (lum, red) =
+                    self.output
+                        .read_measure(&self.gpu, prev_slot, Some(prev_submission));
+                self.observe_flashes(prev_time, &lum, &red);
+            }
+            self.pending_measure = Some((slot, submission, clock.time));
+            self.measure_slot = 1 - slot;
+        } else {
+            let (lum, red) = self.output.read_measure(&self.gpu, slot, None);
+            self.observe_flashes(clock.time, &lum, &red);
         }
         self.frame += 1;
         capture.then(|| self.output.read_capture(&self.gpu))

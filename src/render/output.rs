@@ -61,7 +61,7 @@ pub struct OutputStage {
     measure_layout: wgpu::BindGroupLayout,
     measure_view: wgpu::TextureView,
     measure_texture: wgpu::Texture,
-    measure_buffer: wgpu::Buffer,
+    measure_buffers: [wgpu::Buffer; 2],
     capture_buffer: wgpu::Buffer,
 }
 
@@ -122,12 +122,15 @@ impl OutputStage {
             wgpu::TextureFormat::Rgba32Float,
             wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
         );
-        let measure_buffer = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("measure readback"),
-            size: u64::from(padded_row(GRID_W, 16) * GRID_H),
-            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-            mapped_at_creation: false,
-        });
+        let measure_buffer = || {
+            d.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("measure readback"),
+                size: u64::from(padded_row(GRID_W, 16) * GRID_H),
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            })
+        };
+        let measure_buffers = [measure_buffer(), measure_buffer()];
         let uniforms = d.create_buffer(&wgpu::BufferDescriptor {
             label: Some("output uniforms"),
             size: std::mem::size_of::<OutputUniforms>() as u64,
@@ -157,7 +160,7 @@ impl OutputStage {
             measure_layout,
             measure_view: measure_texture.create_view(&Default::default()),
             measure_texture,
-            measure_buffer,
+            measure_buffers,
             capture_buffer,
         }
     }
@@ -216,13 +219,15 @@ impl OutputStage {
 
     /// Encodes the output pass (scene → output) and the measurement pass.
     /// `same_size`: the scene was rendered at the output size (render scale
-    /// 1), so the copy needs no filtering.
+    /// 1), so the copy needs no filtering. The measurement goes to readback
+    /// buffer `slot` (0 or 1), so a live show can read one frame late.
     pub fn encode(
         &self,
         gpu: &Gpu,
         encoder: &mut wgpu::CommandEncoder,
         scene: &wgpu::TextureView,
         same_size: bool,
+        slot: usize,
         u: OutputUniforms,
     ) {
         gpu.queue
@@ -275,7 +280,7 @@ impl OutputStage {
         encoder.copy_texture_to_buffer(
             self.measure_texture.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
-                buffer: &self.measure_buffer,
+                buffer: &self.measure_buffers[slot],
                 layout: wgpu::TexelCopyBufferLayout {
                     offset: 0,
                     bytes_per_row: Some(padded_row(GRID_W, 16)),
@@ -323,10 +328,16 @@ impl OutputStage {
         );
     }
 
-    /// Reads the measurement grid (after the submission that encoded it): (luminance, red share).
-    pub fn read_measure(&self, gpu: &Gpu) -> (Vec<f32>, Vec<f32>) {
+    /// Reads measurement buffer `slot` once `submission` (the one that
+    /// encoded it; `None` = everything submitted) is done: (luminance, red share).
+    pub fn read_measure(
+        &self,
+        gpu: &Gpu,
+        slot: usize,
+        submission: Option<wgpu::SubmissionIndex>,
+    ) -> (Vec<f32>, Vec<f32>) {
         let row = padded_row(GRID_W, 16) as usize;
-        let bytes = read_buffer(gpu, &self.measure_buffer);
+        let bytes = read_buffer(gpu, &self.measure_buffers[slot], submission);
         let mut lum = Vec::with_capacity((GRID_W * GRID_H) as usize);
         let mut red = Vec::with_capacity((GRID_W * GRID_H) as usize);
         for y in 0..GRID_H as usize {
@@ -344,7 +355,7 @@ impl OutputStage {
     pub fn read_capture(&self, gpu: &Gpu) -> Vec<u8> {
         let row = padded_row(self.size[0], 4) as usize;
         let tight = self.size[0] as usize * 4;
-        let bytes = read_buffer(gpu, &self.capture_buffer);
+        let bytes = read_buffer(gpu, &self.capture_buffer, None);
         let mut out = Vec::with_capacity(tight * self.size[1] as usize);
         for y in 0..self.size[1] as usize {
             out.extend_from_slice(&bytes[y * row..y * row + tight]);
@@ -363,15 +374,23 @@ fn texture_ref(gpu: &Gpu, size: [u32; 2]) -> wgpu::Texture {
     )
 }
 
-/// Maps a readback buffer, copies its bytes and unmaps it.
-fn read_buffer(gpu: &Gpu, buffer: &wgpu::Buffer) -> Vec<u8> {
+/// Maps a readback buffer once `submission` is done (or everything), copies
+/// its bytes and unmaps it.
+fn read_buffer(
+    gpu: &Gpu,
+    buffer: &wgpu::Buffer,
+    submission: Option<wgpu::SubmissionIndex>,
+) -> Vec<u8> {
     let slice = buffer.slice(..);
     slice.map_async(wgpu::MapMode::Read, |r| {
         if let Err(e) = r {
             tracing::error!("GPU readback failed: {e}");
         }
     });
-    gpu.wait();
+    match submission {
+        Some(index) => gpu.wait_for(index),
+        None => gpu.wait(),
+    }
     let bytes = match slice.get_mapped_range() {
         Ok(view) => view.to_vec(),
         Err(e) => {
