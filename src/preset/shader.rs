@@ -93,6 +93,14 @@ pub fn validate(
             message,
         }
     };
+    // Prefer a span inside the author's code: naga may also point at the
+    // enclosing function, the prelude, or nothing in particular.
+    let in_author_code = |spans: &mut dyn Iterator<Item = naga::Span>| {
+        spans
+            .map(|span| span.location(&shader.source))
+            .filter(|l| l.line_number > shader.header_lines)
+            .max_by_key(|l| l.line_number)
+    };
     let module = naga::front::wgsl::parse_str(&shader.source).map_err(|e| {
         let mut msg = e.message().to_string();
         if let Some((_, label)) = e.labels().next()
@@ -100,11 +108,7 @@ pub fn validate(
         {
             msg = format!("{msg}: {label}");
         }
-        let author_span = e
-            .labels()
-            .map(|(span, _)| span.location(&shader.source))
-            .filter(|l| l.line_number > shader.header_lines)
-            .max_by_key(|l| l.line_number);
+        let author_span = in_author_code(&mut e.labels().map(|(span, _)| span));
         locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
     let mut validator = naga::valid::Validator::new(
@@ -118,13 +122,7 @@ pub fn validate(
             msg = format!("{msg}: {s}");
             source = s.source();
         }
-        // Prefer a span inside the author's code (naga may also point at the
-        // enclosing function or at nothing in particular).
-        let author_span = e
-            .spans()
-            .map(|(span, _)| span.location(&shader.source))
-            .filter(|l| l.line_number > shader.header_lines)
-            .max_by_key(|l| l.line_number);
+        let author_span = in_author_code(&mut e.spans().map(|(span, _)| *span));
         locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
     let reads = |name: &str| {
