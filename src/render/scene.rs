@@ -158,6 +158,39 @@ impl ScenePipeline {
         let n = self.pipelines.len();
         let views: Vec<[wgpu::TextureView; 2]> =
             (0..n).map(|i| [make_view(i, 0), make_view(i, 1)]).collect();
+        self.bind_targets(gpu, layout, uniforms, spectrum, views);
+    }
+
+    /// Takes over `old`'s targets when they fit (same pass count, format and
+    /// size), so a reloaded preset continues its feedback instead of starting
+    /// from black. Returns whether it did.
+    pub fn adopt_targets(
+        &mut self,
+        old: &ScenePipeline,
+        gpu: &Gpu,
+        layout: &SceneLayout,
+        uniforms: &wgpu::Buffer,
+        spectrum: &wgpu::TextureView,
+    ) -> bool {
+        if old.targets.len() != self.pipelines.len() || old.format != self.format {
+            return false;
+        }
+        self.size = old.size;
+        let views = old.targets.iter().map(|t| t.views.clone()).collect();
+        self.bind_targets(gpu, layout, uniforms, spectrum, views);
+        true
+    }
+
+    /// Builds the per-pass bind groups over `views` (one ping-pong pair per pass).
+    fn bind_targets(
+        &mut self,
+        gpu: &Gpu,
+        layout: &SceneLayout,
+        uniforms: &wgpu::Buffer,
+        spectrum: &wgpu::TextureView,
+        views: Vec<[wgpu::TextureView; 2]>,
+    ) {
+        let n = views.len();
         self.targets = (0..n)
             .map(|i| {
                 let bind = |p: usize| {
