@@ -530,3 +530,29 @@ fn passes_chain_and_feedback_accumulates() {
         );
     }
 }
+
+#[test]
+fn saved_presets_round_trip_atomically() {
+    let dir = temp_preset(
+        "save",
+        TOML_OK,
+        Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(param.gain); }\n"),
+    );
+    let p = Preset::load(&dir).expect("valid");
+    let mut spec = p.spec.clone();
+    spec.params[0].default = 0.75;
+    spec.description = "edited".into();
+    Preset::save_spec(&dir, &spec).expect("save");
+    let back = Preset::load(&dir).expect("reload");
+    assert_eq!(back.spec, spec);
+    // Nothing left behind but the preset's own files.
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec!["main.wgsl".to_string(), "preset.toml".to_string()]
+    );
+}
