@@ -25,8 +25,15 @@ struct Xvfb {
 
 impl Xvfb {
     fn start(seed: u32) -> Self {
-        let n = 300 + (std::process::id() + seed) % 500;
-        let child = Command::new("Xvfb")
+        // A display number nobody holds (a killed server can leave its lock
+        // and socket behind, so both must be absent).
+        let mut n = 300 + (std::process::id() + seed * 97) % 500;
+        while Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+        {
+            n += 1;
+        }
+        let mut child = Command::new("Xvfb")
             .args([
                 format!(":{n}").as_str(),
                 "-screen",
@@ -42,9 +49,19 @@ impl Xvfb {
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
         let t0 = Instant::now();
         while !socket.exists() && t0.elapsed() < Duration::from_secs(10) {
+            assert!(
+                child.try_wait().expect("Xvfb status").is_none(),
+                "Xvfb :{n} exited at start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(socket.exists(), "Xvfb :{n} did not start");
+        // Give the server a moment to accept clients after creating its socket.
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            child.try_wait().expect("Xvfb status").is_none(),
+            "Xvfb :{n} exited at start"
+        );
         Self {
             child,
             display: format!(":{n}"),
@@ -54,6 +71,16 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // SIGTERM lets Xvfb remove its lock and socket; SIGKILL would not.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let t0 = Instant::now();
+        while self.child.try_wait().ok().flatten().is_none()
+            && t0.elapsed() < Duration::from_secs(3)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
