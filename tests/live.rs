@@ -26,46 +26,51 @@ struct Xvfb {
 impl Xvfb {
     fn start(seed: u32) -> Self {
         // A display number nobody holds (a killed server can leave its lock
-        // and socket behind, so both must be absent).
+        // and socket behind, so both must be absent); tests start in
+        // parallel, so a server that loses the race is retried elsewhere.
         let mut n = 300 + (std::process::id() + seed * 97) % 500;
-        while Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-        {
-            n += 1;
+        for _attempt in 0..20 {
+            while Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            {
+                n += 1;
+            }
+            let mut child = Command::new("Xvfb")
+                .args([
+                    format!(":{n}").as_str(),
+                    "-screen",
+                    "0",
+                    "1280x720x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb must be installed for the window tests (scripts/setup installs it)");
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            let t0 = Instant::now();
+            let mut alive = true;
+            while !socket.exists() && t0.elapsed() < Duration::from_secs(10) {
+                if child.try_wait().expect("Xvfb status").is_some() {
+                    alive = false;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Give the server a moment to accept clients after creating its socket.
+            std::thread::sleep(Duration::from_millis(200));
+            if alive && socket.exists() && child.try_wait().expect("Xvfb status").is_none() {
+                return Self {
+                    child,
+                    display: format!(":{n}"),
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            n += 1 + seed * 7;
         }
-        let mut child = Command::new("Xvfb")
-            .args([
-                format!(":{n}").as_str(),
-                "-screen",
-                "0",
-                "1280x720x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb must be installed for the window tests (scripts/setup installs it)");
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        let t0 = Instant::now();
-        while !socket.exists() && t0.elapsed() < Duration::from_secs(10) {
-            assert!(
-                child.try_wait().expect("Xvfb status").is_none(),
-                "Xvfb :{n} exited at start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        assert!(socket.exists(), "Xvfb :{n} did not start");
-        // Give the server a moment to accept clients after creating its socket.
-        std::thread::sleep(Duration::from_millis(200));
-        assert!(
-            child.try_wait().expect("Xvfb status").is_none(),
-            "Xvfb :{n} exited at start"
-        );
-        Self {
-            child,
-            display: format!(":{n}"),
-        }
+        panic!("could not start Xvfb on any display");
     }
 }
 
