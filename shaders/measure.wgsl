@@ -3,18 +3,6 @@
 
 @group(0) @binding(0) var frame: texture_2d<f32>;
 
-struct VsOut {
-    @builtin(position) pos: vec4f,
-}
-
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
-    let xy = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: VsOut;
-    out.pos = vec4f(xy * 2.0 - 1.0, 0.0, 1.0);
-    return out;
-}
-
 fn to_linear(c: vec3f) -> vec3f {
     return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
 }

@@ -15,20 +15,6 @@ struct OutputUniforms {
 @group(0) @binding(2) var reference: texture_2d<f32>;
 @group(0) @binding(3) var samp: sampler;
 
-struct VsOut {
-    @builtin(position) pos: vec4f,
-    @location(0) uv: vec2f,
-}
-
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
-    let xy = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: VsOut;
-    out.pos = vec4f(xy * 2.0 - 1.0, 0.0, 1.0);
-    out.uv = vec2f(xy.x, 1.0 - xy.y);
-    return out;
-}
-
 fn to_linear(c: vec3f) -> vec3f {
     return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
 }

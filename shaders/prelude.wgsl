@@ -48,20 +48,7 @@ struct Sonolux {
 const PI: f32 = 3.14159265358979;
 const TAU: f32 = 6.28318530717959;
 
-struct VsOut {
-    @builtin(position) pos: vec4f,
-    @location(0) uv: vec2f,
-}
-
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
-    // One triangle covering the screen; uv (0,0) is the top-left corner.
-    let xy = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
-    var out: VsOut;
-    out.pos = vec4f(xy * 2.0 - 1.0, 0.0, 1.0);
-    out.uv = vec2f(xy.x, 1.0 - xy.y);
-    return out;
-}
+// VsOut and vs_main come from shaders/fullscreen.wgsl, prepended to this file.
 
 @fragment
 fn fs_main(in: VsOut) -> @location(0) vec4f {

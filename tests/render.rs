@@ -122,12 +122,15 @@ fn every_shipped_shader_validates_with_naga() {
     for p in builtin() {
         assert!(!p.passes.is_empty(), "{}", p.id);
     }
-    // Internal shaders (output, measurement, blit) too.
+    // Internal shaders (output, measurement, blit) too, assembled as the
+    // engine assembles them (after the shared fullscreen triangle).
     for name in ["output.wgsl", "measure.wgsl", "blit.wgsl"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("shaders")
             .join(name);
-        let src = std::fs::read_to_string(&path).expect("shader file");
+        let src = sonolux::preset::shader::internal(
+            &std::fs::read_to_string(&path).expect("shader file"),
+        );
         let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
             panic!(
                 "{}",

@@ -47,7 +47,7 @@ impl Blit {
             gpu,
             &pl,
             "shaders/blit.wgsl",
-            include_str!("../../shaders/blit.wgsl"),
+            &crate::preset::shader::internal(include_str!("../../shaders/blit.wgsl")),
             format,
         )?;
         let sampler = gpu.device.create_sampler(&wgpu::SamplerDescriptor {

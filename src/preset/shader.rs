@@ -4,8 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-/// The shared prelude: uniforms, bindings, the fullscreen triangle, helpers.
-pub const PRELUDE: &str = include_str!("../../shaders/prelude.wgsl");
+/// The fullscreen triangle (`VsOut`, `vs_main`) shared by every pass.
+pub const FULLSCREEN: &str = include_str!("../../shaders/fullscreen.wgsl");
+
+/// The shared prelude: the fullscreen triangle, uniforms, bindings, helpers.
+pub const PRELUDE: &str = concat!(
+    include_str!("../../shaders/fullscreen.wgsl"),
+    include_str!("../../shaders/prelude.wgsl")
+);
+
+/// An engine-internal shader (output, measurement, blit): the fullscreen
+/// triangle followed by `body`.
+pub fn internal(body: &str) -> String {
+    format!("{FULLSCREEN}{body}")
+}
 
 /// Parameters a preset may declare (the size of the `Params` uniform).
 pub const MAX_PARAMS: usize = 32;
@@ -77,9 +89,16 @@ pub fn validate(
                 (l.line_number - shader.header_lines, l.line_position)
             }
             Some(l) => {
+                // Name the engine file the line is in.
+                let fullscreen_lines = FULLSCREEN.lines().count() as u32;
+                let (file, line) = if l.line_number <= fullscreen_lines {
+                    ("shaders/fullscreen.wgsl", l.line_number)
+                } else {
+                    ("shaders/prelude.wgsl", l.line_number - fullscreen_lines)
+                };
                 return ShaderError {
-                    path: PathBuf::from("shaders/prelude.wgsl"),
-                    line: l.line_number,
+                    path: PathBuf::from(file),
+                    line,
                     column: l.line_position,
                     message: format!("{message} (in the prelude or generated code)"),
                 };

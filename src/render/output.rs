@@ -6,6 +6,7 @@ use super::pass::{
     create_pipeline, create_pipeline_entry, fullscreen, sampler_entry, texture_2d, texture_entry,
     uniform_entry,
 };
+use crate::preset::shader::internal;
 
 /// Format of the output texture (display-referred 8-bit, as on the projector).
 pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
@@ -83,13 +84,13 @@ impl OutputStage {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let output_src = include_str!("../../shaders/output.wgsl");
+        let output_src = internal(include_str!("../../shaders/output.wgsl"));
         let entry = |name| {
             create_pipeline_entry(
                 gpu,
                 &pl,
                 "shaders/output.wgsl",
-                output_src,
+                &output_src,
                 OUTPUT_FORMAT,
                 name,
             )
@@ -111,7 +112,7 @@ impl OutputStage {
             gpu,
             &mpl,
             "shaders/measure.wgsl",
-            include_str!("../../shaders/measure.wgsl"),
+            &internal(include_str!("../../shaders/measure.wgsl")),
             wgpu::TextureFormat::Rgba32Float,
         )
         .unwrap_or_else(|e| panic!("built-in measure shader: {e}"));
