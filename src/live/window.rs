@@ -366,7 +366,7 @@ impl LiveApp {
                 },
             ],
         });
-        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        let mut encoder = gpu.encoder("blit");
         fullscreen(&mut encoder, &view, &r.blit.pipeline, &bind, "blit");
         gpu.queue.submit([encoder.finish()]);
         gpu.queue.present(texture);

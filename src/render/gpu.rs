@@ -85,6 +85,12 @@ impl Gpu {
         format!("{} ({:?}, {})", i.name, i.backend, i.driver_info)
     }
 
+    /// A command encoder labelled `label`.
+    pub fn encoder(&self, label: &str) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) })
+    }
+
     /// Waits until the GPU has finished submission `index` (not later ones).
     pub fn wait_for(&self, index: wgpu::SubmissionIndex) {
         let poll = wgpu::PollType::Wait {

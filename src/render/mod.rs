@@ -160,12 +160,7 @@ impl Renderer {
     /// baseline the benchmark compares a full frame against.
     pub fn render_scene_only(&mut self, features: &FeatureFrame, clock: FrameClock) {
         self.upload_uniforms(features, clock);
-        let mut encoder = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("bare"),
-            });
+        let mut encoder = self.gpu.encoder("bare");
         let parity = (self.frame % 2) as usize;
         self.scene.encode(&self.gpu, &mut encoder, parity);
         self.gpu.queue.submit([encoder.finish()]);
@@ -177,12 +172,7 @@ impl Renderer {
     fn observe_flashes(&mut self, time: f64, lum: &[f32], red: &[f32]) {
         self.limiter_state = self.limiter.observe(time, lum, red);
         if self.limiter_state.new_reference {
-            let mut enc = self
-                .gpu
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("reference"),
-                });
+            let mut enc = self.gpu.encoder("reference");
             self.output.encode_reference_copy(&mut enc);
             self.gpu.queue.submit([enc.finish()]);
         }
@@ -190,12 +180,7 @@ impl Renderer {
 
     /// Reads back the last rendered output as RGBA8.
     pub fn read_output(&mut self) -> Vec<u8> {
-        let mut encoder = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("capture"),
-            });
+        let mut encoder = self.gpu.encoder("capture");
         self.output.encode_capture(&mut encoder);
         self.gpu.queue.submit([encoder.finish()]);
         self.output.read_capture(&self.gpu)
@@ -231,12 +216,7 @@ impl Renderer {
                 depth_or_array_layers: 1,
             },
         );
-        let mut encoder = self
-            .gpu
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("frame"),
-            });
+        let mut encoder = self.gpu.encoder("frame");
         let parity = (self.frame % 2) as usize;
         let scene_view = self.scene.encode(&self.gpu, &mut encoder, parity).clone();
         let limit = if self.limiter.enabled {

@@ -60,6 +60,8 @@ pub struct OutputStage {
     sampler: wgpu::Sampler,
     measure_pipeline: wgpu::RenderPipeline,
     measure_layout: wgpu::BindGroupLayout,
+    /// Reads `view`; rebuilt only when the output is resized.
+    measure_bind: wgpu::BindGroup,
     measure_view: wgpu::TextureView,
     measure_texture: wgpu::Texture,
     measure_buffers: [wgpu::Buffer; 2],
@@ -145,6 +147,7 @@ impl OutputStage {
             ..Default::default()
         });
         let (texture, view, reference, reference_view, capture_buffer) = Self::targets(gpu, size);
+        let measure_bind = Self::measure_bind(gpu, &measure_layout, &view);
         Self {
             size,
             texture,
@@ -159,6 +162,7 @@ impl OutputStage {
             sampler,
             measure_pipeline,
             measure_layout,
+            measure_bind,
             measure_view: measure_texture.create_view(&Default::default()),
             measure_texture,
             measure_buffers,
@@ -216,6 +220,22 @@ impl OutputStage {
             self.reference_view,
             self.capture_buffer,
         ) = Self::targets(gpu, size);
+        self.measure_bind = Self::measure_bind(gpu, &self.measure_layout, &self.view);
+    }
+
+    fn measure_bind(
+        gpu: &Gpu,
+        layout: &wgpu::BindGroupLayout,
+        output: &wgpu::TextureView,
+    ) -> wgpu::BindGroup {
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("measure"),
+            layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(output),
+            }],
+        })
     }
 
     /// Encodes the output pass (scene → output) and the measurement pass.
@@ -263,19 +283,11 @@ impl OutputStage {
             &self.pipeline
         };
         fullscreen(encoder, &self.view, pipeline, &bind, "output");
-        let mbind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("measure"),
-            layout: &self.measure_layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::TextureView(&self.view),
-            }],
-        });
         fullscreen(
             encoder,
             &self.measure_view,
             &self.measure_pipeline,
-            &mbind,
+            &self.measure_bind,
             "measure",
         );
         encoder.copy_texture_to_buffer(
