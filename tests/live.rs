@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_sonolux")
+/// `sonolux` started in the repository, showing on `x`'s display.
+fn show_on(x: &Xvfb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sonolux"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DISPLAY", &x.display)
+        .env_remove("WAYLAND_DISPLAY");
+    cmd
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -180,10 +185,7 @@ fn window_renders_the_demo_show_under_xvfb() {
     let x = Xvfb::start(1);
     let dir = temp_dir("window");
     let shot = dir.join("last.png");
-    let mut child = Command::new(bin())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DISPLAY", &x.display)
-        .env_remove("WAYLAND_DISPLAY")
+    let mut child = show_on(&x)
         .env("RUST_LOG", "info")
         .args([
             "run",
@@ -233,9 +235,7 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
         .stderr(Stdio::null())
         .spawn()
         .expect("paplay");
-    let out = Command::new(bin())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DISPLAY", &x.display)
+    let out = show_on(&x)
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .args([
             "run",
@@ -322,9 +322,7 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
     for f in ["preset.toml", "main.wgsl"] {
         std::fs::copy(src.join(f), dst.join(f)).expect("copy");
     }
-    let mut child = Command::new(bin())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DISPLAY", &x.display)
+    let mut child = show_on(&x)
         .env("SONOLUX_PRESETS", &presets)
         .env("RUST_LOG", "info")
         .args([
