@@ -2,7 +2,7 @@
 //! and reloaded by the show, which keeps the running preset if the new one
 //! does not validate.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +15,6 @@ pub struct PresetWatcher {
     changes: Arc<AtomicU64>,
     seen: u64,
     pending_since: Option<Instant>,
-    root: PathBuf,
 }
 
 impl PresetWatcher {
@@ -37,13 +36,7 @@ impl PresetWatcher {
             changes,
             seen: 0,
             pending_since: None,
-            root: root.to_owned(),
         })
-    }
-
-    /// The watched folder.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// True once per burst of changes, after they have settled for 150 ms
