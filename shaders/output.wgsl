@@ -6,7 +6,9 @@ struct OutputUniforms {
     limit: f32,
     // 0 = picture, 1 = black.
     blackout: f32,
-    _pad0: f32,
+    // Latency calibration: brightness of a small square in the lower left
+    // corner (0 = none). Drawn before the limiter, so it is measured too.
+    calib_patch: f32,
     _pad1: f32,
 }
 
@@ -15,6 +17,22 @@ struct OutputUniforms {
 @group(0) @binding(2) var reference: texture_2d<f32>;
 @group(0) @binding(3) var samp: sampler;
 
+// The calibration patch: a square of 1/12 of the height, 1/24 from the
+// lower-left corner (far below a quarter of the screen, so never a flash).
+fn with_patch(c: vec3f, pos: vec2f) -> vec3f {
+    if (o.calib_patch <= 0.0) {
+        return c;
+    }
+    let h = f32(textureDimensions(reference).y);
+    let side = h / 12.0;
+    let x0 = h / 24.0;
+    let y0 = h - h / 24.0 - side;
+    if (pos.x >= x0 && pos.x < x0 + side && pos.y >= y0 && pos.y < y0 + side) {
+        return mix(c, vec3f(1.0), clamp(o.calib_patch, 0.0, 1.0));
+    }
+    return c;
+}
+
 fn to_linear(c: vec3f) -> vec3f {
     return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
 }
@@ -22,14 +40,14 @@ fn to_linear(c: vec3f) -> vec3f {
 // Plain output at render scale 1: a texel-exact copy (no filtering) and blackout.
 @fragment
 fn fs_copy(in: VsOut) -> @location(0) vec4f {
-    let c = clamp(textureLoad(scene, vec2i(in.pos.xy), 0).rgb, vec3f(0.0), vec3f(1.0));
+    let c = with_patch(clamp(textureLoad(scene, vec2i(in.pos.xy), 0).rgb, vec3f(0.0), vec3f(1.0)), in.pos.xy);
     return vec4f(c * (1.0 - clamp(o.blackout, 0.0, 1.0)), 1.0);
 }
 
 // Plain output: upscale and blackout (the limiter is not holding anything).
 @fragment
 fn fs_plain(in: VsOut) -> @location(0) vec4f {
-    let c = clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0));
+    let c = with_patch(clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0)), in.pos.xy);
     return vec4f(c * (1.0 - clamp(o.blackout, 0.0, 1.0)), 1.0);
 }
 
@@ -43,7 +61,7 @@ fn to_srgb(c: vec3f) -> vec3f {
 // A separate entry point so the plain path stays cheap.
 @fragment
 fn fs_limit(in: VsOut) -> @location(0) vec4f {
-    var c = clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0));
+    var c = with_patch(clamp(textureSampleLevel(scene, samp, in.uv, 0.0).rgb, vec3f(0.0), vec3f(1.0)), in.pos.xy);
     let r = textureLoad(reference, vec2i(in.pos.xy), 0).rgb;
     let lin_c = to_linear(c);
     let lin_r = to_linear(r);

@@ -107,21 +107,37 @@ pub struct RunArgs {
     /// Capture live input instead: "default" or part of a device name (see `sonolux devices`).
     #[arg(long)]
     pub input: Option<String>,
-    /// Preset to start with.
-    #[arg(long, default_value = "tunnel")]
-    pub preset: String,
+    /// Preset to start with (default: a walk through every built-in preset,
+    /// 8 bars each; with --input, the last preset or setlist).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// Setlist file to play (TOML: [[entry]] preset = "tunnel", bars = 8).
+    #[arg(long)]
+    pub setlist: Option<PathBuf>,
+    /// Where the VJ surface goes: a control window (two monitors), an overlay toggled by Tab (one), or none.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub surface: crate::live::SurfaceMode,
+    /// Start with the overlay hidden (one-window mode; Tab shows it).
+    #[arg(long)]
+    pub hide_overlay: bool,
+    /// Control window size.
+    #[arg(long, default_value = "1280x800", value_parser = parse_size)]
+    pub control_size: Option<[u32; 2]>,
+    /// Place windows at their default positions instead of where they were last time.
+    #[arg(long)]
+    pub default_windows: bool,
     /// Window size.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     pub size: Option<[u32; 2]>,
     /// Borderless fullscreen (on --monitor).
     #[arg(long)]
     pub fullscreen: bool,
-    /// Monitor index for --fullscreen (0 = first).
-    #[arg(long, default_value_t = 0)]
-    pub monitor: usize,
-    /// Extra latency to compensate, in ms (projector and display lag).
-    #[arg(long, default_value_t = 0.0)]
-    pub latency_ms: f64,
+    /// Monitor for the projector (0 = first; default: the second when there are two).
+    #[arg(long)]
+    pub monitor: Option<usize>,
+    /// Extra latency to compensate, in ms (projector and display lag; default: the saved offset).
+    #[arg(long)]
+    pub latency_ms: Option<f64>,
     /// Quit after this many frames (for tests and screenshots).
     #[arg(long)]
     pub frames: Option<u64>,
@@ -317,7 +333,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Run(args)) => run_live(args),
         None => run_live(RunArgs {
-            preset: "tunnel".into(),
+            surface: crate::live::SurfaceMode::Auto,
             ..Default::default()
         }),
         Some(Command::Bench { what }) => match what {
@@ -325,12 +341,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Analysis { data } => crate::bench::analysis(&data),
         },
         Some(Command::Devices) => {
-            let names = crate::audio::feed::input_device_names();
-            if names.is_empty() {
+            // The default host first (what --input searches), then every host.
+            let hosts = crate::audio::feed::hosts_and_inputs();
+            if hosts.iter().all(|(_, d)| d.is_empty()) {
                 println!("no audio input devices found");
             }
-            for n in names {
-                println!("{n}");
+            for (host, names) in hosts {
+                println!("{host}:");
+                for n in names {
+                    println!("  {n}");
+                }
             }
             Ok(())
         }
@@ -396,9 +416,14 @@ fn run_live(args: RunArgs) -> anyhow::Result<()> {
         audio: args.audio,
         input: args.input,
         preset: args.preset,
+        setlist: args.setlist,
         size: args.size.unwrap_or([1280, 720]),
+        control_size: args.control_size.unwrap_or([1280, 800]),
         fullscreen: args.fullscreen,
         monitor: args.monitor,
+        surface: args.surface,
+        overlay_visible: !args.hide_overlay,
+        restore_windows: !args.default_windows,
         latency_ms: args.latency_ms,
         frames: args.frames,
         duration: args.duration,

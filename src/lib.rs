@@ -12,4 +12,6 @@ pub mod live;
 pub mod offline;
 pub mod preset;
 pub mod render;
+pub mod settings;
 pub mod show;
+pub mod ui;

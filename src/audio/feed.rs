@@ -39,6 +39,14 @@ pub struct AudioClock {
     pub overruns: AtomicU64,
     /// Sample rate, Hz.
     pub sample_rate: AtomicU64,
+    /// Errors reported by the stream's error callback (counted, never
+    /// logged there: the window reports them at most once a second).
+    pub errors: AtomicU64,
+    /// Latency calibration: playback adds a click at every whole second of
+    /// stream time while this is set.
+    pub click: AtomicBool,
+    /// The latest error's text (written with `try_lock`, never waited for).
+    pub last_error: std::sync::Mutex<String>,
 }
 
 impl AudioClock {
@@ -60,6 +68,16 @@ impl AudioClock {
         self.samples.fetch_add(frames as u64, Ordering::Relaxed);
         if dropped > 0 {
             self.overruns.fetch_add(dropped, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a stream error; keeps its text when the lock is free.
+    fn error(&self, e: &dyn std::fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_error.try_lock() {
+            last.clear();
+            use std::fmt::Write;
+            let _ = write!(last, "{e}");
         }
     }
 
@@ -104,17 +122,45 @@ impl Drop for FeedHandle {
     }
 }
 
-/// Names of the available input devices.
+/// Names of the available input devices of the default host (PulseAudio
+/// when its server runs, so monitor sources, which capture what the
+/// computer plays, are listed too; else ALSA).
 pub fn input_device_names() -> Vec<String> {
-    cpal::default_host()
+    let mut names: Vec<String> = cpal::default_host()
         .input_devices()
         .map(|d| d.map(|d| d.to_string()).collect())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    names.dedup();
+    names
+}
+
+/// Every audio host and its input devices, for `sonolux devices`.
+pub fn hosts_and_inputs() -> Vec<(String, Vec<String>)> {
+    cpal::available_hosts()
+        .into_iter()
+        .filter_map(|id| cpal::host_from_id(id).ok().map(|h| (id, h)))
+        .map(|(id, h)| {
+            let inputs = h
+                .input_devices()
+                .map(|d| d.map(|d| d.to_string()).collect())
+                .unwrap_or_default();
+            (id.name().to_string(), inputs)
+        })
+        .collect()
 }
 
 /// Starts capturing from the input device named `name` (substring match), or
 /// the default input.
 pub fn capture(name: Option<&str>) -> Result<(AudioFeed, FeedHandle), FeedError> {
+    capture_on(name, None)
+}
+
+/// Like [`capture`], continuing `clock` (when reopening a lost input) so the
+/// show's time runs on without a jump.
+pub fn capture_on(
+    name: Option<&str>,
+    clock: Option<Arc<AudioClock>>,
+) -> Result<(AudioFeed, FeedHandle), FeedError> {
     let host = cpal::default_host();
     let device = match name {
         Some(n) if n != "default" => host
@@ -134,8 +180,15 @@ pub fn capture(name: Option<&str>) -> Result<(AudioFeed, FeedHandle), FeedError>
     config.buffer_size = cpal::BufferSize::Default;
     let channels = usize::from(config.channels.max(1));
     let sample_rate = config.sample_rate;
-    let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
+    let (mut producer, consumer, clock) = match clock {
+        Some(c) => {
+            let (p, c2) = rtrb::RingBuffer::<f32>::new(RING_CAPACITY);
+            (p, c2, c)
+        }
+        None => AudioClock::with_ring(sample_rate),
+    };
     let cb_clock = clock.clone();
+    let err_clock = clock.clone();
     let scale = 1.0 / channels as f32;
     let stream = device
         .build_input_stream::<f32, _, _>(
@@ -150,7 +203,7 @@ pub fn capture(name: Option<&str>) -> Result<(AudioFeed, FeedHandle), FeedError>
                 }
                 cb_clock.record(data.len() / channels, dropped);
             },
-            |e| tracing::warn!("audio input error: {e}"),
+            move |e| err_clock.error(&e),
             None,
         )
         .map_err(|e| FeedError::Device(e.to_string()))?;
@@ -203,26 +256,40 @@ fn playback_device(
     };
     let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
     let cb_clock = clock.clone();
+    let err_clock = clock.clone();
     let mut pos = 0usize;
     let stream = device
         .build_output_stream::<f32, _, _>(
             config,
             move |data: &mut [f32], _| {
                 let mut dropped = 0u64;
+                let clicking = cb_clock.click.load(Ordering::Relaxed);
+                let mut n = cb_clock.samples.load(Ordering::Relaxed);
                 for frame in data.chunks_exact_mut(channels) {
                     let s = samples.get(pos).copied().unwrap_or(0.0);
                     pos += 1;
                     if pos >= samples.len() {
                         pos = 0;
                     }
-                    frame.fill(s);
+                    // The click: 10 ms of a decaying 2 kHz tone from each
+                    // whole second of stream time (heard, not analysed).
+                    let k = n % u64::from(sample_rate);
+                    n += 1;
+                    let heard = if clicking && k < u64::from(sample_rate / 100) {
+                        let t = k as f32 / sample_rate as f32;
+                        s * 0.3
+                            + 0.8 * (t * 2000.0 * std::f32::consts::TAU).sin() * (1.0 - t * 100.0)
+                    } else {
+                        s
+                    };
+                    frame.fill(heard);
                     if producer.push(s).is_err() {
                         dropped += 1;
                     }
                 }
                 cb_clock.record(data.len() / channels, dropped);
             },
-            |e| tracing::warn!("audio output error: {e}"),
+            move |e| err_clock.error(&e),
             None,
         )
         .map_err(|e| FeedError::Device(e.to_string()))?;

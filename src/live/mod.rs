@@ -3,31 +3,63 @@
 //! With no display (a headless server, CI without Xvfb) it says so and renders
 //! the same show to `out/` instead.
 
+pub mod egui_layer;
 pub mod engine;
+pub mod monitors;
 pub mod window;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::audio::{decode_file, feed};
+use crate::settings::{Settings, settings_path};
+use crate::show::{Level, Setlist, Show};
+
+/// Where the VJ surface goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SurfaceMode {
+    /// A control window when there are two or more monitors, else an overlay.
+    #[default]
+    Auto,
+    /// Its own window beside the projector.
+    Window,
+    /// Over the projector's picture, toggled by Tab.
+    Overlay,
+    /// No surface (keys only).
+    None,
+}
+
+/// Bars each built-in preset is held for in the newcomer's walk.
+pub const WALK_BARS: u32 = 8;
 
 /// How to run the show.
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
     /// Audio file to play (default: the demo track); ignored with `input`.
     pub audio: Option<PathBuf>,
-    /// Capture from this input device ("default" or part of a name).
+    /// Capture from this input device ("default", "last" or part of a name).
     pub input: Option<String>,
-    /// Preset id to start with.
-    pub preset: String,
+    /// Preset id to start with (none: a setlist, the last preset, or the walk).
+    pub preset: Option<String>,
+    /// Setlist file to play.
+    pub setlist: Option<PathBuf>,
     /// Window size when not fullscreen.
     pub size: [u32; 2],
+    /// Control window size.
+    pub control_size: [u32; 2],
     /// Borderless fullscreen on `monitor`.
     pub fullscreen: bool,
-    /// Monitor index for fullscreen.
-    pub monitor: usize,
-    /// Extra delay (ms) added to the music time of each frame (projector lag).
-    pub latency_ms: f64,
+    /// Monitor index for the projector (default: the second one when there are two).
+    pub monitor: Option<usize>,
+    /// Where the VJ surface goes.
+    pub surface: SurfaceMode,
+    /// The overlay starts visible (one-window mode).
+    pub overlay_visible: bool,
+    /// Put windows where they were last time.
+    pub restore_windows: bool,
+    /// Extra delay (ms) added to the music time of each frame (projector
+    /// lag); `None`: the saved offset.
+    pub latency_ms: Option<f64>,
     /// Quit after this many frames.
     pub frames: Option<u64>,
     /// Quit after this many seconds.
@@ -46,10 +78,51 @@ pub fn has_display() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
+/// The show for `options`: a preset, a setlist file, the last state from
+/// the settings (live input), or the walk through every built-in preset.
+fn build_show(options: &LiveOptions, settings: &Settings) -> anyhow::Result<Show> {
+    let dir = crate::preset::builtin_dir();
+    let ids = crate::preset::list(&dir);
+    let remembered =
+        options.input.is_some() && options.setlist.is_none() && options.preset.is_none();
+    let setlist_path = options
+        .setlist
+        .clone()
+        .or_else(|| settings.setlist.clone().filter(|_| remembered));
+    let first = options
+        .preset
+        .clone()
+        .or_else(|| {
+            settings
+                .preset
+                .clone()
+                .filter(|p| remembered && ids.contains(p))
+        })
+        .or_else(|| ids.first().cloned())
+        .ok_or_else(|| anyhow::anyhow!("no presets found in {}", dir.display()))?;
+    let mut show = Show::new(&dir, &first)?;
+    if let Some(t) = settings.transition {
+        show.transition = t;
+    }
+    show.latency_ms = options.latency_ms.unwrap_or(settings.latency_ms);
+    if let Some(path) = setlist_path {
+        match Setlist::load(&path) {
+            Ok(list) => show.set_setlist(list, Some(path)),
+            Err(e) => show.message(Level::Error, format!("{e} (no setlist)")),
+        }
+    } else if options.preset.is_none() && !remembered {
+        // The newcomer's walk: every built-in preset, 8 bars each.
+        show.set_setlist(Setlist::every(&ids, WALK_BARS), None);
+    }
+    Ok(show)
+}
+
 /// Runs the live show (blocks until the window closes).
 pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     // Fail early and clearly on a preset name that does not exist.
-    crate::preset::find(&crate::preset::builtin_dir(), &options.preset)?;
+    if let Some(p) = &options.preset {
+        crate::preset::find(&crate::preset::builtin_dir(), p)?;
+    }
     if !has_display() {
         if options.input.is_some() {
             anyhow::bail!(
@@ -68,6 +141,17 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
             return headless(&options, demo);
         }
     };
+    let path = settings_path();
+    let (settings, warning) = path.as_deref().map(Settings::load).unwrap_or_default();
+    let mut options = options;
+    if options.input.as_deref() == Some("last") {
+        options.input = Some(settings.input.clone().unwrap_or_else(|| "default".into()));
+    }
+    let mut show = build_show(&options, &settings)?;
+    if let Some(w) = warning {
+        show.message(Level::Warning, w);
+    }
+    let live_input = options.input.is_some();
     let (feed, handle) = match &options.input {
         Some(name) => feed::capture(Some(name))?,
         None => {
@@ -79,16 +163,21 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     };
     tracing::info!("audio: {}", feed.description);
     let clock = feed.clock.clone();
-    let latency = feed.output_latency;
-    let source = feed.description.clone();
-    let analysis = engine::AnalysisThread::start(feed);
-    let result =
-        window::LiveApp::new(options, analysis, clock.clone(), latency, source).run(event_loop);
+    let parts = window::LiveParts {
+        clock: clock.clone(),
+        output_latency: feed.output_latency,
+        source: feed.description.clone(),
+        analysis: engine::AnalysisThread::start(feed, live_input),
+        feed: handle,
+        show,
+        settings,
+        settings_path: path,
+    };
+    let result = window::LiveApp::new(options, parts).run(event_loop);
     let overruns = clock.overruns.load(std::sync::atomic::Ordering::Relaxed);
     if overruns > 0 {
         tracing::warn!("{overruns} audio samples were dropped (analysis fell behind)");
     }
-    drop(handle);
     result
 }
 
@@ -98,7 +187,10 @@ fn headless(options: &LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     use crate::offline::render::{RenderJob, render};
     let path = options.audio.clone().unwrap_or(demo);
     let clip = decode_file(&path)?;
-    let preset = crate::preset::find(&crate::preset::builtin_dir(), &options.preset)?;
+    let preset = crate::preset::find(
+        &crate::preset::builtin_dir(),
+        options.preset.as_deref().unwrap_or("tunnel"),
+    )?;
     let has_ffmpeg = std::process::Command::new("ffmpeg")
         .arg("-version")
         .output()

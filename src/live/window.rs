@@ -1,27 +1,41 @@
-//! The projector window: winit + a wgpu surface, keys for the VJ.
+//! The live show's windows: the projector (visuals only) and the VJ's
+//! control surface, either as its own window (two screens) or as an overlay
+//! on the projector toggled by Tab (one screen). One device, one renderer:
+//! the control window's preview is the projector's own output texture.
 //!
-//! Keys: Esc/Q quit · F fullscreen · B blackout · Space freeze · ←/→ preset ·
-//! T tap tempo · R downbeat here · ↑/↓ nudge the beat ±10 ms · L lift or
-//! restore the flash limiter.
+//! Per projector frame: hot reload → show update (modulation, transitions,
+//! setlist) → renderer follows the show → render → blit (+ overlay) →
+//! present; the control window is drawn at most every 33 ms after that.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use winit::application::ApplicationHandler;
 use winit::event::{ElementState, KeyEvent, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, EventLoop};
-use winit::keyboard::{Key, NamedKey};
+use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Fullscreen, Window, WindowId};
 
-use crate::analysis::BeatOverride;
-use crate::preset::{self, Preset};
+use crate::audio::feed::{AudioClock, FeedHandle};
 use crate::render::pass::{create_pipeline, fullscreen, sampler_entry, texture_entry};
 use crate::render::{FrameClock, Gpu, Renderer};
+use crate::settings::{Settings, WindowPlace};
+use crate::show::{Command, Level, Show};
+use crate::ui;
 
-use super::LiveOptions;
+use super::egui_layer::EguiLayer;
 use super::engine::AnalysisThread;
+use super::{LiveOptions, SurfaceMode, monitors};
 
-/// Blit from the renderer's output texture to the surface.
+/// The control window is redrawn at most this often.
+const CONTROL_INTERVAL: Duration = Duration::from_millis(33);
+/// A lost input is reopened this often.
+const INPUT_RETRY: Duration = Duration::from_secs(2);
+
+/// Blit from the renderer's output texture to a surface.
 struct Blit {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
@@ -61,128 +75,42 @@ impl Blit {
             sampler,
         })
     }
+
+    fn bind(&self, gpu: &Gpu, view: &wgpu::TextureView) -> wgpu::BindGroup {
+        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("blit"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+            ],
+        })
+    }
 }
 
-struct Running {
+/// A window with its surface.
+struct Output {
     window: Arc<Window>,
     surface: wgpu::Surface<'static>,
     config: wgpu::SurfaceConfiguration,
-    renderer: Renderer,
-    blit: Blit,
 }
 
-/// The winit application.
-pub struct LiveApp {
-    options: LiveOptions,
-    analysis: AnalysisThread,
-    clock: Arc<crate::audio::feed::AudioClock>,
-    output_latency: f64,
-    presets: Vec<String>,
-    current: usize,
-    running: Option<Running>,
-    error: Option<anyhow::Error>,
-    started: Instant,
-    last_frame: Instant,
-    frames: u64,
-    frozen: bool,
-    title_at: Instant,
-    source: String,
-    /// Frames to render before quitting (for tests and screenshots).
-    pub frame_limit: Option<u64>,
-    watcher: Option<preset::watch::PresetWatcher>,
-}
-
-impl LiveApp {
-    /// Builds the app around a running analysis thread.
-    pub fn new(
-        options: LiveOptions,
-        analysis: AnalysisThread,
-        clock: Arc<crate::audio::feed::AudioClock>,
-        output_latency: f64,
-        source: String,
-    ) -> Self {
-        let presets = preset::list(&preset::builtin_dir());
-        let current = presets
-            .iter()
-            .position(|p| *p == options.preset)
-            .unwrap_or(0);
-        let watcher = match preset::watch::PresetWatcher::new(&preset::builtin_dir()) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!("preset hot reload is off: {e}");
-                None
-            }
-        };
-        Self {
-            watcher,
-            frame_limit: options.frames,
-            options,
-            analysis,
-            clock,
-            output_latency,
-            presets,
-            current,
-            running: None,
-            error: None,
-            started: Instant::now(),
-            last_frame: Instant::now(),
-            frames: 0,
-            frozen: false,
-            title_at: Instant::now(),
-            source,
-        }
-    }
-
-    /// Runs the event loop until the window closes.
-    pub fn run(mut self, mut event_loop: EventLoop<()>) -> anyhow::Result<()> {
-        // `run_app` would exit the process on X11; run on demand so the
-        // summary prints and the audio stream shuts down cleanly.
-        use winit::platform::run_on_demand::EventLoopExtRunOnDemand;
-        event_loop.run_app_on_demand(&mut self)?;
-        // Release the window and GPU before the audio and analysis threads.
-        self.running = None;
-        let (frame, onsets) = self
-            .analysis
-            .snapshot
-            .lock()
-            .map(|s| (s.frame, s.onsets))
-            .unwrap_or_default();
-        println!(
-            "live: {} frames in {:.1} s, {:.1} s of audio analysed, {} onsets, {:.1} BPM",
-            self.frames,
-            self.started.elapsed().as_secs_f64(),
-            frame.time,
-            onsets,
-            frame.rhythm.bpm
-        );
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
-    fn start(&mut self, el: &ActiveEventLoop) -> anyhow::Result<Running> {
-        let mut attrs = Window::default_attributes()
-            .with_title("sonolux")
-            .with_inner_size(winit::dpi::PhysicalSize::new(
-                self.options.size[0],
-                self.options.size[1],
-            ));
-        if self.options.fullscreen {
-            let monitor = el
-                .available_monitors()
-                .nth(self.options.monitor)
-                .or_else(|| el.primary_monitor());
-            attrs = attrs.with_fullscreen(Some(Fullscreen::Borderless(monitor)));
-        }
-        let window = Arc::new(el.create_window(attrs)?);
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-        let surface = instance.create_surface(window.clone())?;
-        let gpu = Gpu::with_instance(instance, Some(&surface))?;
+impl Output {
+    fn configure(
+        window: Arc<Window>,
+        surface: wgpu::Surface<'static>,
+        gpu: &Gpu,
+    ) -> anyhow::Result<Self> {
         let size = window.inner_size();
         let caps = surface.get_capabilities(&gpu.adapter);
-        // A non-sRGB format: the output texture already holds display values.
+        // A non-sRGB format: the output texture already holds display values
+        // (and egui prefers one).
         let format = caps
             .formats
             .iter()
@@ -206,120 +134,481 @@ impl LiveApp {
             color_space: wgpu::SurfaceColorSpace::Auto,
         };
         surface.configure(&gpu.device, &config);
-        let blit = Blit::new(&gpu, format)?;
-        let preset = self.load_preset(self.current)?;
-        let mut renderer = Renderer::new(gpu, preset, [config.width, config.height])?;
-        // Don't stall every frame on the flash measurement: judge it a frame late.
-        renderer.pipelined = true;
-        tracing::info!(
-            "live: {} on {}x{} ({})",
-            renderer.preset().spec.name,
-            config.width,
-            config.height,
-            self.source
-        );
-        Ok(Running {
+        Ok(Self {
             window,
             surface,
             config,
-            renderer,
-            blit,
         })
     }
 
-    fn load_preset(&self, i: usize) -> anyhow::Result<Preset> {
-        let id = self.presets.get(i).ok_or_else(|| {
-            anyhow::anyhow!("no presets found in {}", preset::builtin_dir().display())
-        })?;
-        Ok(preset::find(&preset::builtin_dir(), id)?)
+    fn resize(&mut self, gpu: &Gpu, size: winit::dpi::PhysicalSize<u32>) {
+        self.config.width = size.width.max(1);
+        self.config.height = size.height.max(1);
+        self.surface.configure(&gpu.device, &self.config);
     }
 
-    fn switch_preset(&mut self, step: isize) {
-        if self.presets.is_empty() {
-            return;
-        }
-        let n = self.presets.len() as isize;
-        let next = ((self.current as isize + step).rem_euclid(n)) as usize;
-        let loaded = self.load_preset(next);
-        let Some(r) = &mut self.running else { return };
-        match loaded.map(|p| r.renderer.set_preset(p).map_err(anyhow::Error::from)) {
-            Ok(Ok(())) => {
-                self.current = next;
-                tracing::info!("preset: {}", r.renderer.preset().spec.name);
+    /// The next surface texture; reconfigures a lost or outdated surface.
+    fn frame(&self, gpu: &Gpu) -> Option<wgpu::SurfaceTexture> {
+        match self.surface.get_current_texture() {
+            wgpu::CurrentSurfaceTexture::Success(t)
+            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => Some(t),
+            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
+                self.surface.configure(&gpu.device, &self.config);
+                None
             }
-            // The show goes on with the current preset.
-            Ok(Err(e)) | Err(e) => tracing::error!("preset not switched: {e:#}"),
+            _ => None,
         }
     }
 
-    fn key(&mut self, el: &ActiveEventLoop, event: &KeyEvent) {
-        if event.state != ElementState::Pressed {
+    fn size(&self) -> [u32; 2] {
+        [self.config.width, self.config.height]
+    }
+
+    fn place(&self) -> Option<WindowPlace> {
+        let pos = self.window.outer_position().ok()?;
+        let size = self.window.inner_size();
+        Some(WindowPlace {
+            x: pos.x,
+            y: pos.y,
+            width: size.width,
+            height: size.height,
+        })
+    }
+}
+
+struct Running {
+    projector: Output,
+    control: Option<(Output, EguiLayer)>,
+    overlay: Option<EguiLayer>,
+    overlay_visible: bool,
+    renderer: Renderer,
+    blit: Blit,
+    projector_blit: wgpu::BindGroup,
+}
+
+/// What a key does besides commands to the show.
+enum KeyAction {
+    Show(Command),
+    Quit,
+    ToggleOverlay,
+    ToggleFullscreen,
+    Go,
+}
+
+/// The keyboard map (the same in both windows; see `ui::help::KEYS`).
+fn key_action(event: &KeyEvent, mods: ModifiersState) -> Option<KeyAction> {
+    if event.state != ElementState::Pressed {
+        return None;
+    }
+    Some(match &event.logical_key {
+        Key::Named(NamedKey::Tab) => KeyAction::ToggleOverlay,
+        Key::Named(NamedKey::Enter) => KeyAction::Go,
+        Key::Named(NamedKey::ArrowRight) => KeyAction::Show(Command::Step(1)),
+        Key::Named(NamedKey::ArrowLeft) => KeyAction::Show(Command::Step(-1)),
+        Key::Named(NamedKey::ArrowUp) => KeyAction::Show(Command::Nudge(0.01)),
+        Key::Named(NamedKey::ArrowDown) => KeyAction::Show(Command::Nudge(-0.01)),
+        Key::Named(NamedKey::Space) => KeyAction::Show(Command::ToggleFreeze),
+        Key::Character(c) => match c.to_lowercase().as_str() {
+            "q" if mods.control_key() => KeyAction::Quit,
+            "b" => KeyAction::Show(Command::ToggleBlackout),
+            "f" => KeyAction::ToggleFullscreen,
+            "t" => KeyAction::Show(Command::Tap),
+            "r" => KeyAction::Show(Command::Resync),
+            "a" => KeyAction::Show(Command::AutoTempo),
+            // Toggles: `LiveApp::apply` flips the current state.
+            "l" => KeyAction::Show(Command::SetLimiter(true)),
+            "p" => KeyAction::Show(Command::SetlistPlay(true)),
+            "c" => KeyAction::Show(Command::SetCalibration(true)),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// The winit application.
+pub struct LiveApp {
+    options: LiveOptions,
+    analysis: AnalysisThread,
+    clock: Arc<AudioClock>,
+    feed: Option<FeedHandle>,
+    output_latency: f64,
+    show: Show,
+    surface: ui::Surface,
+    status: ui::Status,
+    settings: Settings,
+    settings_path: Option<PathBuf>,
+    running: Option<Running>,
+    error: Option<anyhow::Error>,
+    started: Instant,
+    last_frame: Instant,
+    control_at: Instant,
+    input_retry_at: Instant,
+    errors_reported: (u64, Instant),
+    frames: u64,
+    mods: ModifiersState,
+    thumbnails_done: HashSet<String>,
+    /// Frames to render before quitting (for tests and screenshots).
+    pub frame_limit: Option<u64>,
+    watcher: Option<crate::preset::watch::PresetWatcher>,
+}
+
+/// What the live app is built from.
+pub struct LiveParts {
+    /// The analysis thread.
+    pub analysis: AnalysisThread,
+    /// The audio clock.
+    pub clock: Arc<AudioClock>,
+    /// Keeps the audio stream alive.
+    pub feed: FeedHandle,
+    /// Output latency of the playback device (s).
+    pub output_latency: f64,
+    /// Description of the audio source.
+    pub source: String,
+    /// The show (presets, setlist).
+    pub show: Show,
+    /// Settings loaded at start.
+    pub settings: Settings,
+    /// Where they are saved on exit.
+    pub settings_path: Option<PathBuf>,
+}
+
+impl LiveApp {
+    /// Builds the app around a running analysis thread and a show.
+    pub fn new(options: LiveOptions, parts: LiveParts) -> Self {
+        let watcher = match crate::preset::watch::PresetWatcher::new(parts.show.library_dir()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!("preset hot reload is off: {e}");
+                None
+            }
+        };
+        let status = ui::Status {
+            audio_source: parts.source,
+            input_devices: crate::audio::feed::input_device_names(),
+            ..Default::default()
+        };
+        let surface = ui::Surface::new(parts.settings.panels.clone());
+        let now = Instant::now();
+        Self {
+            watcher,
+            frame_limit: options.frames,
+            options,
+            analysis: parts.analysis,
+            clock: parts.clock,
+            feed: Some(parts.feed),
+            output_latency: parts.output_latency,
+            show: parts.show,
+            surface,
+            status,
+            settings: parts.settings,
+            settings_path: parts.settings_path,
+            running: None,
+            error: None,
+            started: now,
+            last_frame: now,
+            control_at: now,
+            input_retry_at: now,
+            errors_reported: (0, now),
+            frames: 0,
+            mods: ModifiersState::empty(),
+            thumbnails_done: HashSet::new(),
+        }
+    }
+
+    /// Runs the event loop until a window closes.
+    pub fn run(mut self, mut event_loop: EventLoop<()>) -> anyhow::Result<()> {
+        // `run_app` would exit the process on X11; run on demand so the
+        // summary prints and the audio stream shuts down cleanly.
+        use winit::platform::run_on_demand::EventLoopExtRunOnDemand;
+        event_loop.run_app_on_demand(&mut self)?;
+        self.save_settings();
+        // Release the windows and GPU before the audio and analysis threads.
+        self.running = None;
+        let (frame, onsets) = self
+            .analysis
+            .snapshot
+            .lock()
+            .map(|s| (s.frame, s.onsets))
+            .unwrap_or_default();
+        println!(
+            "live: {} frames in {:.1} s, {:.1} s of audio analysed, {} onsets, {:.1} BPM",
+            self.frames,
+            self.started.elapsed().as_secs_f64(),
+            frame.time,
+            onsets,
+            frame.rhythm.bpm
+        );
+        self.feed = None;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn save_settings(&mut self) {
+        let Some(path) = &self.settings_path else {
             return;
+        };
+        let s = &mut self.settings;
+        s.preset = Some(self.show.shown_id().to_owned());
+        s.setlist = self.show.setlist.as_ref().and_then(|l| l.path.clone());
+        s.latency_ms = self.show.latency_ms;
+        s.transition = Some(self.show.transition);
+        s.panels = self.surface.layout.clone();
+        if let Some(r) = &self.running {
+            s.projector = r.projector.place();
+            s.control = r.control.as_ref().and_then(|(o, _)| o.place());
         }
-        let now = self.clock.now();
-        match &event.logical_key {
-            Key::Named(NamedKey::Escape) => el.exit(),
-            Key::Named(NamedKey::ArrowRight) => self.switch_preset(1),
-            Key::Named(NamedKey::ArrowLeft) => self.switch_preset(-1),
-            Key::Named(NamedKey::ArrowUp) => self.analysis.send(BeatOverride::Nudge(0.01)),
-            Key::Named(NamedKey::ArrowDown) => self.analysis.send(BeatOverride::Nudge(-0.01)),
-            Key::Named(NamedKey::Space) => self.frozen = !self.frozen,
-            Key::Character(c) => match c.to_lowercase().as_str() {
-                "q" => el.exit(),
-                "b" => {
-                    if let Some(r) = &mut self.running {
-                        r.renderer.blackout = if r.renderer.blackout > 0.5 { 0.0 } else { 1.0 };
-                    }
-                }
-                "f" => {
-                    if let Some(r) = &self.running {
-                        let full = r.window.fullscreen().is_some();
-                        r.window
-                            .set_fullscreen((!full).then_some(Fullscreen::Borderless(None)));
-                    }
-                }
-                "t" => self.analysis.send(BeatOverride::Tap(now)),
-                "r" => self.analysis.send(BeatOverride::Resync(now)),
-                "a" => self.analysis.send(BeatOverride::Auto),
-                "l" => {
-                    if let Some(r) = &mut self.running {
-                        r.renderer.limiter.enabled = !r.renderer.limiter.enabled;
-                        tracing::warn!(
-                            "flash limiter {}",
-                            if r.renderer.limiter.enabled {
-                                "ON"
-                            } else {
-                                "LIFTED by the operator"
-                            }
-                        );
-                    }
-                }
-                _ => {}
-            },
-            _ => {}
+        if let Err(e) = s.save(path) {
+            tracing::warn!("settings not saved to {}: {e:#}", path.display());
         }
     }
 
-    /// Reloads the current preset after an edit; keeps the running one on error.
+    fn start(&mut self, el: &ActiveEventLoop) -> anyhow::Result<Running> {
+        let handles: Vec<winit::monitor::MonitorHandle> = el.available_monitors().collect();
+        let infos: Vec<monitors::MonitorInfo> = handles
+            .iter()
+            .map(|m| monitors::MonitorInfo {
+                name: m.name().unwrap_or_default(),
+                position: [m.position().x, m.position().y],
+                size: [m.size().width, m.size().height],
+            })
+            .collect();
+        let (place, warning) = monitors::choose(&infos, self.options.monitor);
+        if let Some(w) = warning {
+            self.show.message(Level::Warning, w);
+        }
+        let mode = match self.options.surface {
+            SurfaceMode::Auto if place.separate => SurfaceMode::Window,
+            SurfaceMode::Auto => SurfaceMode::Overlay,
+            m => m,
+        };
+        let mut attrs = Window::default_attributes()
+            .with_title("sonolux")
+            .with_inner_size(winit::dpi::PhysicalSize::new(
+                self.options.size[0],
+                self.options.size[1],
+            ));
+        if self.options.fullscreen {
+            attrs = attrs.with_fullscreen(Some(Fullscreen::Borderless(
+                handles.get(place.projector).cloned(),
+            )));
+        } else if let Some(p) = self
+            .settings
+            .projector
+            .filter(|_| self.options.restore_windows)
+        {
+            attrs = attrs.with_position(winit::dpi::PhysicalPosition::new(p.x, p.y));
+        } else {
+            attrs = attrs.with_position(winit::dpi::PhysicalPosition::new(0, 0));
+        }
+        let window = Arc::new(el.create_window(attrs)?);
+        if self.options.fullscreen {
+            window.set_cursor_visible(false);
+        }
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let surface = instance.create_surface(window.clone())?;
+        let gpu = Gpu::with_instance(instance.clone(), Some(&surface))?;
+        let projector = Output::configure(window, surface, &gpu)?;
+        let blit = Blit::new(&gpu, projector.config.format)?;
+        let mut renderer = Renderer::new(
+            gpu.clone(),
+            self.show.current.preset.clone(),
+            projector.size(),
+        )?;
+        renderer.adopt_show(&mut self.show);
+        // Don't stall every frame on the flash measurement: judge it a frame late.
+        renderer.pipelined = true;
+        let control = if mode == SurfaceMode::Window {
+            let size = self.options.control_size;
+            let mut attrs = Window::default_attributes()
+                .with_title("sonolux control")
+                .with_inner_size(winit::dpi::PhysicalSize::new(size[0], size[1]));
+            attrs = match self
+                .settings
+                .control
+                .filter(|_| self.options.restore_windows)
+            {
+                Some(p) => attrs.with_position(winit::dpi::PhysicalPosition::new(p.x, p.y)),
+                None => {
+                    let m = infos.get(place.control);
+                    let [x, y] = if place.separate {
+                        m.map_or([0, 0], |m| m.position)
+                    } else {
+                        // One screen: beside the projector window.
+                        [self.options.size[0] as i32 + 16, 0]
+                    };
+                    attrs.with_position(winit::dpi::PhysicalPosition::new(x, y))
+                }
+            };
+            let cw = Arc::new(el.create_window(attrs)?);
+            let cs = instance.create_surface(cw.clone())?;
+            let out = Output::configure(cw.clone(), cs, &gpu)?;
+            let layer = EguiLayer::new(&gpu, &cw, out.config.format, renderer.output_view());
+            Some((out, layer))
+        } else {
+            None
+        };
+        let overlay = (mode == SurfaceMode::Overlay).then(|| {
+            EguiLayer::new(
+                &gpu,
+                &projector.window,
+                projector.config.format,
+                renderer.output_view(),
+            )
+        });
+        let projector_blit = blit.bind(&gpu, renderer.output_view());
+        tracing::info!(
+            "live: {} on {}x{} ({}), surface: {}",
+            renderer.preset().spec.name,
+            projector.config.width,
+            projector.config.height,
+            self.status.audio_source,
+            match mode {
+                SurfaceMode::Window => "control window",
+                SurfaceMode::Overlay => "overlay (Tab)",
+                _ => "none",
+            }
+        );
+        Ok(Running {
+            projector,
+            control,
+            overlay,
+            overlay_visible: self.options.overlay_visible,
+            renderer,
+            blit,
+            projector_blit,
+        })
+    }
+
+    fn apply(&mut self, el: &ActiveEventLoop, action: KeyAction) {
+        match action {
+            KeyAction::Quit => el.exit(),
+            KeyAction::ToggleOverlay => {
+                if let Some(r) = &mut self.running {
+                    r.overlay_visible = !r.overlay_visible;
+                }
+            }
+            KeyAction::ToggleFullscreen => {
+                if let Some(r) = &self.running {
+                    let w = &r.projector.window;
+                    let full = w.fullscreen().is_some();
+                    w.set_fullscreen((!full).then_some(Fullscreen::Borderless(None)));
+                    w.set_cursor_visible(full);
+                }
+            }
+            KeyAction::Go => {
+                if self.show.cued.is_some() {
+                    self.show.apply(Command::Go);
+                }
+            }
+            KeyAction::Show(c) => {
+                // Toggles the key map cannot know the state of.
+                let c = match c {
+                    Command::SetLimiter(_) => Command::SetLimiter(!self.show.limiter),
+                    Command::SetlistPlay(_) => {
+                        Command::SetlistPlay(!self.show.setlist.as_ref().is_some_and(|s| s.playing))
+                    }
+                    Command::SetCalibration(_) => Command::SetCalibration(!self.show.calibrating),
+                    c => c,
+                };
+                self.show.apply(c);
+            }
+        }
+    }
+
+    /// Reloads after an edit; the show keeps the running version on error.
     fn hot_reload(&mut self) {
         if !self.watcher.as_mut().is_some_and(|w| w.poll()) {
             return;
         }
-        self.presets = preset::list(&preset::builtin_dir());
-        let loaded = self.load_preset(self.current.min(self.presets.len().saturating_sub(1)));
-        let Some(r) = &mut self.running else { return };
-        match loaded {
-            Ok(p) => match r.renderer.set_preset(p) {
-                Ok(()) => tracing::info!("reloaded preset {}", r.renderer.preset().spec.name),
-                Err(e) => tracing::error!("{e} (still showing the previous version)"),
-            },
-            Err(e) => tracing::error!("{e:#} (still showing the previous version)"),
+        self.show.reload();
+        // Thumbnails of changed presets are rendered again.
+        self.thumbnails_done.clear();
+    }
+
+    /// Sends the show's requests to the analysis thread and the audio input.
+    fn forward_requests(&mut self) {
+        for o in self.show.take_beat_overrides() {
+            self.analysis.send(o);
+        }
+        for name in self.show.take_input_requests() {
+            self.open_input(name);
+        }
+        self.analysis.set_gain_db(self.show.input_gain_db);
+    }
+
+    fn open_input(&mut self, name: Option<String>) {
+        match crate::audio::feed::capture_on(name.as_deref(), Some(self.clock.clone())) {
+            Ok((feed, handle)) => {
+                self.analysis.replace_input(feed.consumer);
+                self.feed = Some(handle);
+                self.output_latency = 0.0;
+                self.options.input = Some(name.clone().unwrap_or_else(|| "default".into()));
+                self.settings.input = name;
+                self.status.audio_source = feed.description.clone();
+                self.show
+                    .message(Level::Info, format!("audio: {}", feed.description));
+            }
+            Err(e) => self
+                .show
+                .message(Level::Error, format!("input not opened: {e}")),
         }
     }
 
-    fn redraw(&mut self, el: &ActiveEventLoop) {
+    /// Live input lost: reopen it every 2 s. Audio errors: at most one line a second.
+    fn watch_audio(&mut self) {
+        let lost = self.analysis.input_lost();
+        if lost && !self.status.input_lost {
+            self.show.message(
+                Level::Error,
+                "audio input lost: visuals run on, retrying every 2 s",
+            );
+        }
+        if !lost && self.status.input_lost {
+            self.show.message(Level::Info, "audio input back");
+        }
+        self.status.input_lost = lost;
+        if lost && self.input_retry_at.elapsed() >= INPUT_RETRY {
+            self.input_retry_at = Instant::now();
+            let name = self.options.input.clone().filter(|n| n != "default");
+            // Drop the dead stream first.
+            self.feed = None;
+            if let Ok((feed, handle)) =
+                crate::audio::feed::capture_on(name.as_deref(), Some(self.clock.clone()))
+            {
+                self.analysis.replace_input(feed.consumer);
+                self.feed = Some(handle);
+                tracing::info!("audio input reopened: {}", feed.description);
+            }
+        }
+        let errors = self.clock.errors.load(Ordering::Relaxed);
+        self.status.audio_errors = errors;
+        if errors > self.errors_reported.0
+            && self.errors_reported.1.elapsed() >= Duration::from_secs(1)
+        {
+            let last = self
+                .clock
+                .last_error
+                .try_lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
+            let n = errors - self.errors_reported.0;
+            self.show.message(
+                Level::Warning,
+                format!(
+                    "{n} audio stream error{} (last: {last})",
+                    if n == 1 { "" } else { "s" }
+                ),
+            );
+            self.errors_reported = (errors, Instant::now());
+        }
+        self.status.dropped_samples = self.clock.overruns.load(Ordering::Relaxed);
+    }
+
+    fn redraw_projector(&mut self, el: &ActiveEventLoop) {
         self.hot_reload();
-        let Some(r) = &mut self.running else { return };
         let now = Instant::now();
         let delta = (now - self.last_frame).as_secs_f32();
         self.last_frame = now;
@@ -328,9 +617,24 @@ impl LiveApp {
         // frame of presentation delay and the VJ's offset.
         let show_time = self.clock.now() - self.output_latency
             + f64::from(delta)
-            + self.options.latency_ms / 1000.0;
-        if !self.frozen {
-            let frame = self.analysis.latest();
+            + self.show.latency_ms / 1000.0;
+        let frame = self.analysis.latest();
+        self.show.update(&frame, show_time, delta);
+        self.forward_requests();
+        self.watch_audio();
+        self.clock
+            .click
+            .store(self.show.calibrating, Ordering::Relaxed);
+        let Some(r) = &mut self.running else { return };
+        r.renderer.follow(&mut self.show);
+        // Calibration: the patch is lit for 100 ms from each whole second of
+        // music time, when the click that was played then is heard.
+        r.renderer.calibration_patch = if self.show.calibrating && show_time.rem_euclid(1.0) < 0.1 {
+            1.0
+        } else {
+            0.0
+        };
+        if !self.show.frozen {
             r.renderer.render(
                 &frame,
                 FrameClock {
@@ -341,77 +645,179 @@ impl LiveApp {
                 false,
             );
         }
-        let texture = match r.surface.get_current_texture() {
-            wgpu::CurrentSurfaceTexture::Success(t)
-            | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
-            wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
-                r.surface.configure(&r.renderer.gpu.device, &r.config);
-                return;
-            }
-            _ => return,
+        self.status.limiter_engaged = r.renderer.limiter.is_engaged();
+        self.status.frames_limited = r.renderer.limiter.frames_limited;
+        self.status.output_size = r.renderer.size();
+        let [w, h] = r.renderer.size();
+        self.status.preview_aspect = w as f32 / h.max(1) as f32;
+        self.status.push_frame_time(delta * 1000.0);
+        self.status.onsets = self.analysis.snapshot.lock().map(|s| s.onsets).unwrap_or(0);
+        let Some(texture) = r.projector.frame(&r.renderer.gpu) else {
+            return;
         };
         let view = texture.texture.create_view(&Default::default());
-        let gpu = &r.renderer.gpu;
-        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("blit"),
-            layout: &r.blit.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(r.renderer.output_view()),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&r.blit.sampler),
-                },
-            ],
-        });
+        let gpu = r.renderer.gpu.clone();
         let mut encoder = gpu.encoder("blit");
-        fullscreen(&mut encoder, &view, &r.blit.pipeline, &bind, "blit");
+        fullscreen(
+            &mut encoder,
+            &view,
+            &r.blit.pipeline,
+            &r.projector_blit,
+            "blit",
+        );
         gpu.queue.submit([encoder.finish()]);
+        if let Some(layer) = r.overlay.as_mut().filter(|_| r.overlay_visible) {
+            let status = ui::Status {
+                preview: None,
+                ..self.status.clone()
+            };
+            let show = &self.show;
+            let surface = &mut self.surface;
+            let mut commands = Vec::new();
+            surface.overlay = true;
+            layer.draw(
+                &gpu,
+                &r.projector.window,
+                &view,
+                r.projector.size(),
+                false,
+                |ui| {
+                    commands = surface.ui(ui, show, &status);
+                },
+            );
+            for c in commands {
+                self.show.apply(c);
+            }
+        } else if let Some(layer) = r.overlay.as_mut() {
+            // Hidden overlay: keep egui's input state from piling up.
+            let _ = layer.state.take_egui_input(&r.projector.window);
+        }
         gpu.queue.present(texture);
         self.frames += 1;
-        if self.title_at.elapsed().as_secs_f32() > 0.5 {
-            self.title_at = Instant::now();
-            let f = self.analysis.latest();
-            let fps = self.frames as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
-            let flags = format!(
-                "{}{}{}",
-                if r.renderer.limiter.is_engaged() {
+        if self.frames % 15 == 0 {
+            let f = &self.show.frame;
+            r.projector.window.set_title(&format!(
+                "sonolux - {} - {:.1} BPM - {:.0} fps{}{}",
+                self.show.current.preset.spec.name,
+                f.rhythm.bpm,
+                self.status.fps,
+                if self.status.limiter_engaged {
                     " [FLASH LIMIT]"
                 } else {
                     ""
                 },
-                if !r.renderer.limiter.enabled {
-                    " [LIMITER OFF]"
-                } else {
-                    ""
-                },
-                if r.renderer.blackout > 0.5 {
+                if self.show.blackout {
                     " [BLACKOUT]"
                 } else {
                     ""
                 },
-            );
-            r.window.set_title(&format!(
-                "sonolux - {} - {:.1} BPM ({:.0}%) - {:.0} fps{flags}",
-                r.renderer.preset().spec.name,
-                f.rhythm.bpm,
-                f.rhythm.confidence * 100.0,
-                fps
             ));
+        }
+        self.maybe_thumbnail();
+        if self.control_at.elapsed() >= CONTROL_INTERVAL {
+            self.control_at = Instant::now();
+            self.redraw_control();
         }
         let out_of_time = self
             .options
             .duration
             .is_some_and(|d| self.started.elapsed().as_secs_f64() >= d);
         if self.frame_limit.is_some_and(|n| self.frames >= n) || out_of_time {
-            if let Some(path) = &self.options.screenshot
+            if let Some(r) = &mut self.running
+                && let Some(path) = &self.options.screenshot
                 && let Err(e) = save_screenshot(&mut r.renderer, path)
             {
                 tracing::error!("screenshot failed: {e:#}");
             }
             el.exit();
+        }
+    }
+
+    /// Renders one missing thumbnail (at most one per frame, only while a
+    /// surface can show it).
+    fn maybe_thumbnail(&mut self) {
+        let Some(r) = &self.running else { return };
+        let Some(ctx) = r
+            .control
+            .as_ref()
+            .map(|(_, l)| l.ctx().clone())
+            .or_else(|| {
+                r.overlay
+                    .as_ref()
+                    .filter(|_| r.overlay_visible)
+                    .map(|l| l.ctx().clone())
+            })
+        else {
+            return;
+        };
+        let Some(id) = self
+            .show
+            .library
+            .iter()
+            .find(|e| e.error.is_none() && !self.thumbnails_done.contains(&e.id))
+            .map(|e| e.id.clone())
+        else {
+            return;
+        };
+        self.thumbnails_done.insert(id.clone());
+        let preset = match crate::preset::find(self.show.library_dir(), &id) {
+            Ok(p) => p,
+            Err(_) => return, // the library lists it broken already
+        };
+        match crate::render::thumbnail::render_thumbnail(&r.renderer.gpu, preset) {
+            Ok(px) if !px.is_empty() => {
+                self.surface.set_thumbnail(
+                    &ctx,
+                    &id,
+                    crate::render::thumbnail::THUMBNAIL_SIZE,
+                    &px,
+                );
+            }
+            Ok(_) => {}
+            Err(e) => self
+                .show
+                .message(Level::Error, format!("thumbnail of {id}: {e}")),
+        }
+    }
+
+    fn redraw_control(&mut self) {
+        let Some(r) = &mut self.running else { return };
+        let Some((out, layer)) = &mut r.control else {
+            return;
+        };
+        let gpu = r.renderer.gpu.clone();
+        let Some(texture) = out.frame(&gpu) else {
+            return;
+        };
+        let view = texture.texture.create_view(&Default::default());
+        let status = ui::Status {
+            preview: Some(layer.preview),
+            ..self.status.clone()
+        };
+        let show = &self.show;
+        let surface = &mut self.surface;
+        surface.overlay = false;
+        let mut commands = Vec::new();
+        layer.draw(&gpu, &out.window, &view, out.size(), true, |ui| {
+            commands = surface.ui(ui, show, &status);
+        });
+        gpu.queue.present(texture);
+        for c in commands {
+            self.show.apply(c);
+        }
+    }
+
+    fn resize_projector(&mut self, size: winit::dpi::PhysicalSize<u32>) {
+        let Some(r) = &mut self.running else { return };
+        let gpu = r.renderer.gpu.clone();
+        r.projector.resize(&gpu, size);
+        r.renderer.resize(r.projector.size());
+        r.projector_blit = r.blit.bind(&gpu, r.renderer.output_view());
+        if let Some((_, layer)) = &mut r.control {
+            layer.repoint_preview(&gpu, r.renderer.output_view());
+        }
+        if let Some(layer) = &mut r.overlay {
+            layer.repoint_preview(&gpu, r.renderer.output_view());
         }
     }
 }
@@ -431,7 +837,7 @@ impl ApplicationHandler for LiveApp {
         }
         match self.start(el) {
             Ok(r) => {
-                r.window.request_redraw();
+                r.projector.window.request_redraw();
                 self.running = Some(r);
             }
             Err(e) => {
@@ -441,26 +847,46 @@ impl ApplicationHandler for LiveApp {
         }
     }
 
-    fn window_event(&mut self, el: &ActiveEventLoop, _id: WindowId, event: WindowEvent) {
+    fn window_event(&mut self, el: &ActiveEventLoop, id: WindowId, event: WindowEvent) {
+        let Some(r) = &mut self.running else { return };
+        let is_projector = id == r.projector.window.id();
+        // egui sees the events of the window it draws on.
+        let mut consumed = false;
+        if !matches!(event, WindowEvent::RedrawRequested) {
+            if is_projector {
+                if let Some(layer) = r.overlay.as_mut().filter(|_| r.overlay_visible) {
+                    let resp = layer.state.on_window_event(&r.projector.window, &event);
+                    consumed = resp.consumed && layer.ctx().egui_wants_keyboard_input();
+                }
+            } else if let Some((out, layer)) = &mut r.control
+                && id == out.window.id()
+            {
+                let resp = layer.state.on_window_event(&out.window, &event);
+                consumed = resp.consumed && layer.ctx().egui_wants_keyboard_input();
+            }
+        }
         match event {
             WindowEvent::CloseRequested => el.exit(),
+            WindowEvent::Resized(size) if is_projector => self.resize_projector(size),
             WindowEvent::Resized(size) => {
-                if let Some(r) = &mut self.running {
-                    r.config.width = size.width.max(1);
-                    r.config.height = size.height.max(1);
-                    r.surface.configure(&r.renderer.gpu.device, &r.config);
-                    r.renderer.resize([r.config.width, r.config.height]);
+                if let Some((out, _)) = &mut r.control {
+                    out.resize(&r.renderer.gpu, size);
                 }
             }
-            WindowEvent::KeyboardInput { event, .. } => self.key(el, &event),
-            WindowEvent::RedrawRequested => self.redraw(el),
+            WindowEvent::ModifiersChanged(m) => self.mods = m.state(),
+            WindowEvent::KeyboardInput { event, .. } if !consumed => {
+                if let Some(a) = key_action(&event, self.mods) {
+                    self.apply(el, a);
+                }
+            }
+            WindowEvent::RedrawRequested if is_projector => self.redraw_projector(el),
             _ => {}
         }
     }
 
     fn about_to_wait(&mut self, _el: &ActiveEventLoop) {
         if let Some(r) = &self.running {
-            r.window.request_redraw();
+            r.projector.window.request_redraw();
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `file:line:col: message`. Saving is atomic: a temporary file renamed over
 //! the old one, so a crash never leaves a half-written preset.
 
+pub mod modulation;
 pub mod shader;
 pub mod watch;
 
@@ -70,6 +71,9 @@ pub struct ParamSpec {
     /// Highest value.
     #[serde(default = "one")]
     pub max: f32,
+    /// The feature it follows, if any (`[param.modulation]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modulation: Option<modulation::Modulation>,
 }
 
 /// Why a preset could not be loaded or saved.
@@ -196,6 +200,10 @@ impl PresetSpec {
                     "parameter '{}': default {} is outside {}..={}",
                     p.name, p.default, p.min, p.max
                 )));
+            }
+            if let Some(m) = &p.modulation {
+                m.check()
+                    .map_err(|e| invalid(format!("parameter '{}': modulation {e}", p.name)))?;
             }
         }
         Ok(spec)

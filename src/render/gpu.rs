@@ -17,7 +17,9 @@ pub enum GpuError {
     NoDevice(String),
 }
 
-/// Instance, adapter, device and queue, shared by every pass.
+/// Instance, adapter, device and queue, shared by every pass. Cloning
+/// shares the same device (wgpu handles are reference counted).
+#[derive(Clone)]
 pub struct Gpu {
     /// The wgpu instance.
     pub instance: wgpu::Instance,

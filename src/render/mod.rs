@@ -7,10 +7,13 @@
 //! submission; the measurement is read back at once and decides the limiter
 //! state for the next frame.
 
+pub mod follow;
 pub mod gpu;
 pub mod output;
 pub mod pass;
 pub mod scene;
+pub mod thumbnail;
+pub mod transition;
 pub mod uniforms;
 
 pub use gpu::{Gpu, GpuError};
@@ -22,6 +25,7 @@ use crate::preset::Preset;
 use crate::show::{FlashLimiter, LimiterState};
 use output::{OutputStage, OutputUniforms};
 use scene::{SceneLayout, ScenePipeline};
+use transition::MixPass;
 
 /// Turns feature frames into pictures with one preset at a time.
 pub struct Renderer {
@@ -29,9 +33,17 @@ pub struct Renderer {
     pub gpu: Gpu,
     layout: SceneLayout,
     uniforms: wgpu::Buffer,
+    /// The incoming preset's uniforms (its own render scale); swapped with
+    /// `uniforms` when it takes over.
+    uniforms_incoming: wgpu::Buffer,
     spectrum: wgpu::Texture,
     spectrum_view: wgpu::TextureView,
     scene: ScenePipeline,
+    /// The preset fading in during a crossfade.
+    incoming: Option<ScenePipeline>,
+    /// Crossfade amount, 0 = `scene` only, 1 = `incoming` only.
+    pub mix: f32,
+    mix_pass: MixPass,
     output: OutputStage,
     /// Flash safety; `limiter.enabled = false` lifts it.
     pub limiter: FlashLimiter,
@@ -45,18 +57,24 @@ pub struct Renderer {
     pub pipelined: bool,
     measure_slot: usize,
     pending_measure: Option<(usize, wgpu::SubmissionIndex, f64)>,
+    /// Brightness of the latency-calibration patch (0 = none).
+    pub calibration_patch: f32,
+    follow: follow::FollowState,
 }
 
 impl Renderer {
     /// A renderer for `preset` at an output of `size` pixels.
     pub fn new(gpu: Gpu, preset: Preset, size: [u32; 2]) -> Result<Self, PipelineError> {
         let layout = SceneLayout::new(&gpu);
-        let uniforms = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sonolux uniforms"),
-            size: std::mem::size_of::<ShaderUniforms>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let make_uniforms = || {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sonolux uniforms"),
+                size: std::mem::size_of::<ShaderUniforms>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let (uniforms, uniforms_incoming) = (make_uniforms(), make_uniforms());
         let spectrum = pass::texture_2d(
             &gpu,
             "spectrum",
@@ -67,10 +85,15 @@ impl Renderer {
         let spectrum_view = spectrum.create_view(&Default::default());
         let scene = ScenePipeline::new(&gpu, &layout, preset)?;
         let output = OutputStage::new(&gpu, size);
+        let mix_pass = MixPass::new(&gpu)?;
         let mut me = Self {
             gpu,
             layout,
             uniforms,
+            uniforms_incoming,
+            incoming: None,
+            mix: 0.0,
+            mix_pass,
             spectrum,
             spectrum_view,
             scene,
@@ -83,6 +106,8 @@ impl Renderer {
             pipelined: false,
             measure_slot: 0,
             pending_measure: None,
+            calibration_patch: 0.0,
+            follow: Default::default(),
         };
         me.prepare_targets();
         Ok(me)
@@ -97,6 +122,16 @@ impl Renderer {
             &self.spectrum_view,
             size,
         );
+        if let Some(b) = &mut self.incoming {
+            let size = b.scaled_size(self.output.size());
+            b.ensure_targets(
+                &self.gpu,
+                &self.layout,
+                &self.uniforms_incoming,
+                &self.spectrum_view,
+                size,
+            );
+        }
     }
 
     /// The preset being shown.
@@ -126,9 +161,85 @@ impl Renderer {
                 scene.params[i] = self.scene.params[j].clamp(p.min, p.max);
             }
         }
+        // A reload of the same preset continues its feedback instead of
+        // starting from black.
+        if scene.preset.id == self.scene.preset.id {
+            scene.adopt_targets(
+                &self.scene,
+                &self.gpu,
+                &self.layout,
+                &self.uniforms,
+                &self.spectrum_view,
+            );
+        }
         self.scene = scene;
         self.prepare_targets();
         Ok(())
+    }
+
+    /// Starts a crossfade to `preset`: it renders beside the current one and
+    /// `mix` blends them. On failure nothing changes.
+    pub fn start_transition(&mut self, preset: Preset) -> Result<(), PipelineError> {
+        self.incoming = Some(ScenePipeline::new(&self.gpu, &self.layout, preset)?);
+        self.mix = 0.0;
+        self.prepare_targets();
+        Ok(())
+    }
+
+    /// Ends a crossfade: the incoming preset becomes the current one and
+    /// keeps its targets, so a feedback preset keeps its history.
+    pub fn complete_transition(&mut self) {
+        if let Some(b) = self.incoming.take() {
+            self.scene = b;
+            std::mem::swap(&mut self.uniforms, &mut self.uniforms_incoming);
+            self.mix = 0.0;
+            self.prepare_targets();
+        }
+    }
+
+    /// Drops the incoming preset (the crossfade was abandoned).
+    pub fn cancel_transition(&mut self) {
+        self.incoming = None;
+        self.mix = 0.0;
+    }
+
+    /// The preset fading in, if a crossfade runs.
+    pub fn incoming_preset(&self) -> Option<&Preset> {
+        self.incoming.as_ref().map(|s| &s.preset)
+    }
+
+    /// Parameter values of the incoming preset.
+    pub fn incoming_params_mut(&mut self) -> Option<&mut Vec<f32>> {
+        self.incoming.as_mut().map(|s| &mut s.params)
+    }
+
+    /// Sets the render scale of the current and incoming presets.
+    pub fn set_render_scale(&mut self, current: f32, incoming: Option<f32>) {
+        let mut changed = false;
+        if self.scene.preset.spec.render_scale != current {
+            self.scene.preset.spec.render_scale = current;
+            changed = true;
+        }
+        if let (Some(b), Some(s)) = (&mut self.incoming, incoming)
+            && b.preset.spec.render_scale != s
+        {
+            b.preset.spec.render_scale = s;
+            changed = true;
+        }
+        if changed {
+            self.prepare_targets();
+        }
+    }
+
+    /// Reads back the parameter block the shader of the current preset sees
+    /// (as uploaded for the last frame).
+    pub fn read_params(&self) -> Vec<f32> {
+        self.scene.read_params(&self.gpu)
+    }
+
+    /// The flash limiter's decision for the next frame.
+    pub fn limiter_state(&self) -> LimiterState {
+        self.limiter_state
     }
 
     /// Output size in pixels.
@@ -154,6 +265,13 @@ impl Renderer {
         self.gpu
             .queue
             .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
+        if let Some(b) = &self.incoming {
+            let scaled = b.scaled_size(self.output.size());
+            let u = ShaderUniforms::new(features, clock, scaled, b.preset.spec.render_scale);
+            self.gpu
+                .queue
+                .write_buffer(&self.uniforms_incoming, 0, bytemuck::bytes_of(&u));
+        }
     }
 
     /// Renders only the preset's scene passes and waits for the GPU: the
@@ -218,7 +336,23 @@ impl Renderer {
         );
         let mut encoder = self.gpu.encoder("frame");
         let parity = (self.frame % 2) as usize;
-        let scene_view = self.scene.encode(&self.gpu, &mut encoder, parity).clone();
+        let mut scene_view = self.scene.encode(&self.gpu, &mut encoder, parity).clone();
+        let mut same_size = self.scene.scaled_size(self.output.size()) == self.output.size();
+        if let Some(b) = &self.incoming {
+            let b_view = b.encode(&self.gpu, &mut encoder, parity).clone();
+            scene_view = self
+                .mix_pass
+                .encode(
+                    &self.gpu,
+                    &mut encoder,
+                    &scene_view,
+                    &b_view,
+                    self.mix,
+                    self.output.size(),
+                )
+                .clone();
+            same_size = true;
+        }
         let limit = if self.limiter.enabled {
             self.limiter_state.limit
         } else {
@@ -229,9 +363,9 @@ impl Renderer {
             &self.gpu,
             &mut encoder,
             &scene_view,
-            self.scene.scaled_size(self.output.size()) == self.output.size(),
+            same_size,
             slot,
-            OutputUniforms::new(limit, self.blackout),
+            OutputUniforms::new(limit, self.blackout, self.calibration_patch),
         );
         if capture {
             self.output.encode_capture(&mut encoder);

@@ -23,16 +23,20 @@ pub struct OutputUniforms {
     pub limit: f32,
     /// 0 = picture, 1 = black.
     pub blackout: f32,
-    _pad: [f32; 2],
+    /// Brightness of the latency-calibration patch (0 = none).
+    pub patch: f32,
+    _pad: f32,
 }
 
 impl OutputUniforms {
-    /// Uniforms for a limit (0 = off) and a blackout amount.
-    pub fn new(limit: f32, blackout: f32) -> Self {
+    /// Uniforms for a limit (0 = off), a blackout amount and the
+    /// calibration patch's brightness.
+    pub fn new(limit: f32, blackout: f32, patch: f32) -> Self {
         Self {
             limit,
             blackout,
-            _pad: [0.0; 2],
+            patch,
+            _pad: 0.0,
         }
     }
 }

@@ -108,7 +108,9 @@ impl ScenePipeline {
         let params_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
             size: (MAX_PARAMS * 4) as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            usage: wgpu::BufferUsages::UNIFORM
+                | wgpu::BufferUsages::COPY_DST
+                | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         });
         let params = preset.spec.default_values();
@@ -264,5 +266,35 @@ impl ScenePipeline {
             );
         }
         &self.targets[self.targets.len() - 1].views[parity]
+    }
+
+    /// Reads back the parameter buffer as the shader sees it (waits for the GPU).
+    pub fn read_params(&self, gpu: &Gpu) -> Vec<f32> {
+        let size = (MAX_PARAMS * 4) as u64;
+        let staging = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params readback"),
+            size,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let mut enc = gpu.encoder("params readback");
+        enc.copy_buffer_to_buffer(&self.params_buffer, 0, &staging, 0, size);
+        let index = gpu.queue.submit([enc.finish()]);
+        let slice = staging.slice(..);
+        slice.map_async(wgpu::MapMode::Read, |_| {});
+        gpu.wait_for(index);
+        let bytes = match slice.get_mapped_range() {
+            Ok(view) => view.to_vec(),
+            Err(e) => {
+                tracing::error!("GPU readback failed: {e}");
+                vec![0; size as usize]
+            }
+        };
+        staging.unmap();
+        bytes
+            .chunks_exact(4)
+            .take(self.params.len())
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
     }
 }

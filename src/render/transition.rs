@@ -1,0 +1,129 @@
+//! The crossfade pass: two presets' final images mixed into one texture at
+//! the output size, which the output stage then treats like a scene.
+
+use super::gpu::Gpu;
+use super::pass::{
+    PipelineError, create_pipeline, fullscreen, sampler_entry, texture_2d, texture_entry,
+    uniform_entry,
+};
+
+/// Format of the mixed image (the output is 8-bit too).
+pub const MIX_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct MixUniforms {
+    mix: f32,
+    _pad: [f32; 3],
+}
+
+/// Pipeline and target of the crossfade.
+pub struct MixPass {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    uniforms: wgpu::Buffer,
+    sampler: wgpu::Sampler,
+    target: Option<([u32; 2], wgpu::TextureView)>,
+}
+
+impl MixPass {
+    /// Builds the pipeline (the target is made on first use).
+    pub fn new(gpu: &Gpu) -> Result<Self, PipelineError> {
+        let d = &gpu.device;
+        let layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("mix"),
+            entries: &[
+                uniform_entry(0),
+                texture_entry(1, true),
+                texture_entry(2, true),
+                sampler_entry(3),
+            ],
+        });
+        let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("mix"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = create_pipeline(
+            gpu,
+            &pl,
+            "shaders/mix.wgsl",
+            &crate::preset::shader::internal(include_str!("../../shaders/mix.wgsl")),
+            MIX_FORMAT,
+        )?;
+        let uniforms = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("mix"),
+            size: std::mem::size_of::<MixUniforms>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let sampler = d.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("mix"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        Ok(Self {
+            pipeline,
+            layout,
+            uniforms,
+            sampler,
+            target: None,
+        })
+    }
+
+    /// Encodes `a` × (1 − mix) + `b` × mix into the target of `size`; returns its view.
+    pub fn encode(
+        &mut self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        a: &wgpu::TextureView,
+        b: &wgpu::TextureView,
+        mix: f32,
+        size: [u32; 2],
+    ) -> &wgpu::TextureView {
+        if self.target.as_ref().is_none_or(|(s, _)| *s != size) {
+            let t = texture_2d(
+                gpu,
+                "mix",
+                size,
+                MIX_FORMAT,
+                wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+            );
+            self.target = Some((size, t.create_view(&Default::default())));
+        }
+        gpu.queue.write_buffer(
+            &self.uniforms,
+            0,
+            bytemuck::bytes_of(&MixUniforms {
+                mix,
+                _pad: [0.0; 3],
+            }),
+        );
+        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("mix"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: self.uniforms.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::TextureView(a),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: wgpu::BindingResource::TextureView(b),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 3,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+            ],
+        });
+        let view = &self.target.as_ref().expect("made above").1;
+        fullscreen(encoder, view, &self.pipeline, &bind, "mix");
+        view
+    }
+}

@@ -1,0 +1,91 @@
+//! Tempo: BPM, confidence, beat lamp, bar position, tap, nudge, resync,
+//! fixed/auto, and which source leads.
+
+use crate::show::{Command, Show};
+
+use super::{Surface, lamp};
+
+/// Draws the panel.
+pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<Command>) {
+    let r = show.frame.rhythm;
+    let pos = r.position_at(show.time);
+    ui.horizontal(|ui| {
+        ui.label(
+            egui::RichText::new(if r.bpm > 0.0 {
+                format!("{:.1}", r.bpm)
+            } else {
+                "—".into()
+            })
+            .size(28.0)
+            .strong(),
+        );
+        ui.label("BPM");
+        lamp(
+            ui,
+            "beat",
+            pos.beat_pulse,
+            egui::Color32::from_rgb(255, 200, 60),
+        );
+    });
+    ui.label(format!("confidence {:.0} %", r.confidence * 100.0));
+    // Bar position: four boxes, the current one lit, the downbeat red.
+    ui.horizontal(|ui| {
+        let bpb = r.beats_per_bar.max(1);
+        let current = (pos.bar_phase * bpb as f32).floor() as u32;
+        for i in 0..bpb {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(26.0, 18.0), egui::Sense::hover());
+            let on = r.bpm > 0.0 && i == current;
+            let color = match (on, i == 0) {
+                (true, true) => egui::Color32::from_rgb(255, 70, 60),
+                (true, false) => egui::Color32::from_rgb(255, 200, 60),
+                _ => egui::Color32::from_gray(45),
+            };
+            ui.painter().rect_filled(rect, 2.0, color);
+            ui.painter().text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                format!("{}", i + 1),
+                egui::FontId::monospace(11.0),
+                egui::Color32::BLACK,
+            );
+        }
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Tap").clicked() {
+            out.push(Command::Tap);
+        }
+        if ui.button("− 10 ms").clicked() {
+            out.push(Command::Nudge(-0.01));
+        }
+        if ui.button("+ 10 ms").clicked() {
+            out.push(Command::Nudge(0.01));
+        }
+        if ui
+            .button("Downbeat")
+            .on_hover_text("the beat nearest now is bar position 1")
+            .clicked()
+        {
+            out.push(Command::Resync);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::DragValue::new(&mut surface.fixed_bpm)
+                .range(40.0..=240.0)
+                .speed(0.1)
+                .suffix(" BPM"),
+        );
+        if ui.button("Fix").clicked() {
+            out.push(Command::FixedBpm(surface.fixed_bpm));
+        }
+        if ui.button("Auto").clicked() {
+            out.push(Command::AutoTempo);
+        }
+    });
+    ui.label(
+        egui::RichText::new(
+            "the analysis leads unless taps or a fixed BPM override it (Auto returns)",
+        )
+        .small(),
+    );
+}
