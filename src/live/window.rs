@@ -242,6 +242,7 @@ pub struct LiveApp {
     started: Instant,
     last_frame: Instant,
     control_at: Instant,
+    control_interval: Duration,
     input_retry_at: Instant,
     errors_reported: (u64, Instant),
     frames: u64,
@@ -307,6 +308,7 @@ impl LiveApp {
             started: now,
             last_frame: now,
             control_at: now,
+            control_interval: CONTROL_INTERVAL,
             input_retry_at: now,
             errors_reported: (0, now),
             frames: 0,
@@ -714,9 +716,15 @@ impl LiveApp {
             ));
         }
         self.maybe_thumbnail();
-        if self.control_at.elapsed() >= CONTROL_INTERVAL {
+        if self.control_at.elapsed() >= self.control_interval {
             self.control_at = Instant::now();
             self.redraw_control();
+            // Keep the surface's share of the (shared) GPU time near 1/7, so
+            // the projector keeps its rate on a slow GPU: on lavapipe a
+            // 1280x800 egui frame costs tens of ms, on a real GPU about one.
+            let cost = self.control_at.elapsed();
+            self.status.control_ms = cost.as_secs_f32() * 1000.0;
+            self.control_interval = CONTROL_INTERVAL.max(cost * 6);
         }
         let out_of_time = self
             .options

@@ -53,6 +53,8 @@ pub struct Status {
     pub preview_aspect: f32,
     /// Output size in pixels.
     pub output_size: [u32; 2],
+    /// What the last control-window frame cost (ms).
+    pub control_ms: f32,
 }
 
 impl Status {
