@@ -11,6 +11,11 @@ fn show_on(x: &Xvfb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sonolux"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("DISPLAY", &x.display)
+        // Settings of tests never touch the user's.
+        .env(
+            "SONOLUX_CONFIG_DIR",
+            temp_dir(&format!("config-{}", x.display)),
+        )
         .env_remove("WAYLAND_DISPLAY");
     cmd
 }
@@ -189,6 +194,8 @@ fn window_renders_the_demo_show_under_xvfb() {
         .env("RUST_LOG", "info")
         .args([
             "run",
+            "--surface",
+            "none",
             "--preset",
             "spectrum",
             "--size",
@@ -239,6 +246,8 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .args([
             "run",
+            "--surface",
+            "none",
             "--input",
             "default",
             "--size",
@@ -327,6 +336,8 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
         .env("RUST_LOG", "info")
         .args([
             "run",
+            "--surface",
+            "none",
             "--preset",
             "spectrum",
             "--size",

@@ -264,8 +264,8 @@ fn playback_device(
             move |data: &mut [f32], _| {
                 let mut dropped = 0u64;
                 let clicking = cb_clock.click.load(Ordering::Relaxed);
-                let mut n = cb_clock.samples.load(Ordering::Relaxed);
-                for frame in data.chunks_exact_mut(channels) {
+                let first = cb_clock.samples.load(Ordering::Relaxed);
+                for (n, frame) in (first..).zip(data.chunks_exact_mut(channels)) {
                     let s = samples.get(pos).copied().unwrap_or(0.0);
                     pos += 1;
                     if pos >= samples.len() {
@@ -274,7 +274,6 @@ fn playback_device(
                     // The click: 10 ms of a decaying 2 kHz tone from each
                     // whole second of stream time (heard, not analysed).
                     let k = n % u64::from(sample_rate);
-                    n += 1;
                     let heard = if clicking && k < u64::from(sample_rate / 100) {
                         let t = k as f32 / sample_rate as f32;
                         s * 0.3

@@ -696,7 +696,7 @@ impl LiveApp {
         }
         gpu.queue.present(texture);
         self.frames += 1;
-        if self.frames % 15 == 0 {
+        if self.frames.is_multiple_of(15) {
             let f = &self.show.frame;
             r.projector.window.set_title(&format!(
                 "sonolux - {} - {:.1} BPM - {:.0} fps{}{}",

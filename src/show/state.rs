@@ -94,6 +94,16 @@ impl PresetSlot {
         self.base != saved
     }
 
+    /// Unmodulated parameters take their base value at once (modulated ones
+    /// follow on the next update).
+    fn refresh(&mut self) {
+        for (i, p) in self.preset.spec.params.iter().enumerate() {
+            if p.modulation.is_none() {
+                self.values[i] = self.base[i];
+            }
+        }
+    }
+
     fn modulate(&mut self, frame: &FeatureFrame, time: f64, dt: f32) {
         for (i, p) in self.preset.spec.params.iter().enumerate() {
             let base = self.base[i];
@@ -266,8 +276,9 @@ impl Show {
                     }
                 }
                 slot.values = slot.base.clone();
+                let name = slot.preset.spec.name.clone();
                 self.current = slot;
-                self.message(Level::Info, format!("reloaded preset {id}"));
+                self.message(Level::Info, format!("reloaded preset {name} ({id})"));
             }
             Err(e) => self.message(
                 Level::Error,
@@ -397,11 +408,13 @@ impl Show {
                 let slot = self.editing_mut();
                 if let Some(p) = slot.preset.spec.params.get(index) {
                     slot.base[index] = value.clamp(p.min, p.max);
+                    slot.refresh();
                 }
             }
             Command::ResetParams => {
                 let slot = self.editing_mut();
                 slot.base = slot.preset.spec.default_values();
+                slot.refresh();
             }
             Command::RevertPreset => {
                 let dir = self.editing().preset.dir.clone();
@@ -420,6 +433,7 @@ impl Show {
                 if let Some(p) = slot.preset.spec.params.get_mut(index) {
                     p.modulation = modulation;
                     slot.followers[index] = Follower::default();
+                    slot.refresh();
                 }
             }
             Command::SetTransition(t) => self.transition = t,

@@ -14,9 +14,9 @@ fn db_to_meter(db: f32) -> f32 {
 /// Draws the panel.
 pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command>) {
     ui.label(egui::RichText::new(&status.audio_source).small());
-    egui::ComboBox::from_id_salt("input-device")
-        .selected_text("choose input…")
-        .width(260.0)
+    egui::ComboBox::new("input-device", "input")
+        .selected_text("choose input...")
+        .width(200.0)
         .show_ui(ui, |ui| {
             if ui.selectable_label(false, "default input").clicked() {
                 out.push(Command::SelectInput(None));

@@ -42,23 +42,26 @@ pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command
     ));
     frame_graph(ui, status);
     if status.control_ms > 0.0 {
-        ui.small(format!("control window: {:.1} ms a frame", status.control_ms));
+        ui.small(format!(
+            "control window: {:.1} ms a frame",
+            status.control_ms
+        ));
     }
     let own = show.editing().preset.spec.render_scale;
     let mut scale = show.render_scale.unwrap_or(own);
-    let mut overridden = show.render_scale.is_some();
     ui.horizontal(|ui| {
-        if ui.checkbox(&mut overridden, "render scale").changed() {
-            out.push(Command::SetRenderScale(overridden.then_some(scale)));
-        }
         if ui
-            .add_enabled(
-                overridden,
-                egui::Slider::new(&mut scale, 0.25..=1.0).step_by(0.05),
+            .add(
+                egui::Slider::new(&mut scale, 0.25..=1.0)
+                    .step_by(0.05)
+                    .text("render scale"),
             )
             .changed()
         {
             out.push(Command::SetRenderScale(Some(scale)));
+        }
+        if show.render_scale.is_some() && ui.small_button("preset's").clicked() {
+            out.push(Command::SetRenderScale(None));
         }
     });
     let mut ms = show.latency_ms;

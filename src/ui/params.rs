@@ -116,7 +116,7 @@ fn modulation_editor(
     ui.label(egui::RichText::new(format!("Modulation of {name}")).strong());
     let mut m = current;
     let source_text = m.map_or("none".to_string(), |m| m.source.to_string());
-    egui::ComboBox::from_id_salt(("mod-source", index))
+    egui::ComboBox::new(("mod-source", index), "source")
         .selected_text(source_text)
         .show_ui(ui, |ui| {
             if ui.selectable_label(m.is_none(), "none").clicked() {
@@ -133,7 +133,7 @@ fn modulation_editor(
         });
     if let Some(mm) = &mut m {
         ui.add(egui::Slider::new(&mut mm.amount, -1.0..=1.0).text("amount"));
-        egui::ComboBox::from_id_salt(("mod-curve", index))
+        egui::ComboBox::new(("mod-curve", index), "curve")
             .selected_text(mm.curve.name())
             .show_ui(ui, |ui| {
                 for c in Curve::ALL {

@@ -11,7 +11,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
     ui.horizontal(|ui| {
         ui.add(
             egui::TextEdit::singleline(&mut surface.search)
-                .hint_text("search name, tag…")
+                .hint_text("search name, tag...")
                 .desired_width(160.0),
         );
         ui.label("transition:");
@@ -46,6 +46,8 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
                         .speed(0.25)
                         .suffix(" beats"),
                 )
+                .on_hover_text("crossfade length")
+                .labelled_by(ui.label("length").id)
                 .changed()
         {
             t = Transition::Crossfade { beats };
@@ -87,7 +89,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
                                 ui.painter().text(
                                     rect.center(),
                                     egui::Align2::CENTER_CENTER,
-                                    if e.error.is_some() { "broken" } else { "…" },
+                                    if e.error.is_some() { "broken" } else { "..." },
                                     egui::FontId::proportional(13.0),
                                     egui::Color32::GRAY,
                                 );

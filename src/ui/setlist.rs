@@ -19,10 +19,10 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
         {
             out.push(Command::SetlistPlay(!playing));
         }
-        if ui.button("◀ prev").clicked() {
+        if ui.button("< prev").clicked() {
             out.push(Command::Step(-1));
         }
-        if ui.button("next ▶").clicked() {
+        if ui.button("next >").clicked() {
             out.push(Command::Step(1));
         }
     });
@@ -56,7 +56,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
                     if here && let Some(b) = e.bars {
                         ui.small(format!("{}/{b}", s.counter.bars));
                     }
-                    if ui.small_button("✕").clicked() {
+                    if ui.small_button("x").clicked() {
                         out.push(Command::SetlistRemove(i));
                     }
                 });
@@ -65,11 +65,13 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
     }
     ui.separator();
     ui.horizontal(|ui| {
+        let label = ui.label("hold");
         ui.add(
             egui::DragValue::new(&mut surface.setlist_bars)
                 .range(0..=256)
                 .suffix(" bars"),
-        );
+        )
+        .labelled_by(label.id);
         let id = show
             .cued
             .clone()

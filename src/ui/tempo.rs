@@ -14,7 +14,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             egui::RichText::new(if r.bpm > 0.0 {
                 format!("{:.1}", r.bpm)
             } else {
-                "—".into()
+                "-".into()
             })
             .size(28.0)
             .strong(),
@@ -54,7 +54,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
         if ui.button("Tap").clicked() {
             out.push(Command::Tap);
         }
-        if ui.button("− 10 ms").clicked() {
+        if ui.button("- 10 ms").clicked() {
             out.push(Command::Nudge(-0.01));
         }
         if ui.button("+ 10 ms").clicked() {
@@ -69,12 +69,14 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
         }
     });
     ui.horizontal(|ui| {
+        let label = ui.label("fixed");
         ui.add(
             egui::DragValue::new(&mut surface.fixed_bpm)
                 .range(40.0..=240.0)
                 .speed(0.1)
                 .suffix(" BPM"),
-        );
+        )
+        .labelled_by(label.id);
         if ui.button("Fix").clicked() {
             out.push(Command::FixedBpm(surface.fixed_bpm));
         }

@@ -19,7 +19,7 @@ pub fn ui(
         ui.label(egui::RichText::new(&show.current.preset.spec.name).strong());
         if let Some(b) = &show.incoming {
             ui.label(format!(
-                "→ {} ({:.0} %)",
+                "-> {} ({:.0} %)",
                 b.preset.spec.name,
                 show.mix() * 100.0
             ));
@@ -39,7 +39,7 @@ pub fn ui(
             egui::RichText::new(if r.bpm > 0.0 {
                 format!("{:.1} BPM", r.bpm)
             } else {
-                "— BPM".into()
+                "- BPM".into()
             })
             .strong(),
         );

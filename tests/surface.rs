@@ -1,0 +1,484 @@
+//! The VJ surface driven like a person would (egui_kittest: clicks, slider
+//! moves, typing) over the real panels, the real show state and, where a
+//! check needs pixels or uniforms, the real renderer on lavapipe.
+
+use std::path::{Path, PathBuf};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use sonolux::analysis::{Analyzer, FeatureFrame};
+use sonolux::render::{FrameClock, Gpu, Renderer};
+use sonolux::show::{Command, Show, Transition};
+use sonolux::ui::{Status, Surface};
+
+/// What a harness drives: the show, the surface and the live status.
+struct Rig {
+    show: Show,
+    surface: Surface,
+    status: Status,
+}
+
+fn presets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("presets")
+}
+
+fn rig(preset: &str) -> Rig {
+    Rig {
+        show: Show::new(&presets(), preset).expect("built-in preset"),
+        surface: Surface::new(Default::default()),
+        status: Status {
+            audio_source: "test".into(),
+            preview_aspect: 16.0 / 9.0,
+            output_size: [320, 180],
+            ..Default::default()
+        },
+    }
+}
+
+/// A harness that draws the surface and applies its commands, as the live
+/// app does after each control frame.
+fn harness(rig: Rig) -> Harness<'static, Rig> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, rig: &mut Rig| {
+                let commands = rig.surface.ui(ui, &rig.show, &rig.status);
+                for c in commands {
+                    rig.show.apply(c);
+                }
+            },
+            rig,
+        )
+}
+
+fn renderer(show: &mut Show) -> Renderer {
+    let gpu = Gpu::headless().expect("a GPU adapter (lavapipe on CI)");
+    let mut r = Renderer::new(gpu, show.current.preset.clone(), [320, 180]).expect("renderer");
+    r.adopt_show(show);
+    r
+}
+
+/// Advances the show to `t` with `frame`.
+fn tick(h: &mut Harness<'static, Rig>, frame: &FeatureFrame, t: f64) {
+    h.state_mut().show.update(frame, t, 1.0 / 30.0);
+    h.run();
+}
+
+fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).abs())
+        .sum::<f64>()
+        / a.len().max(1) as f64
+}
+
+fn click_track(bpm: f64, seconds: f64, sr: u32) -> Vec<f32> {
+    let n = (seconds * f64::from(sr)) as usize;
+    let period = 60.0 / bpm;
+    let mut v = vec![0.0f32; n];
+    let mut k = 0;
+    loop {
+        let start = (k as f64 * period * f64::from(sr)) as usize;
+        if start >= n {
+            break;
+        }
+        let accent = if k % 4 == 0 { 1.0 } else { 0.6 };
+        for i in 0..(sr as usize / 50).min(n - start) {
+            let t = i as f32 / sr as f32;
+            v[start + i] +=
+                accent * (t * 1000.0 * std::f32::consts::TAU).sin() * (-t * 150.0).exp()
+                    + accent * 0.8 * (t * 60.0 * std::f32::consts::TAU).sin() * (-t * 40.0).exp();
+        }
+        k += 1;
+    }
+    v
+}
+
+#[test]
+fn clicking_a_preset_then_go_switches_the_preset() {
+    let mut h = harness(rig("tunnel"));
+    let mut r = renderer(&mut h.state_mut().show);
+    h.run();
+    h.get_by_label("Julia Bloom").click();
+    h.run();
+    assert_eq!(
+        h.state().show.cued.as_deref(),
+        Some("fractal"),
+        "a click cues"
+    );
+    assert_eq!(r.preset().id, "tunnel", "cueing does not switch");
+    h.get_by_label("GO").click();
+    h.run();
+    // The default transition is a 4-beat crossfade (2 s without a tempo).
+    let rig = h.state_mut();
+    r.follow(&mut rig.show);
+    assert_eq!(r.incoming_preset().map(|p| p.id.as_str()), Some("fractal"));
+    let frame = FeatureFrame::default();
+    rig.show.update(&frame, 2.5, 1.0 / 30.0);
+    r.follow(&mut rig.show);
+    assert_eq!(
+        r.preset().id,
+        "fractal",
+        "after the fade the new preset is on"
+    );
+    assert!(r.incoming_preset().is_none());
+}
+
+#[test]
+fn a_slider_changes_the_uniform_the_shader_reads() {
+    let mut h = harness(rig("tunnel"));
+    let mut r = renderer(&mut h.state_mut().show);
+    h.run();
+    let before = {
+        let rig = h.state_mut();
+        r.follow(&mut rig.show);
+        r.render(&FeatureFrame::default(), FrameClock::default(), false);
+        r.read_params()
+    };
+    assert_eq!(before[0], 0.5, "tunnel's speed starts at its default");
+    h.get_by_role_and_label(Role::Slider, "speed")
+        .set_value_accesskit(1.5);
+    h.run();
+    let rig = h.state_mut();
+    r.follow(&mut rig.show);
+    r.render(&FeatureFrame::default(), FrameClock::default(), false);
+    let after = r.read_params();
+    assert!(
+        (after[0] - 1.5).abs() < 1e-6,
+        "speed on the GPU: {}",
+        after[0]
+    );
+    assert_eq!(after[1..], before[1..], "the other parameters did not move");
+}
+
+#[test]
+fn four_taps_500_ms_apart_give_120_bpm() {
+    let sr = 44_100;
+    let mut h = harness(rig("tunnel"));
+    let mut analyzer = Analyzer::new(sr);
+    let silence = vec![0.0f32; 512];
+    let mut fed = 0usize;
+    let mut advance = |analyzer: &mut Analyzer, t: f64| {
+        while (fed as f64) < t * f64::from(sr) {
+            analyzer.process(&silence);
+            fed += silence.len();
+        }
+        *analyzer.frame()
+    };
+    for i in 0..4 {
+        let t = 1.0 + 0.5 * f64::from(i);
+        let frame = advance(&mut analyzer, t);
+        tick(&mut h, &frame, t);
+        h.get_by_label("Tap").click();
+        h.run();
+        for o in h.state_mut().show.take_beat_overrides() {
+            analyzer.override_beat(o);
+        }
+    }
+    let frame = advance(&mut analyzer, 3.0);
+    tick(&mut h, &frame, 3.0);
+    let bpm = analyzer.frame().rhythm.bpm;
+    assert!((bpm - 120.0).abs() < 0.5, "four taps at 500 ms: {bpm} BPM");
+    // The tempo panel shows it.
+    h.get_by_label("120.0");
+}
+
+#[test]
+fn a_modulation_assignment_moves_its_parameter_with_a_bass_line() {
+    let sr = 44_100u32;
+    let mut h = harness(rig("tunnel"));
+    h.run();
+    // Open speed's modulation editor and pick bass as its source.
+    h.get_all_by_label("mod")
+        .next()
+        .expect("a mod button")
+        .click();
+    h.run();
+    h.get_by_label("Modulation of speed");
+    h.get_by_label("source").click();
+    h.run();
+    h.get_all_by_label("bass")
+        .last()
+        .expect("bass in the list")
+        .click();
+    h.run();
+    let m = h.state().show.current.modulation(0).copied();
+    assert_eq!(
+        m.map(|m| m.source.to_string()).as_deref(),
+        Some("bass"),
+        "{m:?}"
+    );
+    // A bass line: 60 Hz, on for 250 ms, off for 250 ms.
+    let n = (8.0 * f64::from(sr)) as usize;
+    let audio: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f32 / sr as f32;
+            let on = (t * 2.0).fract() < 0.5;
+            if on {
+                0.8 * (t * 60.0 * std::f32::consts::TAU).sin()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut analyzer = Analyzer::new(sr);
+    let (mut on_sum, mut on_n, mut off_sum, mut off_n) = (0.0, 0, 0.0, 0);
+    let mut fed = 0;
+    for k in 0..(8 * 30) {
+        let t = f64::from(k) / 30.0;
+        let target = ((t * f64::from(sr)) as usize).min(n);
+        while fed < target {
+            let end = (fed + 512).min(target);
+            analyzer.process(&audio[fed..end]);
+            fed = end;
+        }
+        let rig = h.state_mut();
+        rig.show.update(analyzer.frame(), t, 1.0 / 30.0);
+        let v = rig.show.current.values[0];
+        // Judge the second half of each half-second (the follower settled).
+        let phase = (t * 2.0).fract();
+        if t > 3.0 {
+            if (0.25..0.5).contains(&phase) {
+                on_sum += v;
+                on_n += 1;
+            } else if phase >= 0.75 {
+                off_sum += v;
+                off_n += 1;
+            }
+        }
+    }
+    let (on, off) = (on_sum / on_n as f32, off_sum / off_n as f32);
+    let base = h.state().show.current.base[0];
+    assert!(on > off + 0.2, "speed with bass {on:.3}, without {off:.3}");
+    assert!(
+        off >= base - 1e-6,
+        "a positive amount never goes below the base"
+    );
+    h.run();
+}
+
+#[test]
+fn a_crossfade_middle_frame_differs_from_both_ends() {
+    let mut h = harness(rig("tunnel"));
+    let mut r = renderer(&mut h.state_mut().show);
+    h.state_mut().show.apply(Command::SetLimiter(false));
+    h.run();
+    h.get_by_label("crossfade").click();
+    h.get_by_label("Julia Bloom").click();
+    h.run();
+    h.get_by_label("GO").click();
+    h.run();
+    assert_eq!(
+        h.state().show.transition,
+        Transition::Crossfade { beats: 4.0 }
+    );
+    let frame = FeatureFrame::default();
+    // The same music moment for every frame, so only the mix differs.
+    let clock = FrameClock {
+        time: 5.0,
+        delta: 1.0 / 30.0,
+        frame: 0,
+    };
+    let mut at = |h: &mut Harness<'static, Rig>, t: f64| {
+        let rig = h.state_mut();
+        rig.show.update(&frame, t, 1.0 / 30.0);
+        r.follow(&mut rig.show);
+        (r.mix, r.render(&frame, clock, true).expect("pixels"))
+    };
+    let (m0, start) = at(&mut h, 0.0);
+    let (m1, middle) = at(&mut h, 1.0);
+    let (m2, end) = at(&mut h, 1.999);
+    assert!(
+        m0 == 0.0 && (m1 - 0.5).abs() < 1e-3 && m2 > 0.99,
+        "{m0} {m1} {m2}"
+    );
+    let d_start = mean_abs_diff(&middle, &start);
+    let d_end = mean_abs_diff(&middle, &end);
+    assert!(
+        d_start > 3.0 && d_end > 3.0,
+        "middle vs ends: {d_start:.2} {d_end:.2}"
+    );
+    // And it is the mix of the two.
+    let halfway: Vec<u8> = start
+        .iter()
+        .zip(&end)
+        .map(|(a, b)| ((u16::from(*a) + u16::from(*b)) / 2) as u8)
+        .collect();
+    let d_mix = mean_abs_diff(&middle, &halfway);
+    assert!(d_mix < 2.0, "middle vs average of the ends: {d_mix:.2}");
+}
+
+#[test]
+fn a_setlist_advances_after_its_bars_on_a_click_track() {
+    let sr = 44_100u32;
+    let dir = std::env::temp_dir().join(format!("sonolux-surface-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let path = dir.join("set.toml");
+    std::fs::write(
+        &path,
+        "[[entry]]\npreset = \"tunnel\"\nbars = 2\n\n[[entry]]\npreset = \"fractal\"\nbars = 2\n\n[[entry]]\npreset = \"warp\"\n",
+    )
+    .expect("write");
+    let mut h = harness(rig("warp"));
+    h.state_mut().show.transition = Transition::Cut;
+    h.run();
+    h.get_by_label("Setlist").click();
+    h.run();
+    h.state_mut().surface.setlist_path = path.display().to_string();
+    h.run();
+    h.get_by_label("Load").click();
+    h.run();
+    assert_eq!(
+        h.state().show.shown_id(),
+        "tunnel",
+        "loading takes the first entry"
+    );
+    let audio = click_track(120.0, 16.0, sr);
+    let mut analyzer = Analyzer::new(sr);
+    let mut fed = 0;
+    let mut changes = Vec::new();
+    let mut last = h.state().show.shown_id().to_owned();
+    for k in 0..(16 * 30) {
+        let t = f64::from(k) / 30.0;
+        let target = ((t * f64::from(sr)) as usize).min(audio.len());
+        while fed < target {
+            let end = (fed + 512).min(target);
+            analyzer.process(&audio[fed..end]);
+            fed = end;
+        }
+        let rig = h.state_mut();
+        rig.show.update(analyzer.frame(), t, 1.0 / 30.0);
+        let id = rig.show.shown_id().to_owned();
+        if id != last {
+            changes.push((t, id.clone()));
+            last = id;
+        }
+    }
+    h.run();
+    let ids: Vec<&str> = changes.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, ["fractal", "warp"], "{changes:?}");
+    // 2 bars at 120 BPM = 4 s (the first may be shortened while the tempo locks).
+    let held = changes[1].0 - changes[0].0;
+    assert!(
+        (held - 4.0).abs() < 0.1,
+        "fractal held {held:.3} s: {changes:?}"
+    );
+    assert!(changes[0].0 > 2.0 && changes[0].0 < 6.5, "{changes:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_broken_preset_is_marked_and_a_missing_setlist_entry_reported() {
+    let dir = std::env::temp_dir().join(format!("sonolux-broken-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for id in ["tunnel", "fractal"] {
+        let (src, dst) = (presets().join(id), dir.join(id));
+        std::fs::create_dir_all(&dst).expect("dir");
+        for e in std::fs::read_dir(&src).expect("read") {
+            let e = e.expect("entry");
+            std::fs::copy(e.path(), dst.join(e.file_name())).expect("copy");
+        }
+    }
+    let broken = dir.join("broken");
+    std::fs::create_dir_all(&broken).expect("dir");
+    std::fs::write(
+        broken.join("preset.toml"),
+        "name = \"Broken\"\n[[pass]]\nshader = \"main.wgsl\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        broken.join("main.wgsl"),
+        "fn shade(uv: vec2f) -> vec4f { return nope; }\n",
+    )
+    .expect("write");
+    let mut show = Show::new(&dir, "tunnel").expect("tunnel loads");
+    show.apply(Command::SetlistAdd("nowhere".into(), Some(4)));
+    let mut h = harness(Rig {
+        show,
+        surface: Surface::new(Default::default()),
+        status: Status::default(),
+    });
+    h.run();
+    let entry = h
+        .state()
+        .show
+        .library
+        .iter()
+        .find(|e| e.id == "broken")
+        .cloned()
+        .expect("listed");
+    let error = entry.error.expect("marked broken");
+    assert!(error.contains("main.wgsl:1:"), "{error}");
+    // The browser shows it with its error; a click does not take it.
+    h.get_all_by_label_contains("main.wgsl:1:")
+        .next()
+        .expect("error on the surface");
+    h.get_by_label("broken").click();
+    h.run();
+    assert_eq!(h.state().show.cued, None);
+    // Stepping skips it; a setlist naming a missing preset says so.
+    h.state_mut().show.apply(Command::Take("broken".into()));
+    assert_eq!(h.state().show.shown_id(), "tunnel");
+    let list = sonolux::show::Setlist::every(&["nowhere".into(), "fractal".into()], 4);
+    h.state_mut().show.set_setlist(list, None);
+    h.run();
+    assert_eq!(
+        h.state().show.shown_id(),
+        "fractal",
+        "the missing entry is skipped"
+    );
+    h.get_all_by_label_contains("'nowhere', which does not exist")
+        .next()
+        .expect("message shown");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn snapshots_of_the_surface() {
+    let mut rig = rig("tunnel");
+    let gpu = Gpu::headless().expect("GPU");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, rig: &mut Rig| {
+                let commands = rig.surface.ui(ui, &rig.show, &rig.status);
+                for c in commands {
+                    rig.show.apply(c);
+                }
+            },
+            {
+                rig.show.apply(Command::Cue("warp".into()));
+                rig
+            },
+        );
+    // Thumbnails rendered by the engine, as in the live show.
+    let ctx = h.ctx.clone();
+    let ids: Vec<String> = h
+        .state()
+        .show
+        .library
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    for id in ids {
+        let p = sonolux::preset::find(&presets(), &id).expect("preset");
+        let px = sonolux::render::thumbnail::render_thumbnail(&gpu, p).expect("thumbnail");
+        h.state_mut().surface.set_thumbnail(
+            &ctx,
+            &id,
+            sonolux::render::thumbnail::THUMBNAIL_SIZE,
+            &px,
+        );
+    }
+    h.run();
+    h.snapshot("surface_presets");
+    h.get_all_by_label("mod").next().expect("mod").click();
+    h.run();
+    h.get_by_label("Setlist").click();
+    h.run();
+    h.snapshot("surface_setlist_modulation");
+    h.get_by_label("Help").click();
+    h.run();
+    h.snapshot("surface_help");
+}
