@@ -381,3 +381,79 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
     assert!(still_running, "the show stopped:\n{log}");
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// Grabs `size` pixels at `at` of the X screen with ffmpeg's x11grab.
+fn grab_rect(display: &str, at: [u32; 2], size: [u32; 2], out: &Path) -> bool {
+    Command::new("ffmpeg")
+        .args(["-y", "-loglevel", "error", "-f", "x11grab", "-video_size"])
+        .arg(format!("{}x{}", size[0], size[1]))
+        .arg("-i")
+        .arg(format!("{display}+{},{}", at[0], at[1]))
+        .args(["-frames:v", "1"])
+        .arg(out)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Share of pixels with egui's dark panel grey (27, 27, 27): the surface's
+/// background, which the visuals never paint flat over large areas.
+fn panel_share(path: &Path) -> f64 {
+    let img = image::open(path).expect("png").to_rgb8();
+    let n = img
+        .pixels()
+        .filter(|p| p[0].abs_diff(27) <= 1 && p[1].abs_diff(27) <= 1 && p[2].abs_diff(27) <= 1)
+        .count();
+    n as f64 / f64::from(img.width() * img.height())
+}
+
+#[test]
+fn projector_and_control_windows_each_show_their_own_picture() {
+    let x = Xvfb::start(4);
+    let dir = temp_dir("two-windows");
+    let mut child = show_on(&x)
+        .env("RUST_LOG", "info")
+        .args([
+            "run",
+            "--surface",
+            "window",
+            "--default-windows",
+            "--preset",
+            "tunnel",
+            "--size",
+            "320x180",
+            "--control-size",
+            "900x600",
+            "--duration",
+            "12",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sonolux");
+    let rx = line_reader(child.stderr.take().expect("stderr"));
+    let mut seen = Vec::new();
+    let started = wait_for_line(&rx, "surface: control window", 30, &mut seen);
+    // Thumbnails render and the control window settles.
+    std::thread::sleep(Duration::from_millis(4000));
+    let (projector, control) = (dir.join("projector.png"), dir.join("control.png"));
+    let grabbed = started
+        && grab_rect(&x.display, [0, 0], [320, 180], &projector)
+        && grab_rect(&x.display, [336, 0], [900, 600], &control);
+    let out = child.wait_with_output().expect("wait");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let log = seen.join("\n");
+    assert!(started, "the show did not start:\n{log}");
+    assert!(out.status.success(), "{stdout}\n{log}");
+    assert!(grabbed, "could not grab the windows");
+    assert!(mean_brightness(&projector) > 2.0, "the projector is black");
+    let (p_panel, c_panel) = (panel_share(&projector), panel_share(&control));
+    assert!(
+        p_panel < 0.01,
+        "surface pixels on the projector: {p_panel:.3}"
+    );
+    assert!(
+        c_panel > 0.2,
+        "the control window does not show the surface: {c_panel:.3}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -122,9 +122,8 @@ impl Drop for FeedHandle {
     }
 }
 
-/// Names of the available input devices of the default host (PulseAudio
-/// when its server runs, so monitor sources, which capture what the
-/// computer plays, are listed too; else ALSA).
+/// Names of the available input devices of the default host (ALSA on
+/// Linux; through its `pulse` device, PulseAudio's default source).
 pub fn input_device_names() -> Vec<String> {
     let mut names: Vec<String> = cpal::default_host()
         .input_devices()

@@ -17,7 +17,7 @@ use crate::analysis::{Analyzer, BeatOverride, FeatureFrame};
 use crate::audio::feed::{AudioClock, AudioFeed};
 
 /// Input silent this long counts as lost (s).
-pub const INPUT_LOST_AFTER: f64 = 0.5;
+pub const INPUT_LOST_AFTER: f64 = 1.5;
 
 /// The latest analysis result, shared with the render thread.
 #[derive(Default)]
