@@ -119,7 +119,7 @@ mod tests {
         let (s, warning) = Settings::load(&path);
         assert_eq!(s, Settings::default());
         let w = warning.expect("a warning");
-        assert!(w.contains("settings.toml:1:"), "{w}");
+        assert!(w.contains("settings.toml:2:10:"), "{w}");
         let saved = Settings {
             latency_ms: 42.0,
             preset: Some("warp".into()),

@@ -140,10 +140,21 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
         .spec
         .apply_overrides(&mut values, &job.params)
         .map_err(anyhow::Error::msg)?;
+    if job.start >= clip.duration() {
+        anyhow::bail!(
+            "--start {:.1} s is past the end of the track ({:.1} s long)",
+            job.start,
+            clip.duration()
+        );
+    }
     let gpu = Gpu::headless()?;
     let adapter = gpu.describe();
+    // Modulations saved in the preset move its parameters here exactly as
+    // in the live show.
+    let params = preset.spec.params.clone();
+    let mut followers = vec![crate::preset::modulation::Follower::default(); params.len()];
     let mut renderer = Renderer::new(gpu, preset, job.size)?;
-    *renderer.params_mut() = values;
+    *renderer.params_mut() = values.clone();
     renderer.limiter.enabled = job.flash_limit;
     let end = job
         .duration
@@ -197,6 +208,13 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
     for n in 0..n_frames {
         let t = job.start + n as f64 / job.fps;
         let frame = *clock.advance_to(t);
+        let dt = (1.0 / job.fps) as f32;
+        for (i, p) in params.iter().enumerate() {
+            if let Some(m) = &p.modulation {
+                let x = followers[i].step(m.source.value(&frame, t), dt, m);
+                renderer.params_mut()[i] = crate::preset::modulation::modulated(p, values[i], m, x);
+            }
+        }
         let pixels = renderer
             .render(
                 &frame,

@@ -48,11 +48,23 @@ pub enum SetlistError {
         error: std::io::Error,
     },
     /// Not a setlist.
-    #[error("{}: {message}", path.display())]
+    #[error("{}:{line}:{column}: {message}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
-        /// What is wrong, with line:col when known.
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Could not be written.
+    #[error("{}: {message}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
         message: String,
     },
 }
@@ -87,18 +99,20 @@ impl Setlist {
             });
             SetlistError::Parse {
                 path: path.to_owned(),
-                message: format!("{line}:{col}: {}", e.message().trim()),
+                line,
+                column: col,
+                message: e.message().trim().to_owned(),
             }
         })
     }
 
     /// Writes the setlist atomically.
     pub fn save(&self, path: &Path) -> Result<(), SetlistError> {
-        let text = toml::to_string_pretty(self).map_err(|e| SetlistError::Parse {
+        let text = toml::to_string_pretty(self).map_err(|e| SetlistError::Write {
             path: path.to_owned(),
             message: e.to_string(),
         })?;
-        crate::preset::write_atomic(path, text.as_bytes()).map_err(|e| SetlistError::Parse {
+        crate::preset::write_atomic(path, text.as_bytes()).map_err(|e| SetlistError::Write {
             path: path.to_owned(),
             message: e.to_string(),
         })
@@ -216,7 +230,7 @@ mod tests {
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "[[entry]]\npreset = 3\n").expect("write");
         let e = Setlist::load(&bad).expect_err("wrong type");
-        assert!(e.to_string().contains(":2:"), "{e}");
+        assert!(e.to_string().contains("bad.toml:2:10: "), "{e}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

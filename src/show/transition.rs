@@ -52,8 +52,8 @@ pub fn next_downbeat(rhythm: &Rhythm, time: f64) -> f64 {
     };
     let pos = rhythm.position_at(time);
     let bpb = f64::from(rhythm.beats_per_bar.max(1));
-    let beats_left = (1.0 - f64::from(pos.bar_phase)) * bpb;
-    time + beats_left * period
+    let into_bar = (pos.beats - rhythm.downbeat_index as f64).rem_euclid(bpb);
+    time + (bpb - into_bar) * period
 }
 
 /// A crossfade in progress (show times in seconds).
