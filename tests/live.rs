@@ -108,7 +108,11 @@ struct Pulse {
 
 impl Pulse {
     fn start() -> Self {
-        let runtime = temp_dir("pulse");
+        Self::start_in(temp_dir("pulse"))
+    }
+
+    /// Starts the daemon in `runtime` (again, after [`Pulse::stop`]).
+    fn start_in(runtime: PathBuf) -> Self {
         let ok = Command::new("pulseaudio")
             .env("XDG_RUNTIME_DIR", &runtime)
             .args([
@@ -133,6 +137,28 @@ impl Pulse {
         assert!(me.pactl(&["set-default-sink", "vj"]));
         assert!(me.pactl(&["set-default-source", "vj.monitor"]));
         me
+    }
+
+    /// Kills the daemon (the runtime folder stays for a restart).
+    fn stop(&self) {
+        let _ = Command::new("pulseaudio")
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .arg("--kill")
+            .stderr(Stdio::null())
+            .status();
+        let t0 = Instant::now();
+        while self.pactl(&["info"]) && t0.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn play(&self, wav: &Path) -> Child {
+        Command::new("paplay")
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .arg(wav)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("paplay")
     }
 
     fn pactl(&self, args: &[&str]) -> bool {
@@ -454,6 +480,84 @@ fn projector_and_control_windows_each_show_their_own_picture() {
     assert!(
         c_panel > 0.2,
         "the control window does not show the surface: {c_panel:.3}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn audio_loss_keeps_the_show_running_and_capture_resumes() {
+    let x = Xvfb::start(5);
+    let pulse = Pulse::start();
+    let dir = temp_dir("loss");
+    let wav = dir.join("groove.wav");
+    let samples = sonolux::audio::demo::synthesize_groove(40.0, 44_100);
+    sonolux::audio::decode::write_wav(&wav, &samples, 44_100).expect("wav");
+    let mut player = pulse.play(&wav);
+    let mut child = show_on(&x)
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .env("RUST_LOG", "info")
+        .args([
+            "run",
+            "--surface",
+            "none",
+            "--input",
+            "default",
+            "--size",
+            "160x90",
+            "--duration",
+            "22",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sonolux");
+    let rx = line_reader(child.stderr.take().expect("stderr"));
+    let mut seen = Vec::new();
+    let started = wait_for_line(&rx, "live: ", 30, &mut seen);
+    std::thread::sleep(Duration::from_secs(4));
+    // The sound server goes away.
+    let _ = player.kill();
+    let _ = player.wait();
+    pulse.stop();
+    let lost = started && wait_for_line(&rx, "audio input lost", 6, &mut seen);
+    std::thread::sleep(Duration::from_secs(3));
+    // ... and comes back.
+    let pulse = Pulse::start_in(pulse.runtime.clone());
+    let back_at = Instant::now();
+    let mut player = pulse.play(&wav);
+    let back = lost && wait_for_line(&rx, "audio input back", 8, &mut seen);
+    let back_after = back_at.elapsed();
+    let out = child.wait_with_output().expect("wait");
+    let _ = player.kill();
+    let _ = player.wait();
+    while let Ok(l) = rx.try_recv() {
+        seen.push(l);
+    }
+    let log = seen.join("\n");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(started, "the show did not start:\n{log}");
+    assert!(lost, "the loss was not noticed:\n{log}");
+    assert!(back, "capture did not resume:\n{log}");
+    assert!(
+        back_after < Duration::from_secs(5),
+        "resumed after {back_after:?}"
+    );
+    assert!(out.status.success(), "{stdout}\n{log}");
+    // "live: N frames in T s, A s of audio analysed, ...": frames kept
+    // coming and the clock ran on through the gap.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("live:"))
+        .expect("summary");
+    let nums: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse::<f64>().ok())
+        .collect();
+    let (frames, secs, audio_s) = (nums[0], nums[1], nums[2]);
+    assert!(frames / secs > 10.0, "the show stalled: {line}");
+    assert!(
+        audio_s > secs - 4.0,
+        "the clock stopped during the loss: {line}"
     );
     assert!(!log.contains("panicked"), "{log}");
 }

@@ -105,10 +105,26 @@ pub struct AudioFeed {
 
 /// Keeps a cpal stream or a virtual playback thread alive.
 pub enum FeedHandle {
-    /// A cpal stream.
-    Stream(cpal::Stream),
+    /// A cpal stream; its callback does nothing once `retired` is set.
+    Stream(cpal::Stream, Arc<AtomicBool>),
     /// A thread pacing a clip in real time (no audio device).
     Virtual(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>),
+}
+
+impl FeedHandle {
+    /// Lets go of a stream that may be dead (its device or sound server
+    /// gone): its callback stops touching the clock at once, and the stream
+    /// is dropped on a thread of its own, since closing a dead device can
+    /// block for good (ALSA's pulse plugin waiting on a lock of a server
+    /// that is gone) and the show must not.
+    pub fn retire(self) {
+        if let FeedHandle::Stream(_, retired) = &self {
+            retired.store(true, Ordering::Relaxed);
+        }
+        let _ = std::thread::Builder::new()
+            .name("retired-audio".into())
+            .spawn(move || drop(self));
+    }
 }
 
 impl Drop for FeedHandle {
@@ -188,11 +204,16 @@ pub fn capture_on(
     };
     let cb_clock = clock.clone();
     let err_clock = clock.clone();
+    let retired = Arc::new(AtomicBool::new(false));
+    let cb_retired = retired.clone();
     let scale = 1.0 / channels as f32;
     let stream = device
         .build_input_stream::<f32, _, _>(
             config,
             move |data: &[f32], _| {
+                if cb_retired.load(Ordering::Relaxed) {
+                    return;
+                }
                 let mut dropped = 0u64;
                 for frame in data.chunks_exact(channels) {
                     let s = frame.iter().sum::<f32>() * scale;
@@ -218,7 +239,7 @@ pub fn capture_on(
             description,
             output_latency: 0.0,
         },
-        FeedHandle::Stream(stream),
+        FeedHandle::Stream(stream, retired),
     ))
 }
 
@@ -256,11 +277,17 @@ fn playback_device(
     let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
     let cb_clock = clock.clone();
     let err_clock = clock.clone();
+    let retired = Arc::new(AtomicBool::new(false));
+    let cb_retired = retired.clone();
     let mut pos = 0usize;
     let stream = device
         .build_output_stream::<f32, _, _>(
             config,
             move |data: &mut [f32], _| {
+                if cb_retired.load(Ordering::Relaxed) {
+                    data.fill(0.0);
+                    return;
+                }
                 let mut dropped = 0u64;
                 let clicking = cb_clock.click.load(Ordering::Relaxed);
                 let first = cb_clock.samples.load(Ordering::Relaxed);
@@ -303,7 +330,7 @@ fn playback_device(
             // Typical default buffer; the VJ's latency offset covers the rest.
             output_latency: 0.02,
         },
-        FeedHandle::Stream(stream),
+        FeedHandle::Stream(stream, retired),
     ))
 }
 

@@ -545,7 +545,9 @@ impl LiveApp {
         match crate::audio::feed::capture_on(name.as_deref(), Some(self.clock.clone())) {
             Ok((feed, handle)) => {
                 self.analysis.replace_input(feed.consumer);
-                self.feed = Some(handle);
+                if let Some(old) = self.feed.replace(handle) {
+                    old.retire();
+                }
                 self.output_latency = 0.0;
                 self.options.input = Some(name.clone().unwrap_or_else(|| "default".into()));
                 self.settings.input = name;
@@ -575,8 +577,10 @@ impl LiveApp {
         if lost && self.input_retry_at.elapsed() >= INPUT_RETRY {
             self.input_retry_at = Instant::now();
             let name = self.options.input.clone().filter(|n| n != "default");
-            // Drop the dead stream first.
-            self.feed = None;
+            // Let go of the dead stream first (without waiting on it).
+            if let Some(old) = self.feed.take() {
+                old.retire();
+            }
             if let Ok((feed, handle)) =
                 crate::audio::feed::capture_on(name.as_deref(), Some(self.clock.clone()))
             {
