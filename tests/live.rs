@@ -561,3 +561,45 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
     );
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[test]
+fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
+    let x = Xvfb::start(6);
+    let out = show_on(&x)
+        .env("RUST_LOG", "info")
+        .env("SONOLUX_LOSE_DEVICE_AFTER_FRAMES", "20")
+        .args([
+            "run",
+            "--surface",
+            "none",
+            "--preset",
+            "warp",
+            "--size",
+            "160x90",
+            "--duration",
+            "6",
+        ])
+        .output()
+        .expect("run sonolux");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("GPU device lost"), "{stderr}");
+    assert!(stderr.contains("renderer rebuilt"), "{stderr}");
+    assert_eq!(
+        stderr.matches("live: Liquid Marble").count(),
+        2,
+        "started twice:\n{stderr}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("live:"))
+        .expect("summary");
+    let frames: f64 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|w| w.parse().ok())
+        .expect("frames");
+    assert!(frames > 60.0, "frames stopped after the loss: {line}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -248,6 +248,8 @@ pub struct LiveApp {
     frames: u64,
     mods: ModifiersState,
     thumbnails_done: HashSet<String>,
+    /// Test hook (`SONOLUX_LOSE_DEVICE_AFTER_FRAMES`): destroy the GPU device after this many frames.
+    lose_device_at: Option<u64>,
     /// Frames to render before quitting (for tests and screenshots).
     pub frame_limit: Option<u64>,
     watcher: Option<crate::preset::watch::PresetWatcher>,
@@ -314,6 +316,9 @@ impl LiveApp {
             frames: 0,
             mods: ModifiersState::empty(),
             thumbnails_done: HashSet::new(),
+            lose_device_at: std::env::var("SONOLUX_LOSE_DEVICE_AFTER_FRAMES")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 
@@ -614,6 +619,35 @@ impl LiveApp {
     }
 
     fn redraw_projector(&mut self, el: &ActiveEventLoop) {
+        // GPU device lost: rebuild windows, device and renderer, reload the
+        // current preset (the show state is untouched).
+        if self
+            .running
+            .as_ref()
+            .is_some_and(|r| r.renderer.gpu.lost.load(Ordering::Relaxed))
+        {
+            self.running = None;
+            match self.start(el) {
+                Ok(r) => {
+                    self.show
+                        .message(Level::Error, "GPU device lost: renderer rebuilt");
+                    r.projector.window.request_redraw();
+                    self.running = Some(r);
+                }
+                Err(e) => {
+                    self.error = Some(e.context("GPU device lost and not recovered"));
+                    el.exit();
+                }
+            }
+            return;
+        }
+        // Test hook: lose the device on purpose, once, after N frames.
+        if self.lose_device_at.is_some_and(|n| self.frames >= n)
+            && let Some(r) = &self.running
+        {
+            self.lose_device_at = None;
+            r.renderer.gpu.device.destroy();
+        }
         self.hot_reload();
         let now = Instant::now();
         let delta = (now - self.last_frame).as_secs_f32();

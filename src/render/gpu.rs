@@ -31,6 +31,9 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     /// Count of uncaptured GPU errors (logged once each kind, never fatal).
     pub errors: Arc<AtomicU64>,
+    /// Set when the device is lost (driver reset, GPU removed): the live
+    /// show then rebuilds its renderer on a new device.
+    pub lost: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Gpu {
@@ -72,12 +75,19 @@ impl Gpu {
                 tracing::error!("GPU error: {e}");
             }
         }));
+        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            tracing::error!("GPU device lost ({reason:?}): {message}");
+            flag.store(true, Ordering::Relaxed);
+        });
         Ok(Self {
             instance,
             adapter,
             device,
             queue,
             errors,
+            lost,
         })
     }
 
