@@ -6,10 +6,12 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,wgpu_core=warn,wgpu_hal=warn,naga=warn")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new(
+                // symphonia logs its own probe failures; sonolux reports them once, clearly.
+                "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,symphonia_core=off",
+            )
+        }))
         .with_writer(std::io::stderr)
         .init();
     match sonolux::cli::run(sonolux::cli::Cli::parse()) {

@@ -285,6 +285,18 @@ fn unreadable_and_truncated_audio_give_clear_errors() {
             Err(e) => assert!(e.to_string().contains(&format!("cut{cut}.flac")), "{e}"),
         }
     }
+    // A file cut after 20 KB says so, with where it ended.
+    let p = dir.join("cut20k.flac");
+    std::fs::write(&p, &bytes[..20_000]).expect("write");
+    let d = sonolux::audio::decode_file_report(&p).expect("the start decodes");
+    let early = d.ended_early.expect("reported as ended early");
+    assert!((early.decoded_s - d.clip.duration()).abs() < 1e-9);
+    assert!(
+        early.declared_s > 10.0 && early.decoded_s < 2.0,
+        "{early:?}"
+    );
+    let whole = sonolux::audio::decode_file_report(&data("mdb_rock_mix.flac")).expect("clip");
+    assert_eq!(whole.ended_early, None, "a whole file is not reported");
 }
 
 /// Counts heap allocations made by the current thread while armed.

@@ -482,3 +482,35 @@ fn snapshots_of_the_surface() {
     h.run();
     h.snapshot("surface_help");
 }
+
+#[test]
+fn a_panel_that_panics_is_replaced_by_its_error_and_the_rest_goes_on() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, rig: &mut Rig| {
+                rig.surface
+                    .guarded(ui, "broken", |_, _| panic!("a bug in a panel"));
+                let commands = rig.surface.ui(ui, &rig.show, &rig.status);
+                for c in commands {
+                    rig.show.apply(c);
+                }
+            },
+            rig("tunnel"),
+        );
+    h.run();
+    h.run();
+    assert_eq!(
+        h.state()
+            .surface
+            .failed_panels()
+            .get("broken")
+            .map(String::as_str),
+        Some("a bug in a panel")
+    );
+    h.get_by_label("broken panel failed: a bug in a panel");
+    // The other panels still work.
+    h.get_by_label("Tap").click();
+    h.run();
+    assert_eq!(h.state_mut().show.take_beat_overrides().len(), 1);
+}

@@ -68,6 +68,38 @@ pub enum DecodeError {
 /// decoded before the break and logs a warning; a file that yields no samples is
 /// an error.
 pub fn decode_file(path: &Path) -> Result<AudioClip, DecodeError> {
+    let decoded = decode_file_report(path)?;
+    if let Some(e) = decoded.ended_early {
+        tracing::warn!(
+            "{}: the file ended early, at {:.2} s of the {:.2} s its header declares (cut short?); using what is there",
+            path.display(),
+            e.decoded_s,
+            e.declared_s
+        );
+    }
+    Ok(decoded.clip)
+}
+
+/// A file that has fewer samples than its header declares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EndedEarly {
+    /// Seconds actually decoded.
+    pub decoded_s: f64,
+    /// Seconds the header declares.
+    pub declared_s: f64,
+}
+
+/// A decoded file and what was wrong with it that did not stop decoding.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    /// The audio.
+    pub clip: AudioClip,
+    /// Set when the stream stopped before the length its header declares.
+    pub ended_early: Option<EndedEarly>,
+}
+
+/// Like [`decode_file`], returning what was wrong instead of logging it.
+pub fn decode_file_report(path: &Path) -> Result<Decoded, DecodeError> {
     let file = File::open(path).map_err(|error| DecodeError::Open {
         path: path.to_owned(),
         error,
@@ -99,6 +131,7 @@ pub fn decode_file(path: &Path) -> Result<AudioClip, DecodeError> {
             reason: "no audio track".into(),
         })?;
     let track_id = track.id;
+    let declared_frames = track.codec_params.n_frames;
     let mut sample_rate = track.codec_params.sample_rate.unwrap_or(0);
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
@@ -164,10 +197,19 @@ pub fn decode_file(path: &Path) -> Result<AudioClip, DecodeError> {
             path: path.to_owned(),
         });
     }
-    Ok(AudioClip {
+    let clip = AudioClip {
         samples,
         sample_rate,
-    })
+    };
+    // More than 10 ms short of the declared length: the file was cut.
+    let ended_early = declared_frames
+        .map(|n| n as f64 / f64::from(sample_rate))
+        .filter(|declared| declared - clip.duration() > 0.01)
+        .map(|declared_s| EndedEarly {
+            decoded_s: clip.duration(),
+            declared_s,
+        });
+    Ok(Decoded { clip, ended_early })
 }
 
 /// Appends the mono average of interleaved `frames` with `channels` channels to `out`.

@@ -2,6 +2,6 @@
 
 pub mod decode;
 
-pub use decode::{AudioClip, DecodeError, decode_file};
+pub use decode::{AudioClip, DecodeError, Decoded, EndedEarly, decode_file, decode_file_report};
 pub mod demo;
 pub mod feed;

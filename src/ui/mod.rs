@@ -217,7 +217,7 @@ impl Surface {
 
     /// Runs one panel; if it panics, shows the panic instead of the panel
     /// from then on (the show and the other panels go on).
-    fn guarded(
+    pub fn guarded(
         &mut self,
         ui: &mut egui::Ui,
         name: &'static str,

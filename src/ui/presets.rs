@@ -59,67 +59,82 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
     let needle = surface.search.to_lowercase();
     let shown = show.shown_id().to_owned();
     let thumb = egui::vec2(160.0, 90.0);
+    // Whole thumbnails per row (button frame and spacing included).
+    let cols = ((ui.available_width() / (thumb.x + 24.0)).floor() as usize).max(1);
     egui::ScrollArea::vertical()
         .id_salt("browser")
         .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                for e in &show.library {
-                    let hay = format!("{} {} {} {}", e.id, e.name, e.description, e.tags.join(" "))
-                        .to_lowercase();
-                    if !needle.is_empty() && !hay.contains(&needle) {
-                        continue;
-                    }
-                    let cued = show.cued.as_deref() == Some(e.id.as_str());
-                    let live = shown == e.id;
-                    ui.vertical(|ui| {
-                        ui.set_width(thumb.x);
-                        let r = match surface.thumbnails.get(&e.id) {
-                            Some(t) if e.error.is_none() => ui.add(
-                                egui::Button::image(egui::load::SizedTexture::new(t.id(), thumb))
+            egui::Grid::new("thumbnails")
+                .spacing([8.0, 8.0])
+                .show(ui, |ui| {
+                    let mut col = 0;
+                    for e in &show.library {
+                        let hay =
+                            format!("{} {} {} {}", e.id, e.name, e.description, e.tags.join(" "))
+                                .to_lowercase();
+                        if !needle.is_empty() && !hay.contains(&needle) {
+                            continue;
+                        }
+                        let cued = show.cued.as_deref() == Some(e.id.as_str());
+                        let live = shown == e.id;
+                        ui.vertical(|ui| {
+                            ui.set_width(thumb.x);
+                            let r = match surface.thumbnails.get(&e.id) {
+                                Some(t) if e.error.is_none() => ui.add(
+                                    egui::Button::image(egui::load::SizedTexture::new(
+                                        t.id(),
+                                        thumb,
+                                    ))
                                     .selected(cued || live),
-                            ),
-                            _ => {
-                                let (rect, r) = ui.allocate_exact_size(thumb, egui::Sense::click());
-                                let bg = if e.error.is_some() {
-                                    egui::Color32::from_rgb(60, 20, 20)
-                                } else {
-                                    egui::Color32::from_gray(25)
-                                };
-                                ui.painter().rect_filled(rect, 2.0, bg);
-                                ui.painter().text(
-                                    rect.center(),
-                                    egui::Align2::CENTER_CENTER,
-                                    if e.error.is_some() { "broken" } else { "..." },
-                                    egui::FontId::proportional(13.0),
-                                    egui::Color32::GRAY,
-                                );
-                                r
+                                ),
+                                _ => {
+                                    let (rect, r) =
+                                        ui.allocate_exact_size(thumb, egui::Sense::click());
+                                    let bg = if e.error.is_some() {
+                                        egui::Color32::from_rgb(60, 20, 20)
+                                    } else {
+                                        egui::Color32::from_gray(25)
+                                    };
+                                    ui.painter().rect_filled(rect, 2.0, bg);
+                                    ui.painter().text(
+                                        rect.center(),
+                                        egui::Align2::CENTER_CENTER,
+                                        if e.error.is_some() { "broken" } else { "..." },
+                                        egui::FontId::proportional(13.0),
+                                        egui::Color32::GRAY,
+                                    );
+                                    r
+                                }
+                            };
+                            let mut name = egui::RichText::new(&e.name);
+                            if live {
+                                name = name.color(egui::Color32::from_rgb(255, 80, 60)).strong();
+                            } else if cued {
+                                name = name.color(egui::Color32::from_rgb(255, 200, 60)).strong();
                             }
-                        };
-                        let mut name = egui::RichText::new(&e.name);
-                        if live {
-                            name = name.color(egui::Color32::from_rgb(255, 80, 60)).strong();
-                        } else if cued {
-                            name = name.color(egui::Color32::from_rgb(255, 200, 60)).strong();
-                        }
-                        let label = ui.add(egui::Button::new(name).frame(false));
-                        let r = r.on_hover_text(
-                            e.error.clone().unwrap_or_else(|| e.description.clone()),
-                        );
-                        if let Some(err) = &e.error {
-                            ui.colored_label(
-                                egui::Color32::LIGHT_RED,
-                                egui::RichText::new(err).small(),
+                            let label = ui.add(egui::Button::new(name).frame(false));
+                            let r = r.on_hover_text(
+                                e.error.clone().unwrap_or_else(|| e.description.clone()),
                             );
-                        } else if r.clicked() || label.clicked() {
-                            out.push(if cued {
-                                Command::Go
-                            } else {
-                                Command::Cue(e.id.clone())
-                            });
+                            if let Some(err) = &e.error {
+                                ui.colored_label(
+                                    egui::Color32::LIGHT_RED,
+                                    egui::RichText::new(err).small(),
+                                );
+                            } else if r.clicked() || label.clicked() {
+                                out.push(if cued {
+                                    Command::Go
+                                } else {
+                                    Command::Cue(e.id.clone())
+                                });
+                            }
+                        });
+                        col += 1;
+                        if col == cols {
+                            col = 0;
+                            ui.end_row();
                         }
-                    });
-                }
-            });
+                    }
+                });
         });
 }
