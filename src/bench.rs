@@ -58,6 +58,37 @@ fn time_preset(
     Ok((m, p99, bm))
 }
 
+/// Frame times of a crossfade from `a` to `b` held at mix 0.5: (median, p99).
+fn time_crossfade(
+    gpu: Gpu,
+    a: &Preset,
+    b: &Preset,
+    size: [u32; 2],
+    frames: usize,
+    clip: &AudioClip,
+) -> anyhow::Result<(f64, f64)> {
+    let mut r = Renderer::new(gpu, a.clone(), size)?;
+    r.start_transition(b.clone())?;
+    r.mix = 0.5;
+    let mut clock = crate::offline::render::VirtualClock::new(clip);
+    let mut full = Vec::with_capacity(frames);
+    for n in 0..frames + 10 {
+        let t = 2.0 + n as f64 / 60.0;
+        let f = *clock.advance_to(t);
+        let c = FrameClock {
+            time: t,
+            delta: 1.0 / 60.0,
+            frame: n as u64,
+        };
+        let t0 = Instant::now();
+        r.render(&f, c, false);
+        if n >= 10 {
+            full.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    Ok(stats(full))
+}
+
 /// Prints per-preset frame times at 1280x720 and 1920x1080 (and 3840x2160 with `uhd`).
 pub fn render(frames: usize, uhd: bool) -> anyhow::Result<()> {
     let dir = preset::builtin_dir();
@@ -82,12 +113,14 @@ pub fn render(frames: usize, uhd: bool) -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|");
     let mut holds_60 = 0;
+    let mut fast: Vec<(Preset, f64)> = Vec::new();
     for id in &ids {
         let p = preset::find(&dir, id)?;
         for size in &sizes {
             let (m, p99, bare) = time_preset(Gpu::headless()?, &p, *size, frames, &clip)?;
             if size[0] == 1280 && m <= 1000.0 / 60.0 {
                 holds_60 += 1;
+                fast.push((p.clone(), m));
             }
             println!(
                 "| {id} | {:.2} | {}x{} | {m:.2} | {p99:.2} | {:.0} | {bare:.2} | {:.2} |",
@@ -103,6 +136,23 @@ pub fn render(frames: usize, uhd: bool) -> anyhow::Result<()> {
         "\n{holds_60} of {} presets hold 60 fps (median) at 1280x720. 'bare pass' = the preset's own passes alone, GPU-synchronised; 'overhead' = full frame (uniform upload, scene, output pass with flash limiter, measurement readback) / bare pass.",
         ids.len()
     );
+    // Crossfades between presets that hold 60 fps alone (both render, then
+    // the mix pass, then the output stage).
+    println!(
+        "\n| crossfade at mix 0.5 | size | median ms | p99 ms | fps (median) | alone ms (a, b) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for pair in fast.windows(2).take(3) {
+        let ((a, ma), (b, mb)) = (&pair[0], &pair[1]);
+        let size = [1280, 720];
+        let (m, p99) = time_crossfade(Gpu::headless()?, a, b, size, frames, &clip)?;
+        println!(
+            "| {} -> {} | 1280x720 | {m:.2} | {p99:.2} | {:.0} | {ma:.2}, {mb:.2} |",
+            a.id,
+            b.id,
+            1000.0 / m
+        );
+    }
     Ok(())
 }
 

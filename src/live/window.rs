@@ -248,6 +248,8 @@ pub struct LiveApp {
     frames: u64,
     mods: ModifiersState,
     thumbnails_done: HashSet<String>,
+    /// Projector frame times (ms) after the first 2 s, for the summary.
+    frame_times: Vec<f32>,
     /// Test hook (`SONOLUX_LOSE_DEVICE_AFTER_FRAMES`): destroy the GPU device after this many frames.
     lose_device_at: Option<u64>,
     /// Frames to render before quitting (for tests and screenshots).
@@ -316,6 +318,7 @@ impl LiveApp {
             frames: 0,
             mods: ModifiersState::empty(),
             thumbnails_done: HashSet::new(),
+            frame_times: Vec::new(),
             lose_device_at: std::env::var("SONOLUX_LOSE_DEVICE_AFTER_FRAMES")
                 .ok()
                 .and_then(|v| v.parse().ok()),
@@ -345,6 +348,19 @@ impl LiveApp {
             onsets,
             frame.rhythm.bpm
         );
+        if !self.frame_times.is_empty() {
+            let mut t = self.frame_times.clone();
+            t.sort_by(f32::total_cmp);
+            let at = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
+            let mean = t.iter().sum::<f32>() / t.len() as f32;
+            println!(
+                "projector after 2 s: mean {mean:.2} ms ({:.1} fps), median {:.2} ms, p95 {:.2} ms; control window {:.1} ms a draw",
+                1000.0 / mean.max(1e-3),
+                at(0.5),
+                at(0.95),
+                self.status.control_ms
+            );
+        }
         self.feed = None;
         match self.error.take() {
             Some(e) => Err(e),
@@ -691,6 +707,9 @@ impl LiveApp {
         let [w, h] = r.renderer.size();
         self.status.preview_aspect = w as f32 / h.max(1) as f32;
         self.status.push_frame_time(delta * 1000.0);
+        if self.started.elapsed() > Duration::from_secs(2) {
+            self.frame_times.push(delta * 1000.0);
+        }
         self.status.onsets = self.analysis.snapshot.lock().map(|s| s.onsets).unwrap_or(0);
         let Some(texture) = r.projector.frame(&r.renderer.gpu) else {
             return;
@@ -757,12 +776,12 @@ impl LiveApp {
         if self.control_at.elapsed() >= self.control_interval {
             self.control_at = Instant::now();
             self.redraw_control();
-            // Keep the surface's share of the (shared) GPU time near 1/7, so
+            // Keep the surface's share of the (shared) GPU time near 1/10, so
             // the projector keeps its rate on a slow GPU: on lavapipe a
             // 1280x800 egui frame costs tens of ms, on a real GPU about one.
             let cost = self.control_at.elapsed();
             self.status.control_ms = cost.as_secs_f32() * 1000.0;
-            self.control_interval = CONTROL_INTERVAL.max(cost * 6);
+            self.control_interval = CONTROL_INTERVAL.max(cost * 9);
         }
         let out_of_time = self
             .options
