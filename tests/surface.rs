@@ -180,8 +180,10 @@ fn four_taps_500_ms_apart_give_120_bpm() {
     tick(&mut h, &frame, 3.0);
     let bpm = analyzer.frame().rhythm.bpm;
     assert!((bpm - 120.0).abs() < 0.5, "four taps at 500 ms: {bpm} BPM");
-    // The tempo panel shows it.
+    assert!(analyzer.frame().rhythm.manual, "taps lead now");
+    // The tempo panel shows it, and who leads.
     h.get_by_label("120.0");
+    h.get_by_label_contains("taps / fixed BPM lead");
 }
 
 #[test]

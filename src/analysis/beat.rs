@@ -130,6 +130,7 @@ impl BeatTracker {
             beats_per_bar: BEATS_PER_BAR as u32,
             downbeat_index: self.downbeat_index,
             confidence: if self.running { self.confidence } else { 0.0 },
+            manual: self.fixed_bpm.is_some(),
         }
     }
 

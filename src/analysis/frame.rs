@@ -106,6 +106,9 @@ pub struct Rhythm {
     pub downbeat_index: i64,
     /// How sure the tracker is, 0..1.
     pub confidence: f32,
+    /// Taps or a fixed BPM hold the tempo (the analysis follows only the
+    /// phase); false while the analysis leads.
+    pub manual: bool,
 }
 
 impl Default for Rhythm {
@@ -117,6 +120,7 @@ impl Default for Rhythm {
             beats_per_bar: 4,
             downbeat_index: 0,
             confidence: 0.0,
+            manual: false,
         }
     }
 }
@@ -208,6 +212,7 @@ mod tests {
             beats_per_bar: 4,
             downbeat_index: 0,
             confidence: 1.0,
+            manual: false,
         };
         let p = r.position_at(10.0);
         assert!((p.beats - 20.0).abs() < 1e-9);

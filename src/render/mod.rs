@@ -340,6 +340,17 @@ impl Renderer {
         let mut same_size = self.scene.scaled_size(self.output.size()) == self.output.size();
         if let Some(b) = &self.incoming {
             let b_view = b.encode(&self.gpu, &mut encoder, parity).clone();
+            // Mix at the larger of the two render sizes (not the output
+            // size): no detail is lost and the output pass upscales as usual.
+            let (sa, sb) = (
+                self.scene.scaled_size(self.output.size()),
+                b.scaled_size(self.output.size()),
+            );
+            let size = if sa[0] * sa[1] >= sb[0] * sb[1] {
+                sa
+            } else {
+                sb
+            };
             scene_view = self
                 .mix_pass
                 .encode(
@@ -348,10 +359,10 @@ impl Renderer {
                     &scene_view,
                     &b_view,
                     self.mix,
-                    self.output.size(),
+                    size,
                 )
                 .clone();
-            same_size = true;
+            same_size = size == self.output.size();
         }
         let limit = if self.limiter.enabled {
             self.limiter_state.limit

@@ -203,6 +203,7 @@ mod tests {
             beats_per_bar: 4,
             downbeat_index: 0,
             confidence: 1.0,
+            manual: false,
         };
         let mut c = BarCounter::default();
         c.reset(&r, 0.1);

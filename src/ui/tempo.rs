@@ -84,10 +84,10 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             out.push(Command::AutoTempo);
         }
     });
-    ui.label(
-        egui::RichText::new(
-            "the analysis leads unless taps or a fixed BPM override it (Auto returns)",
-        )
-        .small(),
-    );
+    ui.label(if r.manual {
+        egui::RichText::new("taps / fixed BPM lead (Auto gives the lead back to the analysis)")
+            .color(egui::Color32::from_rgb(255, 200, 60))
+    } else {
+        egui::RichText::new("the analysis leads").small()
+    });
 }
