@@ -250,6 +250,10 @@ pub struct LiveApp {
     thumbnails_done: HashSet<String>,
     /// Projector frame times (ms) after the first 2 s, for the summary.
     frame_times: Vec<f32>,
+    /// Summed ms after the first 2 s: encode + submit the frame, acquire the
+    /// surface texture, blit (+ overlay), present (waits for the GPU and
+    /// copies to the window system).
+    phases: [f64; 4],
     /// Test hook (`SONOLUX_LOSE_DEVICE_AFTER_FRAMES`): destroy the GPU device after this many frames.
     lose_device_at: Option<u64>,
     /// Frames to render before quitting (for tests and screenshots).
@@ -319,6 +323,7 @@ impl LiveApp {
             mods: ModifiersState::empty(),
             thumbnails_done: HashSet::new(),
             frame_times: Vec::new(),
+            phases: [0.0; 4],
             lose_device_at: std::env::var("SONOLUX_LOSE_DEVICE_AFTER_FRAMES")
                 .ok()
                 .and_then(|v| v.parse().ok()),
@@ -359,6 +364,11 @@ impl LiveApp {
                 at(0.5),
                 at(0.95),
                 self.status.control_ms
+            );
+            let n = t.len() as f64;
+            let [render, acquire, blit, present] = self.phases.map(|v| v / n);
+            println!(
+                "projector time per frame: render (encode+submit) {render:.2} ms, acquire {acquire:.2} ms, blit/overlay {blit:.2} ms, present {present:.2} ms"
             );
         }
         self.feed = None;
@@ -690,6 +700,7 @@ impl LiveApp {
         } else {
             0.0
         };
+        let t_render = Instant::now();
         if !self.show.frozen {
             r.renderer.render(
                 &frame,
@@ -711,9 +722,11 @@ impl LiveApp {
             self.frame_times.push(delta * 1000.0);
         }
         self.status.onsets = self.analysis.snapshot.lock().map(|s| s.onsets).unwrap_or(0);
+        let t_acquire = Instant::now();
         let Some(texture) = r.projector.frame(&r.renderer.gpu) else {
             return;
         };
+        let t_blit = Instant::now();
         let view = texture.texture.create_view(&Default::default());
         let gpu = r.renderer.gpu.clone();
         let mut encoder = gpu.encoder("blit");
@@ -751,7 +764,17 @@ impl LiveApp {
             // Hidden overlay: keep egui's input state from piling up.
             let _ = layer.state.take_egui_input(&r.projector.window);
         }
+        let t_present = Instant::now();
         gpu.queue.present(texture);
+        if self.started.elapsed() > Duration::from_secs(2) {
+            let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
+            let now = Instant::now();
+            let p = &mut self.phases;
+            p[0] += ms(t_render, t_acquire);
+            p[1] += ms(t_acquire, t_blit);
+            p[2] += ms(t_blit, t_present);
+            p[3] += ms(t_present, now);
+        }
         self.frames += 1;
         if self.frames.is_multiple_of(15) {
             let f = &self.show.frame;
