@@ -101,6 +101,10 @@ impl Drop for Xvfb {
     }
 }
 
+/// Tests with a PulseAudio daemon run one at a time: two daemons of one
+/// user share state in ~/.config/pulse and disturb each other.
+static PULSE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A PulseAudio daemon with a null sink `vj`, default source `vj.monitor`.
 struct Pulse {
     runtime: PathBuf,
@@ -139,13 +143,13 @@ impl Pulse {
         me
     }
 
-    /// Kills the daemon (the runtime folder stays for a restart).
+    /// Kills this test's daemon (the runtime folder stays for a restart). By
+    /// its pid file: `pulseaudio --kill` can find another test's daemon
+    /// through the per-user runtime link in ~/.config/pulse.
     fn stop(&self) {
-        let _ = Command::new("pulseaudio")
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .arg("--kill")
-            .stderr(Stdio::null())
-            .status();
+        if let Ok(pid) = std::fs::read_to_string(self.runtime.join("pulse/pid")) {
+            let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
+        }
         let t0 = Instant::now();
         while self.pactl(&["info"]) && t0.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(100));
@@ -174,11 +178,7 @@ impl Pulse {
 
 impl Drop for Pulse {
     fn drop(&mut self) {
-        let _ = Command::new("pulseaudio")
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .arg("--kill")
-            .stderr(Stdio::null())
-            .status();
+        self.stop();
         let _ = std::fs::remove_dir_all(&self.runtime);
     }
 }
@@ -256,9 +256,22 @@ fn window_renders_the_demo_show_under_xvfb() {
 
 #[test]
 fn live_capture_from_pulseaudio_finds_the_beat() {
+    let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(2);
     let pulse = Pulse::start();
     let dir = temp_dir("capture");
+    // The device list offers the sound server's monitor sources (what the
+    // computer plays), as the surface's input picker does.
+    let devices = Command::new(env!("CARGO_BIN_EXE_sonolux"))
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .arg("devices")
+        .output()
+        .expect("sonolux devices");
+    let listed = String::from_utf8_lossy(&devices.stdout);
+    assert!(
+        listed.contains("Monitor of"),
+        "no monitor source listed:\n{listed}"
+    );
     let wav = dir.join("groove.wav");
     let samples = sonolux::audio::demo::synthesize_groove(20.0, 44_100);
     sonolux::audio::decode::write_wav(&wav, &samples, 44_100).expect("wav");
@@ -486,6 +499,7 @@ fn projector_and_control_windows_each_show_their_own_picture() {
 
 #[test]
 fn audio_loss_keeps_the_show_running_and_capture_resumes() {
+    let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(5);
     let pulse = Pulse::start();
     let dir = temp_dir("loss");

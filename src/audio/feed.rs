@@ -192,7 +192,15 @@ pub fn capture_on(
         .default_input_config()
         .map_err(|e| FeedError::Device(e.to_string()))?;
     let mut config = supported.config();
-    config.buffer_size = cpal::BufferSize::Default;
+    // Small blocks (about 10 ms) where the device lets us choose: a sound
+    // server's default can be seconds per block (PulseAudio's record
+    // fragment), which the analysis would see as silence, then a burst.
+    config.buffer_size = match supported.buffer_size() {
+        cpal::SupportedBufferSize::Range { min, max } if *min <= 512 && 512 <= *max => {
+            cpal::BufferSize::Fixed(512)
+        }
+        _ => cpal::BufferSize::Default,
+    };
     let channels = usize::from(config.channels.max(1));
     let sample_rate = config.sample_rate;
     let (mut producer, consumer, clock) = match clock {
