@@ -73,6 +73,36 @@ fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
         / a.len().max(1) as f64
 }
 
+/// Feeds `audio` into an analyzer up to each asked-for time, as the live
+/// show's analysis thread does.
+struct Feeder {
+    analyzer: Analyzer,
+    audio: Vec<f32>,
+    fed: usize,
+}
+
+impl Feeder {
+    fn new(audio: Vec<f32>, sr: u32) -> Self {
+        Self {
+            analyzer: Analyzer::new(sr),
+            audio,
+            fed: 0,
+        }
+    }
+
+    /// The analysis after everything up to `t` seconds.
+    fn frame_at(&mut self, t: f64) -> FeatureFrame {
+        let sr = f64::from(self.analyzer.sample_rate());
+        let target = ((t * sr) as usize).min(self.audio.len());
+        while self.fed < target {
+            let end = (self.fed + 512).min(target);
+            self.analyzer.process(&self.audio[self.fed..end]);
+            self.fed = end;
+        }
+        *self.analyzer.frame()
+    }
+}
+
 fn click_track(bpm: f64, seconds: f64, sr: u32) -> Vec<f32> {
     let n = (seconds * f64::from(sr)) as usize;
     let period = 60.0 / bpm;
@@ -224,19 +254,13 @@ fn a_modulation_assignment_moves_its_parameter_with_a_bass_line() {
             }
         })
         .collect();
-    let mut analyzer = Analyzer::new(sr);
+    let mut feeder = Feeder::new(audio, sr);
     let (mut on_sum, mut on_n, mut off_sum, mut off_n) = (0.0, 0, 0.0, 0);
-    let mut fed = 0;
     for k in 0..(8 * 30) {
         let t = f64::from(k) / 30.0;
-        let target = ((t * f64::from(sr)) as usize).min(n);
-        while fed < target {
-            let end = (fed + 512).min(target);
-            analyzer.process(&audio[fed..end]);
-            fed = end;
-        }
+        let frame = feeder.frame_at(t);
         let rig = h.state_mut();
-        rig.show.update(analyzer.frame(), t, 1.0 / 30.0);
+        rig.show.update(&frame, t, 1.0 / 30.0);
         let v = rig.show.current.values[0];
         // Judge the second half of each half-second (the follower settled).
         let phase = (t * 2.0).fract();
@@ -336,21 +360,14 @@ fn a_setlist_advances_after_its_bars_on_a_click_track() {
         "tunnel",
         "loading takes the first entry"
     );
-    let audio = click_track(120.0, 16.0, sr);
-    let mut analyzer = Analyzer::new(sr);
-    let mut fed = 0;
+    let mut feeder = Feeder::new(click_track(120.0, 16.0, sr), sr);
     let mut changes = Vec::new();
     let mut last = h.state().show.shown_id().to_owned();
     for k in 0..(16 * 30) {
         let t = f64::from(k) / 30.0;
-        let target = ((t * f64::from(sr)) as usize).min(audio.len());
-        while fed < target {
-            let end = (fed + 512).min(target);
-            analyzer.process(&audio[fed..end]);
-            fed = end;
-        }
+        let frame = feeder.frame_at(t);
         let rig = h.state_mut();
-        rig.show.update(analyzer.frame(), t, 1.0 / 30.0);
+        rig.show.update(&frame, t, 1.0 / 30.0);
         let id = rig.show.shown_id().to_owned();
         if id != last {
             changes.push((t, id.clone()));
@@ -439,21 +456,9 @@ fn a_broken_preset_is_marked_and_a_missing_setlist_entry_reported() {
 #[test]
 fn snapshots_of_the_surface() {
     let mut rig = rig("tunnel");
+    rig.show.apply(Command::Cue("warp".into()));
     let gpu = Gpu::headless().expect("GPU");
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(
-            |ui, rig: &mut Rig| {
-                let commands = rig.surface.ui(ui, &rig.show, &rig.status);
-                for c in commands {
-                    rig.show.apply(c);
-                }
-            },
-            {
-                rig.show.apply(Command::Cue("warp".into()));
-                rig
-            },
-        );
+    let mut h = harness(rig);
     // Thumbnails rendered by the engine, as in the live show.
     let ctx = h.ctx.clone();
     let ids: Vec<String> = h
