@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::analysis::Analyzer;
+use crate::analysis::{Analyzer, FeatureFrame};
 use crate::audio::{AudioClip, decode_file, demo};
 use crate::preset::{self, Preset};
 use crate::render::{FrameClock, Gpu, Renderer};
@@ -31,28 +31,20 @@ fn time_preset(
     clip: &AudioClip,
 ) -> anyhow::Result<(f64, f64, f64)> {
     let mut r = Renderer::new(gpu, p.clone(), size)?;
-    let mut clock = crate::offline::render::VirtualClock::new(clip);
     let mut full = Vec::with_capacity(frames);
     let mut bare = Vec::with_capacity(frames);
-    for n in 0..frames + 10 {
-        let t = 2.0 + n as f64 / 60.0;
-        let f = *clock.advance_to(t);
-        let c = FrameClock {
-            time: t,
-            delta: 1.0 / 60.0,
-            frame: n as u64,
-        };
+    each_frame(clip, frames, |f, c, warm| {
         let t0 = Instant::now();
-        r.render(&f, c, false);
+        r.render(f, c, false);
         let a = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        r.render_scene_only(&f, c);
+        r.render_scene_only(f, c);
         let b = t1.elapsed().as_secs_f64();
-        if n >= 10 {
+        if warm {
             full.push(a * 1000.0);
             bare.push(b * 1000.0);
         }
-    }
+    });
     let (m, p99) = stats(full);
     let (bm, _) = stats(bare);
     Ok((m, p99, bm))
@@ -70,8 +62,25 @@ fn time_crossfade(
     let mut r = Renderer::new(gpu, a.clone(), size)?;
     r.start_transition(b.clone())?;
     r.mix = 0.5;
+    let mut times = Vec::with_capacity(frames);
+    each_frame(clip, frames, |f, c, warm| {
+        let t0 = Instant::now();
+        r.render(f, c, false);
+        if warm {
+            times.push(t0.elapsed().as_secs_f64() * 1000.0);
+        }
+    });
+    Ok(stats(times))
+}
+
+/// Calls `frame` for 10 warm-up frames and then `frames` measured ones
+/// (`warm` = measured) of `clip` at 60 fps from 2 s on.
+fn each_frame(
+    clip: &AudioClip,
+    frames: usize,
+    mut frame: impl FnMut(&FeatureFrame, FrameClock, bool),
+) {
     let mut clock = crate::offline::render::VirtualClock::new(clip);
-    let mut full = Vec::with_capacity(frames);
     for n in 0..frames + 10 {
         let t = 2.0 + n as f64 / 60.0;
         let f = *clock.advance_to(t);
@@ -80,13 +89,8 @@ fn time_crossfade(
             delta: 1.0 / 60.0,
             frame: n as u64,
         };
-        let t0 = Instant::now();
-        r.render(&f, c, false);
-        if n >= 10 {
-            full.push(t0.elapsed().as_secs_f64() * 1000.0);
-        }
+        frame(&f, c, n >= 10);
     }
-    Ok(stats(full))
 }
 
 /// Prints per-preset frame times at 1280x720 and 1920x1080 (and 3840x2160 with `uhd`).
