@@ -617,3 +617,48 @@ fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
     assert!(frames > 60.0, "frames stopped after the loss: {line}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
+    let x = Xvfb::start(7);
+    let dir = temp_dir("overlay");
+    let mut shares = Vec::new();
+    for hidden in [false, true] {
+        let mut cmd = show_on(&x);
+        cmd.env("RUST_LOG", "info").args([
+            "run",
+            "--default-windows",
+            "--preset",
+            "tunnel",
+            "--size",
+            "960x600",
+            "--duration",
+            "9",
+        ]);
+        if hidden {
+            cmd.arg("--hide-overlay");
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sonolux");
+        let rx = line_reader(child.stderr.take().expect("stderr"));
+        let mut seen = Vec::new();
+        // One Xvfb screen: auto mode picks the overlay.
+        let started = wait_for_line(&rx, "surface: overlay (Tab)", 30, &mut seen);
+        std::thread::sleep(Duration::from_millis(4000));
+        let shot = dir.join(format!("overlay-{hidden}.png"));
+        let grabbed = started && grab_rect(&x.display, [0, 0], [960, 600], &shot);
+        let out = child.wait_with_output().expect("wait");
+        let log = seen.join("\n");
+        assert!(started && grabbed, "no overlay show to grab:\n{log}");
+        assert!(out.status.success(), "{log}");
+        shares.push(panel_share(&shot));
+    }
+    assert!(shares[0] > 0.1, "the overlay is not on screen: {shares:?}");
+    assert!(
+        shares[1] < 0.01,
+        "the hidden overlay still shows: {shares:?}"
+    );
+}

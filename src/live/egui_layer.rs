@@ -62,8 +62,8 @@ impl EguiLayer {
         );
     }
 
-    /// Runs `ui` and draws the result into `target` (`clear`: clear first,
-    /// else draw over what is there). Returns true when egui wants another
+    /// Runs `ui` and draws the result into `target`, cleared to `clear`
+    /// first (transparent for the overlay's own texture). Returns true when egui wants another
     /// frame soon (an animation or an interaction in progress).
     pub fn draw(
         &mut self,
@@ -71,7 +71,7 @@ impl EguiLayer {
         window: &Window,
         target: &wgpu::TextureView,
         size: [u32; 2],
-        clear: bool,
+        clear: wgpu::Color,
         ui: impl FnMut(&mut egui::Ui),
     ) -> bool {
         let raw = self.state.take_egui_input(window);
@@ -107,11 +107,7 @@ impl EguiLayer {
                         depth_slice: None,
                         resolve_target: None,
                         ops: wgpu::Operations {
-                            load: if clear {
-                                wgpu::LoadOp::Clear(wgpu::Color::BLACK)
-                            } else {
-                                wgpu::LoadOp::Load
-                            },
+                            load: wgpu::LoadOp::Clear(clear),
                             store: wgpu::StoreOp::Store,
                         },
                     })],

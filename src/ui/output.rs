@@ -42,10 +42,7 @@ pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command
     ));
     frame_graph(ui, status);
     if status.control_ms > 0.0 {
-        ui.small(format!(
-            "control window: {:.1} ms a frame",
-            status.control_ms
-        ));
+        ui.small(format!("surface: {:.1} ms a frame", status.control_ms));
     }
     let own = show.editing().preset.spec.render_scale;
     let mut scale = show.render_scale.unwrap_or(own);
