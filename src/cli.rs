@@ -126,6 +126,10 @@ pub struct RunArgs {
     /// Place windows at their default positions instead of where they were last time.
     #[arg(long)]
     pub default_windows: bool,
+    /// Start in latency calibration: a click on the audio output every second and a patch on
+    /// the projector when the show believes it is heard (C toggles it).
+    #[arg(long)]
+    pub calibrate: bool,
     /// Window size.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     pub size: Option<[u32; 2]>,
@@ -424,6 +428,7 @@ fn run_live(args: RunArgs) -> anyhow::Result<()> {
         surface: args.surface,
         overlay_visible: !args.hide_overlay,
         restore_windows: !args.default_windows,
+        calibrate: args.calibrate,
         latency_ms: args.latency_ms,
         frames: args.frames,
         duration: args.duration,

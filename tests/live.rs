@@ -662,3 +662,44 @@ fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
         "the hidden overlay still shows: {shares:?}"
     );
 }
+
+#[test]
+fn calibration_on_live_input_plays_a_click_every_second() {
+    let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let x = Xvfb::start(8);
+    let pulse = Pulse::start();
+    // Nothing else plays: what the monitor captures is the calibration click.
+    let out = show_on(&x)
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .args([
+            "run",
+            "--surface",
+            "none",
+            "--input",
+            "default",
+            "--calibrate",
+            "--size",
+            "160x90",
+            "--duration",
+            "10",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .expect("run sonolux");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("live:"))
+        .expect("summary");
+    let nums: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse::<f64>().ok())
+        .collect();
+    let (audio_s, onsets) = (nums[2], nums[3]);
+    // One click a second, heard back through the sink's monitor.
+    assert!(
+        onsets >= audio_s - 4.0 && onsets <= audio_s + 1.0,
+        "{onsets} onsets in {audio_s} s: {line}"
+    );
+}

@@ -342,6 +342,17 @@ fn playback_device(
     ))
 }
 
+/// An output stream that plays only the latency-calibration click (10 ms at
+/// each whole second of its own clock), for shows on live input, which
+/// have no playback to put the click in. Returns its clock (samples played)
+/// and the stream.
+pub fn calibration_clicks(sample_rate: u32) -> Result<(Arc<AudioClock>, FeedHandle), FeedError> {
+    let silence: Arc<[f32]> = vec![0.0; sample_rate as usize].into();
+    let (feed, handle) = playback_device(silence, sample_rate)?;
+    feed.clock.click.store(true, Ordering::Relaxed);
+    Ok((feed.clock, handle))
+}
+
 /// Paces `samples` into the ring at real time on a thread (no audio device).
 pub fn virtual_playback(samples: Arc<[f32]>, sample_rate: u32) -> (AudioFeed, FeedHandle) {
     let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);

@@ -57,6 +57,8 @@ pub struct LiveOptions {
     pub overlay_visible: bool,
     /// Put windows where they were last time.
     pub restore_windows: bool,
+    /// Start in latency-calibration mode.
+    pub calibrate: bool,
     /// Extra delay (ms) added to the music time of each frame (projector
     /// lag); `None`: the saved offset.
     pub latency_ms: Option<f64>,
@@ -151,6 +153,7 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     if let Some(w) = warning {
         show.message(Level::Warning, w);
     }
+    show.calibrating = options.calibrate;
     let live_input = options.input.is_some();
     let (feed, handle) = match &options.input {
         Some(name) => feed::capture(Some(name))?,

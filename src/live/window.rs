@@ -323,6 +323,9 @@ pub struct LiveApp {
     frames: u64,
     mods: ModifiersState,
     thumbnails_done: HashSet<String>,
+    /// Live input + calibration: the click stream, its clock and the input
+    /// clock's value when it started (click k sounds at input time offset + k).
+    click_out: Option<(FeedHandle, Arc<AudioClock>, f64)>,
     /// Projector frame times (ms) after the first 2 s, for the summary.
     frame_times: Vec<f32>,
     /// Summed ms after the first 2 s: encode + submit the frame, acquire the
@@ -397,6 +400,7 @@ impl LiveApp {
             frames: 0,
             mods: ModifiersState::empty(),
             thumbnails_done: HashSet::new(),
+            click_out: None,
             frame_times: Vec::new(),
             phases: [0.0; 4],
             lose_device_at: std::env::var("SONOLUX_LOSE_DEVICE_AFTER_FRAMES")
@@ -676,6 +680,38 @@ impl LiveApp {
         }
     }
 
+    /// Calibration on live input: plays the clicks on their own output
+    /// stream while calibrating. Returns the show time of click 0 (0 when the
+    /// click is in the file playback, which shares the show's clock).
+    fn calibration_clicks(&mut self) -> f64 {
+        let live = self.options.input.is_some();
+        if !(self.show.calibrating && live) {
+            if let Some((h, _, _)) = self.click_out.take() {
+                h.retire();
+            }
+            return 0.0;
+        }
+        if self.click_out.is_none() {
+            let rate = self.clock.sample_rate.load(Ordering::Relaxed) as u32;
+            match crate::audio::feed::calibration_clicks(rate.max(8000)) {
+                Ok((clock, h)) => {
+                    let offset = self.clock.now() - clock.now();
+                    self.click_out = Some((h, clock, offset));
+                }
+                Err(e) => {
+                    self.show.message(
+                        Level::Error,
+                        format!("calibration needs an audio output: {e}"),
+                    );
+                    self.show.apply(Command::SetCalibration(false));
+                    return 0.0;
+                }
+            }
+        }
+        // The click stream's device buffer (the playback default).
+        self.click_out.as_ref().map_or(0.0, |(_, _, o)| o + 0.02)
+    }
+
     /// Live input lost: reopen it every 2 s. Audio errors: at most one line a second.
     fn watch_audio(&mut self) {
         let lost = self.analysis.input_lost();
@@ -775,15 +811,17 @@ impl LiveApp {
         self.clock
             .click
             .store(self.show.calibrating, Ordering::Relaxed);
+        let click_offset = self.calibration_clicks();
         let Some(r) = &mut self.running else { return };
         r.renderer.follow(&mut self.show);
         // Calibration: the patch is lit for 100 ms from each whole second of
         // music time, when the click that was played then is heard.
-        r.renderer.calibration_patch = if self.show.calibrating && show_time.rem_euclid(1.0) < 0.1 {
-            1.0
-        } else {
-            0.0
-        };
+        r.renderer.calibration_patch =
+            if self.show.calibrating && (show_time - click_offset).rem_euclid(1.0) < 0.1 {
+                1.0
+            } else {
+                0.0
+            };
         let t_render = Instant::now();
         if !self.show.frozen {
             r.renderer.render(
