@@ -18,6 +18,9 @@ use crate::audio::feed::{AudioClock, AudioFeed};
 
 /// Input silent this long counts as lost (s).
 pub const INPUT_LOST_AFTER: f64 = 1.5;
+/// ... and before its first block, this long (a sound server can take a
+/// moment to start a stream).
+pub const INPUT_FIRST_DATA_WITHIN: f64 = 3.0;
 
 /// The latest analysis result, shared with the render thread.
 #[derive(Default)]
@@ -107,13 +110,19 @@ fn run(
     let mut gain = 1.0f32;
     let mut last_data = Instant::now();
     let mut filled_until = Instant::now();
+    let mut had_data = false;
     let clock: Arc<AudioClock> = feed.clock.clone();
     while !stop.load(Ordering::Relaxed) {
         while let Ok(c) = rx.try_recv() {
             match c {
                 EngineCommand::Beat(o) => analyzer.override_beat(o),
                 EngineCommand::Gain(g) => gain = g,
-                EngineCommand::Input(consumer) => feed.consumer = consumer,
+                EngineCommand::Input(consumer) => {
+                    // A reopened stream gets the first-block grace too; the
+                    // clock keeps running on silence meanwhile.
+                    feed.consumer = consumer;
+                    had_data = false;
+                }
             }
         }
         let available = feed.consumer.slots().min(block.len());
@@ -130,8 +139,16 @@ fn run(
             }
             last_data = Instant::now();
             filled_until = last_data;
+            had_data = true;
             (available, false)
-        } else if live_input && last_data.elapsed().as_secs_f64() > INPUT_LOST_AFTER {
+        } else if live_input
+            && last_data.elapsed().as_secs_f64()
+                > if had_data {
+                    INPUT_LOST_AFTER
+                } else {
+                    INPUT_FIRST_DATA_WITHIN
+                }
+        {
             // The input is gone: keep time and analysis going on silence.
             let due = (filled_until.elapsed().as_secs_f64() * rate) as usize;
             let n = due.min(block.len());
