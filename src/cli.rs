@@ -130,6 +130,9 @@ pub struct RunArgs {
     /// the projector when the show believes it is heard (C toggles it).
     #[arg(long)]
     pub calibrate: bool,
+    /// Freeze the picture after this many seconds (as Space does).
+    #[arg(long)]
+    pub freeze_after: Option<f64>,
     /// Window size.
     #[arg(long, default_value = "1280x720", value_parser = parse_size)]
     pub size: Option<[u32; 2]>,
@@ -429,6 +432,7 @@ fn run_live(args: RunArgs) -> anyhow::Result<()> {
         overlay_visible: !args.hide_overlay,
         restore_windows: !args.default_windows,
         calibrate: args.calibrate,
+        freeze_after: args.freeze_after,
         latency_ms: args.latency_ms,
         frames: args.frames,
         duration: args.duration,

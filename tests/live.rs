@@ -464,7 +464,11 @@ fn projector_and_control_windows_each_show_their_own_picture() {
             "900x600",
             "--duration",
             "12",
+            "--freeze-after",
+            "6",
         ])
+        .arg("--screenshot")
+        .arg(dir.join("rendered.png"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -472,8 +476,8 @@ fn projector_and_control_windows_each_show_their_own_picture() {
     let rx = line_reader(child.stderr.take().expect("stderr"));
     let mut seen = Vec::new();
     let started = wait_for_line(&rx, "surface: control window", 30, &mut seen);
-    // Thumbnails render and the control window settles.
-    std::thread::sleep(Duration::from_millis(4000));
+    // Thumbnails render, the control window settles, the picture freezes.
+    std::thread::sleep(Duration::from_millis(8000));
     let (projector, control) = (dir.join("projector.png"), dir.join("control.png"));
     let grabbed = started
         && grab_rect(&x.display, [0, 0], [320, 180], &projector)

@@ -59,6 +59,9 @@ pub struct LiveOptions {
     pub restore_windows: bool,
     /// Start in latency-calibration mode.
     pub calibrate: bool,
+    /// Freeze the picture after this many seconds (for checks that compare
+    /// the window with the rendered frame).
+    pub freeze_after: Option<f64>,
     /// Extra delay (ms) added to the music time of each frame (projector
     /// lag); `None`: the saved offset.
     pub latency_ms: Option<f64>,

@@ -794,6 +794,12 @@ impl LiveApp {
             self.lose_device_at = None;
             r.renderer.gpu.device.destroy();
         }
+        if let Some(secs) = self.options.freeze_after
+            && self.started.elapsed().as_secs_f64() >= secs
+        {
+            self.options.freeze_after = None;
+            self.show.frozen = true;
+        }
         self.hot_reload();
         let now = Instant::now();
         let delta = (now - self.last_frame).as_secs_f32();
