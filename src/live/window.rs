@@ -914,6 +914,12 @@ impl LiveApp {
         gpu.queue.submit([encoder.finish()]);
         let t_present = Instant::now();
         gpu.queue.present(texture);
+        if self.frames == 0 {
+            tracing::info!(
+                "first frame presented {:.2} s after the show window was asked for",
+                self.started.elapsed().as_secs_f64()
+            );
+        }
         if self.started.elapsed() > Duration::from_secs(2) {
             let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
             let now = Instant::now();
