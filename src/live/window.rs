@@ -20,7 +20,7 @@ use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Fullscreen, Window, WindowId};
 
 use crate::audio::feed::{AudioClock, FeedHandle};
-use crate::render::pass::{create_pipeline, fullscreen, sampler_entry, texture_entry};
+use crate::render::pass::{create_pipeline, fullscreen, layouts, sampler_entry, texture_entry};
 use crate::render::{FrameClock, Gpu, Renderer};
 use crate::settings::{Settings, WindowPlace};
 use crate::show::{Command, Level, Show};
@@ -47,38 +47,18 @@ struct Blit {
 
 impl Blit {
     fn new(gpu: &Gpu, format: wgpu::TextureFormat) -> Result<Self, crate::render::PipelineError> {
-        let layout = gpu
-            .device
-            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("blit"),
-                entries: &[texture_entry(0, true), sampler_entry(1)],
-            });
-        let pl = gpu
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("blit"),
-                bind_group_layouts: &[Some(&layout)],
-                immediate_size: 0,
-            });
+        let (layout, pl) = layouts(gpu, "blit", &[texture_entry(0, true), sampler_entry(1)]);
         let source = crate::preset::shader::internal(include_str!("../../shaders/blit.wgsl"));
         let pipeline = create_pipeline(gpu, &pl, "shaders/blit.wgsl", &source, format)?;
-        let overlay_layout =
-            gpu.device
-                .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                    label: Some("blit overlay"),
-                    entries: &[
-                        texture_entry(0, true),
-                        sampler_entry(1),
-                        texture_entry(2, false),
-                    ],
-                });
-        let opl = gpu
-            .device
-            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("blit overlay"),
-                bind_group_layouts: &[Some(&overlay_layout)],
-                immediate_size: 0,
-            });
+        let (overlay_layout, opl) = layouts(
+            gpu,
+            "blit overlay",
+            &[
+                texture_entry(0, true),
+                sampler_entry(1),
+                texture_entry(2, false),
+            ],
+        );
         let overlay_pipeline = crate::render::pass::create_pipeline_entry(
             gpu,
             &opl,

@@ -76,20 +76,16 @@ impl OutputStage {
     /// Creates the stage for an output of `size` pixels.
     pub fn new(gpu: &Gpu, size: [u32; 2]) -> Self {
         let d = &gpu.device;
-        let layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("output"),
-            entries: &[
+        let (layout, pl) = super::pass::layouts(
+            gpu,
+            "output",
+            &[
                 uniform_entry(0),
                 texture_entry(1, true),
                 texture_entry(2, true),
                 sampler_entry(3),
             ],
-        });
-        let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("output"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
+        );
         let output_src = internal(include_str!("../../shaders/output.wgsl"));
         let entry = |name| {
             create_pipeline_entry(
@@ -105,15 +101,8 @@ impl OutputStage {
         let pipeline = entry("fs_plain");
         let copy_pipeline = entry("fs_copy");
         let limit_pipeline = entry("fs_limit");
-        let measure_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("measure"),
-            entries: &[texture_entry(0, false)],
-        });
-        let mpl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("measure"),
-            bind_group_layouts: &[Some(&measure_layout)],
-            immediate_size: 0,
-        });
+        let (measure_layout, mpl) =
+            super::pass::layouts(gpu, "measure", &[texture_entry(0, false)]);
         let measure_pipeline = create_pipeline(
             gpu,
             &mpl,

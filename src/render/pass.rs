@@ -75,6 +75,28 @@ pub fn sampler_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
+/// A bind group layout with `entries` (group 0) and the pipeline layout over it.
+pub fn layouts(
+    gpu: &Gpu,
+    label: &str,
+    entries: &[wgpu::BindGroupLayoutEntry],
+) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+    let group = gpu
+        .device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(label),
+            entries,
+        });
+    let pipeline = gpu
+        .device
+        .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(label),
+            bind_group_layouts: &[Some(&group)],
+            immediate_size: 0,
+        });
+    (group, pipeline)
+}
+
 /// Creates a render pipeline for one assembled WGSL source, catching GPU
 /// validation errors instead of letting them reach the uncaptured handler.
 pub fn create_pipeline(

@@ -3,7 +3,7 @@
 
 use super::gpu::Gpu;
 use super::pass::{
-    PipelineError, create_pipeline, fullscreen, sampler_entry, texture_2d, texture_entry,
+    PipelineError, create_pipeline, fullscreen, layouts, sampler_entry, texture_2d, texture_entry,
     uniform_entry,
 };
 
@@ -30,20 +30,16 @@ impl MixPass {
     /// Builds the pipeline (the target is made on first use).
     pub fn new(gpu: &Gpu) -> Result<Self, PipelineError> {
         let d = &gpu.device;
-        let layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("mix"),
-            entries: &[
+        let (layout, pl) = layouts(
+            gpu,
+            "mix",
+            &[
                 uniform_entry(0),
                 texture_entry(1, true),
                 texture_entry(2, true),
                 sampler_entry(3),
             ],
-        });
-        let pl = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("mix"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
+        );
         let pipeline = create_pipeline(
             gpu,
             &pl,
