@@ -521,3 +521,28 @@ fn a_panel_that_panics_is_replaced_by_its_error_and_the_rest_goes_on() {
     h.run();
     assert_eq!(h.state_mut().show.take_beat_overrides().len(), 1);
 }
+
+#[test]
+fn setlist_entries_move_and_the_one_on_screen_stays() {
+    let mut rig = rig("tunnel");
+    let ids: Vec<String> = ["tunnel", "fractal", "warp"].map(String::from).to_vec();
+    rig.show
+        .set_setlist(sonolux::show::Setlist::every(&ids, 8), None);
+    let mut h = harness(rig);
+    h.run();
+    h.get_by_label("Setlist").click();
+    h.run();
+    // Move the first entry (on screen) down.
+    h.get_all_by_label("v").next().expect("move down").click();
+    h.run();
+    let s = h.state().show.setlist.clone().expect("setlist");
+    let order: Vec<&str> = s
+        .setlist
+        .entries
+        .iter()
+        .map(|e| e.preset.as_str())
+        .collect();
+    assert_eq!(order, ["fractal", "tunnel", "warp"]);
+    assert_eq!(s.index, 1, "tunnel is still the entry on screen");
+    assert_eq!(h.state().show.shown_id(), "tunnel");
+}

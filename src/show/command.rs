@@ -75,6 +75,8 @@ pub enum Command {
     SetlistAdd(String, Option<u32>),
     /// Remove setlist entry `index`.
     SetlistRemove(usize),
+    /// Move setlist entry `index` up (−1) or down (+1).
+    SetlistMove(usize, i32),
     /// Load a setlist file.
     SetlistLoad(PathBuf),
     /// Save the setlist to a file (atomic).

@@ -484,6 +484,22 @@ impl Show {
                     }
                 }
             }
+            Command::SetlistMove(i, step) => {
+                if let Some(s) = &mut self.setlist {
+                    let n = s.setlist.entries.len() as i64;
+                    let j = i as i64 + i64::from(step);
+                    if (i as i64) < n && (0..n).contains(&j) {
+                        let j = j as usize;
+                        s.setlist.entries.swap(i, j);
+                        // The entry on screen stays the one on screen.
+                        if s.index == i {
+                            s.index = j;
+                        } else if s.index == j {
+                            s.index = i;
+                        }
+                    }
+                }
+            }
             Command::SetlistLoad(path) => match Setlist::load(&path) {
                 Ok(list) => {
                     self.set_setlist(list, Some(path));

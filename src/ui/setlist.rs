@@ -56,7 +56,13 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
                     if here && let Some(b) = e.bars {
                         ui.small(format!("{}/{b}", s.counter.bars));
                     }
-                    if ui.small_button("x").clicked() {
+                    if ui.small_button("^").on_hover_text("move up").clicked() {
+                        out.push(Command::SetlistMove(i, -1));
+                    }
+                    if ui.small_button("v").on_hover_text("move down").clicked() {
+                        out.push(Command::SetlistMove(i, 1));
+                    }
+                    if ui.small_button("x").on_hover_text("remove").clicked() {
                         out.push(Command::SetlistRemove(i));
                     }
                 });
