@@ -7,7 +7,7 @@
 //! setlist) → renderer follows the show → render → blit (+ overlay) →
 //! present; the control window is drawn at most every 33 ms after that.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -302,7 +302,8 @@ pub struct LiveApp {
     errors_reported: (u64, Instant),
     frames: u64,
     mods: ModifiersState,
-    thumbnails_done: HashSet<String>,
+    /// Presets with a thumbnail, by id, with the folder fingerprint it was made from.
+    thumbnails_done: HashMap<String, u64>,
     /// Live input + calibration: the click stream, its clock and the input
     /// clock's value when it started (click k sounds at input time offset + k).
     click_out: Option<(FeedHandle, Arc<AudioClock>, f64)>,
@@ -379,7 +380,7 @@ impl LiveApp {
             errors_reported: (0, now),
             frames: 0,
             mods: ModifiersState::empty(),
-            thumbnails_done: HashSet::new(),
+            thumbnails_done: HashMap::new(),
             click_out: None,
             frame_times: Vec::new(),
             phases: [0.0; 4],
@@ -626,7 +627,9 @@ impl LiveApp {
         }
         self.show.reload();
         // Thumbnails of changed presets are rendered again.
-        self.thumbnails_done.clear();
+        let dir = self.show.library_dir().to_owned();
+        self.thumbnails_done
+            .retain(|id, fp| crate::preset::fingerprint(&dir.join(id)) == *fp);
     }
 
     /// Sends the show's requests to the analysis thread and the audio input.
@@ -977,12 +980,13 @@ impl LiveApp {
             .show
             .library
             .iter()
-            .find(|e| e.error.is_none() && !self.thumbnails_done.contains(&e.id))
+            .find(|e| e.error.is_none() && !self.thumbnails_done.contains_key(&e.id))
             .map(|e| e.id.clone())
         else {
             return;
         };
-        self.thumbnails_done.insert(id.clone());
+        let fp = crate::preset::fingerprint(&self.show.library_dir().join(&id));
+        self.thumbnails_done.insert(id.clone(), fp);
         let preset = match crate::preset::find(self.show.library_dir(), &id) {
             Ok(p) => p,
             Err(_) => return, // the library lists it broken already

@@ -332,6 +332,22 @@ pub fn builtin_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("presets")
 }
 
+/// A hash of the files in a preset folder (names and contents): changes
+/// when the preset is edited, so caches (thumbnails) know to renew.
+pub fn fingerprint(dir: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for f in files.iter().filter(|f| f.is_file()) {
+        f.file_name().hash(&mut h);
+        std::fs::read(f).unwrap_or_default().hash(&mut h);
+    }
+    h.finish()
+}
+
 /// Ids of the preset folders in `dir`, sorted.
 pub fn list(dir: &Path) -> Vec<String> {
     let mut ids: Vec<String> = std::fs::read_dir(dir)
@@ -394,5 +410,17 @@ mod tests {
         o.insert("nope".to_string(), 1.0);
         let e = spec.apply_overrides(&mut v, &o).expect_err("unknown");
         assert!(e.contains("no parameter 'nope'"), "{e}");
+    }
+
+    #[test]
+    fn fingerprint_changes_with_an_edit_only() {
+        let dir = std::env::temp_dir().join(format!("sonolux-fp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("main.wgsl"), "a").expect("write");
+        let a = fingerprint(&dir);
+        assert_eq!(a, fingerprint(&dir), "stable");
+        std::fs::write(dir.join("main.wgsl"), "b").expect("write");
+        assert_ne!(a, fingerprint(&dir), "an edit changes it");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
