@@ -443,6 +443,9 @@ impl LiveApp {
             return;
         };
         let s = &mut self.settings;
+        if let Some(name) = &self.options.input {
+            s.input = (name != "default").then(|| name.clone());
+        }
         s.preset = Some(self.show.shown_id().to_owned());
         s.setlist = self.show.setlist.as_ref().and_then(|l| l.path.clone());
         s.latency_ms = self.show.latency_ms;
