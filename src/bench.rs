@@ -160,6 +160,54 @@ pub fn render(frames: usize, uhd: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bench live`: `preset` headless at `size`, then live for `seconds` with
+/// no surface and with the control window (each live run prints its frame
+/// time split into render, acquire, blit and present).
+pub fn live(preset: &str, size: [u32; 2], seconds: f64, demo: PathBuf) -> anyhow::Result<()> {
+    let dir = preset::builtin_dir();
+    let p = preset::find(&dir, preset)?;
+    let clip = AudioClip {
+        samples: demo::synthesize_groove(8.0, 44_100),
+        sample_rate: 44_100,
+    };
+    let (m, p99, bare) = time_preset(Gpu::headless()?, &p, size, 120, &clip)?;
+    println!(
+        "headless {preset} {}x{}: median {m:.2} ms ({:.0} fps), p99 {p99:.2} ms, bare pass {bare:.2} ms",
+        size[0],
+        size[1],
+        1000.0 / m
+    );
+    // Each live run in a child process (one window event loop per process),
+    // with its own settings folder so the VJ's settings stay untouched.
+    let exe = std::env::current_exe()?;
+    let config = std::env::temp_dir().join(format!("sonolux-bench-live-{}", std::process::id()));
+    for surface in ["none", "window"] {
+        println!("\nlive, surface {surface}:");
+        let out = std::process::Command::new(&exe)
+            .env("SONOLUX_CONFIG_DIR", &config)
+            .arg("run")
+            .args([
+                "--surface",
+                surface,
+                "--preset",
+                preset,
+                "--default-windows",
+            ])
+            .args(["--size", &format!("{}x{}", size[0], size[1])])
+            .args(["--duration", &seconds.to_string()])
+            .arg("--audio")
+            .arg(&demo)
+            .stderr(std::process::Stdio::null())
+            .output()?;
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        if !out.status.success() {
+            anyhow::bail!("the live run failed ({}); is there a display?", out.status);
+        }
+    }
+    let _ = std::fs::remove_dir_all(config);
+    Ok(())
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()

@@ -78,6 +78,19 @@ pub enum BenchCommand {
         #[arg(long)]
         uhd: bool,
     },
+    /// One preset headless (as `render`), then live in a window without and
+    /// with the control window, in one run: where the live frame time goes.
+    Live {
+        /// Preset.
+        #[arg(long, default_value = "tunnel")]
+        preset: String,
+        /// Projector window size.
+        #[arg(long, default_value = "1280x720", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Seconds of each live run.
+        #[arg(long, default_value_t = 15.0)]
+        seconds: f64,
+    },
     /// Analysis throughput (and aubio's, same run), memory over an hour.
     Analysis {
         /// Folder of audio clips.
@@ -346,6 +359,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench { what }) => match what {
             BenchCommand::Render { frames, uhd } => crate::bench::render(frames.max(5), uhd),
             BenchCommand::Analysis { data } => crate::bench::analysis(&data),
+            BenchCommand::Live {
+                preset,
+                size,
+                seconds,
+            } => crate::bench::live(&preset, size, seconds, demo_track_path()),
         },
         Some(Command::Devices) => {
             // The default host first (what --input searches), then every host.
