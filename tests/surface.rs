@@ -546,3 +546,61 @@ fn setlist_entries_move_and_the_one_on_screen_stays() {
     assert_eq!(s.index, 1, "tunnel is still the entry on screen");
     assert_eq!(h.state().show.shown_id(), "tunnel");
 }
+
+#[test]
+fn save_and_save_as_write_the_preset_atomically() {
+    let dir = std::env::temp_dir().join(format!("sonolux-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (src, dst) = (presets().join("tunnel"), dir.join("tunnel"));
+    std::fs::create_dir_all(&dst).expect("dir");
+    for e in std::fs::read_dir(&src).expect("read") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), dst.join(e.file_name())).expect("copy");
+    }
+    let show = Show::new(&dir, "tunnel").expect("tunnel");
+    let mut h = harness(Rig {
+        show,
+        surface: Surface::new(Default::default()),
+        status: Status::default(),
+    });
+    h.run();
+    h.get_by_role_and_label(Role::Slider, "speed")
+        .set_value_accesskit(1.25);
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    let saved = sonolux::preset::find(&dir, "tunnel").expect("still loads");
+    assert_eq!(
+        saved.spec.params[0].default, 1.25,
+        "the new default is on disk"
+    );
+    // Save as: a new preset folder beside it, listed in the library.
+    h.state_mut().surface.save_as = "my-tunnel".into();
+    h.run();
+    h.get_by_label("Save as").click();
+    h.run();
+    let mine = sonolux::preset::find(&dir, "my-tunnel").expect("the copy loads");
+    assert_eq!(mine.spec.params[0].default, 1.25);
+    assert!(h.state().show.library.iter().any(|e| e.id == "my-tunnel"));
+    // No temporary files left behind; a bad id is refused with a message.
+    let leftovers: Vec<_> = std::fs::read_dir(&dst)
+        .expect("read")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    h.state_mut()
+        .show
+        .apply(Command::SavePresetAs("../escape".into()));
+    assert!(!dir.join("../escape").exists());
+    assert!(
+        h.state()
+            .show
+            .messages
+            .iter()
+            .any(|m| m.text.contains("is not a preset id")),
+        "{:?}",
+        h.state().show.messages
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -601,9 +601,19 @@ impl Show {
             Ok(dir) => {
                 self.message(Level::Info, format!("saved {}", dir.display()));
                 self.rescan();
+                // "Save" stays on the preset being edited; "save as" moves the
+                // editing to the new copy. Values stay; the slot is rebuilt if
+                // the file on disk no longer has the same parameters.
                 if let Ok(p) = Preset::load(&dir) {
-                    let editing = self.editing_mut();
-                    editing.preset = p;
+                    let same = p.spec.params.len() == self.editing().base.len();
+                    if same {
+                        let editing = self.editing_mut();
+                        editing.preset = p;
+                        editing.refresh();
+                    } else {
+                        let slot = self.slot(p);
+                        *self.editing_mut() = slot;
+                    }
                 }
             }
             Err(e) => self.message(Level::Error, format!("not saved: {e}")),
