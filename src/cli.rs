@@ -214,6 +214,10 @@ pub enum Command {
         /// Lift the flash limiter (it limits full-frame flashes to 3 per second).
         #[arg(long)]
         no_flash_limit: bool,
+        /// Write a per-second photosensitivity report (CSV: flashes, red flashes,
+        /// extended flashing, patterns, frames held) from an independent counter.
+        #[arg(long)]
+        safety_report: Option<PathBuf>,
     },
     /// Write the synthesized demo track as a WAV file (how assets/demo.flac was made).
     #[command(hide = true)]
@@ -309,6 +313,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             video,
             params,
             no_flash_limit,
+            safety_report,
         }) => {
             if !(fps > 0.0 && fps <= 240.0) {
                 anyhow::bail!("--fps must be in 0..240");
@@ -330,6 +335,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 params: params.into_iter().collect::<BTreeMap<_, _>>(),
                 flash_limit: !no_flash_limit,
                 progress: true,
+                safety_report: safety_report.clone(),
             };
             let report = crate::offline::render::render(&clip, preset, &job)?;
             println!(
@@ -342,6 +348,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 out.map_or(String::new(), |d| format!("; frames in {}", d.display())),
                 video.map_or(String::new(), |v| format!("; video {}", v.display())),
             );
+            if let Some(path) = safety_report {
+                println!(
+                    "safety report: {} ({})",
+                    path.display(),
+                    if report.safety_fails {
+                        "a rule is broken: see the FAIL rows"
+                    } else {
+                        "every second passes"
+                    }
+                );
+            }
             Ok(())
         }
         Some(Command::Presets { command }) => presets_command(command),

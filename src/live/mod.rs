@@ -224,6 +224,7 @@ fn headless(options: &LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
         params: Default::default(),
         flash_limit: true,
         progress: true,
+        safety_report: None,
     };
     let report = render(&clip, preset, &job)?;
     println!(

@@ -36,6 +36,8 @@ pub struct RenderJob {
     pub flash_limit: bool,
     /// Show a progress bar.
     pub progress: bool,
+    /// Write a per-second photosensitivity report (CSV) of the frames here.
+    pub safety_report: Option<PathBuf>,
 }
 
 /// What a render did.
@@ -47,6 +49,8 @@ pub struct RenderReport {
     pub seconds: f64,
     /// Frames during which the flash limiter held the picture.
     pub frames_limited: u64,
+    /// The independent flash audit found a broken rule (with a safety report).
+    pub safety_fails: bool,
     /// The adapter used.
     pub adapter: String,
 }
@@ -185,6 +189,10 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
     clock.advance_to(job.start);
     // Frames go to a writer thread (PNG encoding, the ffmpeg pipe) so writing
     // overlaps the rendering of the next frames.
+    let mut audit = job
+        .safety_report
+        .as_ref()
+        .map(|_| crate::show::safety::FlashAudit::new());
     let (tx, rx) = std::sync::mpsc::sync_channel::<(u64, Vec<u8>)>(3);
     let out_dir = job.out_dir.clone();
     let [w, h] = job.size;
@@ -215,6 +223,7 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
                 renderer.params_mut()[i] = crate::preset::modulation::modulated(p, values[i], m, x);
             }
         }
+        let held_before = renderer.limiter.frames_limited;
         let pixels = renderer
             .render(
                 &frame,
@@ -226,6 +235,11 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
                 true,
             )
             .unwrap_or_default();
+        if let Some(audit) = &mut audit {
+            audit.push_rgba(t - job.start, &pixels, w as usize, h as usize);
+            let held = renderer.limiter.frames_limited - held_before;
+            audit.add_held(((t - job.start).max(0.0)).floor() as u64, held);
+        }
         if tx.send((n, pixels)).is_err() {
             break; // the writer failed; its error is reported below
         }
@@ -243,10 +257,16 @@ pub fn render(clip: &AudioClip, preset: Preset, job: &RenderJob) -> anyhow::Resu
             anyhow::bail!("ffmpeg failed ({status})");
         }
     }
+    let mut safety_fails = false;
+    if let (Some(audit), Some(path)) = (&audit, &job.safety_report) {
+        std::fs::write(path, audit.csv()).with_context(|| format!("writing {}", path.display()))?;
+        safety_fails = audit.fails();
+    }
     Ok(RenderReport {
         frames: n_frames,
         seconds: started.elapsed().as_secs_f64(),
         frames_limited: renderer.limiter.frames_limited,
+        safety_fails,
         adapter,
     })
 }

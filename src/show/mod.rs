@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod flash;
+pub mod safety;
 pub mod setlist;
 pub mod state;
 pub mod transition;
