@@ -1,5 +1,6 @@
-// Flash measurement: averages the output's linear luminance (r) and the
-// share of saturated-red pixels (g) over a coarse grid of cells.
+// Flash measurement: averages over a coarse grid of cells the output's
+// linear relative luminance (r) and the WCAG 2.2 red value (g): for
+// saturated red pixels (linear R/(R+G+B) >= 0.8), (R - G - B) * 320, else 0.
 
 @group(0) @binding(0) var frame: texture_2d<f32>;
 
@@ -22,8 +23,8 @@ fn fs_main(in: VsOut) -> @location(0) vec4f {
             let c = textureLoad(frame, vec2i(p), 0).rgb;
             let l = to_linear(c);
             lum += dot(l, vec3f(0.2126, 0.7152, 0.0722));
-            let s = c.r + c.g + c.b;
-            red += select(0.0, 1.0, s > 0.05 && c.r / s >= 0.8);
+            let s = l.r + l.g + l.b;
+            red += select(0.0, max(l.r - l.g - l.b, 0.0) * 320.0, s > 0.0 && l.r / s >= 0.8);
         }
     }
     let k = 1.0 / f32(n * n);

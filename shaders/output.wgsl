@@ -51,6 +51,13 @@ fn fs_plain(in: VsOut) -> @location(0) vec4f {
     return vec4f(c * (1.0 - clamp(o.blackout, 0.0, 1.0)), 1.0);
 }
 
+// WCAG 2.2 red value of a linear colour: (R - G - B) x 320 when saturated
+// red (R / (R + G + B) >= 0.8), else 0.
+fn red_value(l: vec3f) -> f32 {
+    let s = l.r + l.g + l.b;
+    return select(0.0, max(l.r - l.g - l.b, 0.0) * 320.0, s > 0.0 && l.r / s >= 0.8);
+}
+
 fn to_srgb(c: vec3f) -> vec3f {
     return select(1.055 * pow(c, vec3f(1.0 / 2.4)) - 0.055, c * 12.92, c <= vec3f(0.0031308));
 }
@@ -67,8 +74,18 @@ fn fs_limit(in: VsOut) -> @location(0) vec4f {
     let lin_r = to_linear(r);
     let w = vec3f(0.2126, 0.7152, 0.0722);
     let d = dot(lin_c, w) - dot(lin_r, w);
+    var m = 1.0;
     if (abs(d) > o.limit) {
-        let m = o.limit / abs(d);
+        m = o.limit / abs(d);
+    }
+    // The WCAG red value too (a red flash can be nearly isoluminant): kept
+    // within `limit` x 200 (9 at the hold limit, under half the 20 step).
+    let dr = red_value(lin_c) - red_value(lin_r);
+    let red_limit = o.limit * 200.0;
+    if (abs(dr) > red_limit) {
+        m = min(m, red_limit / abs(dr));
+    }
+    if (m < 1.0) {
         c = to_srgb(mix(lin_r, lin_c, m));
     }
     c *= 1.0 - clamp(o.blackout, 0.0, 1.0);

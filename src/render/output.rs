@@ -335,7 +335,7 @@ impl OutputStage {
     }
 
     /// Reads measurement buffer `slot` once `submission` (the one that
-    /// encoded it; `None` = everything submitted) is done: (luminance, red share).
+    /// encoded it; `None` = everything submitted) is done: (luminance, red value).
     pub fn read_measure(
         &self,
         gpu: &Gpu,

@@ -20,6 +20,13 @@ pub const DARK_LIMIT: f32 = 0.8;
 pub const EXTREME_MEMORY_S: f64 = 0.25;
 /// Share of the screen that must change together.
 pub const AREA: f32 = 0.25;
+/// A cell's red value (R−G−B)×320 of saturated red, WCAG 2.2) must change
+/// by more than this for a red transition.
+pub const RED_STEP: f32 = 20.0;
+/// Extended flashing: at most this many transitions in any 5 s (flashing at
+/// 2 a second for more than 4 s would need 16), so flashing never lasts long
+/// enough to break the extended rule.
+pub const MAX_TRANSITIONS_5S: usize = 14;
 /// Largest deviation from the reference frame allowed while engaged: half
 /// the flash threshold, so a held picture can never swing a full flash.
 pub const HOLD_DELTA: f32 = 0.045;
@@ -45,6 +52,8 @@ pub struct FlashLimiter {
     last_time: f64,
     red_reference: Vec<f32>,
     transitions: VecDeque<(f64, i8)>,
+    /// Transition times over the last 5 s (the extended-flash budget).
+    transitions_5s: VecDeque<f64>,
     engaged: bool,
     /// Frames during which the limiter held the picture back.
     pub frames_limited: u64,
@@ -69,6 +78,7 @@ impl FlashLimiter {
             last_time: 0.0,
             red_reference: Vec::new(),
             transitions: VecDeque::new(),
+            transitions_5s: VecDeque::new(),
             engaged: false,
             frames_limited: 0,
             transitions_seen: 0,
@@ -89,7 +99,8 @@ impl FlashLimiter {
     }
 
     /// Feeds the measured grid of the frame shown at `time`: cell luminance
-    /// (linear, 0..1) and the share of saturated red in each cell.
+    /// (linear, 0..1) and each cell's red value ((R−G−B)×320 over saturated
+    /// red, WCAG 2.2).
     pub fn observe(&mut self, time: f64, luminance: &[f32], red: &[f32]) -> LimiterState {
         let mut new_reference = false;
         if self.low.len() != luminance.len() {
@@ -119,7 +130,7 @@ impl FlashLimiter {
             let red_change = red
                 .iter()
                 .zip(&self.red_reference)
-                .filter(|(a, b)| (**a - **b).abs() >= 0.5)
+                .filter(|(a, b)| (**a - **b).abs() > RED_STEP)
                 .count();
             let dir = if up.max(down) as f32 / n >= AREA {
                 if up >= down { 1 } else { -1 }
@@ -130,6 +141,7 @@ impl FlashLimiter {
             };
             if dir != 0 {
                 self.transitions.push_back((time, dir));
+                self.transitions_5s.push_back(time);
                 self.transitions_seen += 1;
                 self.low.copy_from_slice(luminance);
                 self.high.copy_from_slice(luminance);
@@ -145,7 +157,12 @@ impl FlashLimiter {
         {
             self.transitions.pop_front();
         }
-        self.engaged = self.transitions.len() >= 2 * self.max_flashes;
+        while self.transitions_5s.front().is_some_and(|t| time - t >= 5.0) {
+            self.transitions_5s.pop_front();
+        }
+        // Hold at the per-second limit, and when the 5 s budget is spent.
+        self.engaged = self.transitions.len() >= 2 * self.max_flashes
+            || self.transitions_5s.len() >= MAX_TRANSITIONS_5S.max(2 * self.max_flashes);
         if self.is_engaged() {
             self.frames_limited += 1;
         }
