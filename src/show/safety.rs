@@ -246,6 +246,10 @@ impl FlashAudit {
     /// [`PATTERN_PAIRS`] light–dark pairs over a quarter of the screen, and
     /// those lines changed since the last frame.
     fn pattern(&mut self, lum: &[f32], [w, h]: [usize; 2]) -> bool {
+        // Light–dark pairs of a *regular* pattern along a line: crossings of
+        // the line's mid level, evenly spaced (stripes, checks), with enough
+        // contrast. Irregular detail (noise, fractals, spectra) is not a
+        // regular pattern.
         let pairs = |line: &[f32]| {
             let (lo, hi) = line
                 .iter()
@@ -254,13 +258,22 @@ impl FlashAudit {
                 return 0;
             }
             let mid = (lo + hi) / 2.0;
-            let mut edges = 0usize;
-            for pair in line.windows(2) {
-                if (pair[0] < mid) != (pair[1] < mid) {
-                    edges += 1;
-                }
+            let crossings: Vec<usize> = line
+                .windows(2)
+                .enumerate()
+                .filter(|(_, p)| (p[0] < mid) != (p[1] < mid))
+                .map(|(i, _)| i)
+                .collect();
+            if crossings.len() < 2 * PATTERN_PAIRS {
+                return 0;
             }
-            edges.div_ceil(2)
+            let runs: Vec<f32> = crossings.windows(2).map(|c| (c[1] - c[0]) as f32).collect();
+            let mean = runs.iter().sum::<f32>() / runs.len() as f32;
+            let var = runs.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / runs.len() as f32;
+            if var.sqrt() > 0.35 * mean.max(1.0) {
+                return 0;
+            }
+            crossings.len().div_ceil(2)
         };
         let previous = &self.previous;
         let changed = |mut idx: Box<dyn Iterator<Item = usize>>| {
