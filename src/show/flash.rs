@@ -90,6 +90,11 @@ impl FlashLimiter {
         self.engaged && self.enabled
     }
 
+    /// Transitions within the last 5 s (the extended-flash budget spent).
+    pub fn transitions_in_5s(&self) -> usize {
+        self.transitions_5s.len()
+    }
+
     /// Transitions within the last second before `now`.
     pub fn recent_transitions(&self, now: f64) -> usize {
         self.transitions

@@ -35,6 +35,10 @@ pub struct Status {
     pub limiter_engaged: bool,
     /// Frames the limiter has held so far.
     pub frames_limited: u64,
+    /// Flash transitions (luminance or red) in the last second.
+    pub transitions_1s: usize,
+    /// Transitions in the last 5 s (extended-flash budget spent).
+    pub transitions_5s: usize,
     /// Input devices to choose from (monitor sources included).
     pub input_devices: Vec<String>,
     /// What the audio comes from now.

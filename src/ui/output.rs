@@ -37,6 +37,12 @@ pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command
         status.frames_limited
     ));
     ui.label(format!(
+        "flashes/s {:.1} of 3 · 5 s budget {}/{}",
+        status.transitions_1s as f32 / 2.0,
+        status.transitions_5s,
+        crate::show::flash::MAX_TRANSITIONS_5S
+    ));
+    ui.label(format!(
         "{:.1} fps · {}x{}",
         status.fps, status.output_size[0], status.output_size[1]
     ));
