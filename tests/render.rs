@@ -644,3 +644,45 @@ fn torture_flicker_breaks_the_rules_without_the_limiter_and_not_with_it() {
     let (fails_off, _, report) = torture(2.0, 5.0, 2.0, false);
     assert!(fails_off, "{report}");
 }
+
+#[test]
+fn every_preset_passes_the_flash_audit_on_the_demo_with_the_limiter() {
+    // 30 s of the demo's loudest part (from its drop at 0:14), as shown:
+    // through the output stage with the limiter on, judged by the audit.
+    let demo = sonolux::audio::decode_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.flac"),
+    )
+    .expect("demo track");
+    let mut failures = Vec::new();
+    for p in builtin() {
+        let gpu = Gpu::headless().expect("GPU");
+        let mut r = Renderer::new(gpu, p.clone(), [320, 180]).expect("renderer");
+        let mut clock = VirtualClock::new(&demo);
+        let mut audit = sonolux::show::safety::FlashAudit::new();
+        let fps = 30.0;
+        for n in 0..(30.0 * fps) as u64 {
+            let t = 14.0 + n as f64 / fps;
+            let f = *clock.advance_to(t);
+            let px = r
+                .render(
+                    &f,
+                    FrameClock {
+                        time: t,
+                        delta: (1.0 / fps) as f32,
+                        frame: n,
+                    },
+                    true,
+                )
+                .expect("pixels");
+            audit.push_rgba(t - 14.0, &px, 320, 180);
+        }
+        if audit.fails() {
+            failures.push(format!("{}:\n{}", p.id, audit.csv()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "presets that break a flash rule:\n{}",
+        failures.join("\n")
+    );
+}

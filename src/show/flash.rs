@@ -166,8 +166,11 @@ impl FlashLimiter {
             self.transitions_5s.pop_front();
         }
         // Hold at the per-second limit, and when the 5 s budget is spent.
-        self.engaged = self.transitions.len() >= 2 * self.max_flashes
-            || self.transitions_5s.len() >= MAX_TRANSITIONS_5S.max(2 * self.max_flashes);
+        // Let go only with room for two more transitions: releasing a held
+        // picture is itself a change, and must not be the one too many.
+        let (one_s, five_s) = if self.engaged { (2, 2) } else { (0, 0) };
+        self.engaged = self.transitions.len() + one_s >= 2 * self.max_flashes
+            || self.transitions_5s.len() + five_s >= MAX_TRANSITIONS_5S.max(2 * self.max_flashes);
         if self.is_engaged() {
             self.frames_limited += 1;
         }
