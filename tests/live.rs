@@ -6,10 +6,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The checkout the tests run in. Read at run time (cargo sets it for each
+/// test run): the compile-time value can name another checkout when several
+/// share one build cache.
+fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// `sonolux` started in the repository, showing on `x`'s display.
 fn show_on(x: &Xvfb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sonolux"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+    cmd.current_dir(repo())
         .env("DISPLAY", &x.display)
         // Settings of tests never touch the user's.
         .env(
@@ -364,7 +373,7 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
     let x = Xvfb::start(3);
     // A private copy of the presets, so the test can edit them.
     let presets = temp_dir("presets");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/spectrum");
+    let src = repo().join("presets/spectrum");
     let dst = presets.join("spectrum");
     std::fs::create_dir_all(&dst).expect("dir");
     for f in ["preset.toml", "main.wgsl"] {

@@ -7,12 +7,21 @@
 //! are written to `target/golden-diff/`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sonolux::audio::{AudioClip, demo};
 use sonolux::offline::render::VirtualClock;
 use sonolux::preset::{self, Preset};
 use sonolux::render::{FrameClock, Gpu, Renderer};
+
+/// The checkout the tests run in. Read at run time (cargo sets it for each
+/// test run): the compile-time value can name another checkout when several
+/// share one build cache.
+fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
 
 const W: u32 = 160;
 const H: u32 = 90;
@@ -23,7 +32,7 @@ const GOLDEN_MEAN_TOLERANCE: f64 = 1.0;
 const GOLDEN_OUTLIER_SHARE: f64 = 0.002;
 
 fn presets_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("presets")
+    repo().join("presets")
 }
 
 fn builtin() -> Vec<Preset> {
@@ -125,9 +134,7 @@ fn every_shipped_shader_validates_with_naga() {
     // Internal shaders (output, measurement, blit) too, assembled as the
     // engine assembles them (after the shared fullscreen triangle).
     for name in ["output.wgsl", "measure.wgsl", "blit.wgsl"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("shaders")
-            .join(name);
+        let path = repo().join("shaders").join(name);
         let src = sonolux::preset::shader::internal(
             &std::fs::read_to_string(&path).expect("shader file"),
         );
@@ -149,8 +156,8 @@ fn every_shipped_shader_validates_with_naga() {
 #[test]
 fn golden_frames_match_references() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let diff_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/golden-diff");
+    let golden = repo().join("tests/golden");
+    let diff_dir = repo().join("target/golden-diff");
     let clip = groove();
     let keep = [45u64, 100];
     let mut failures = Vec::new();
@@ -421,7 +428,7 @@ fn cli_renders_pngs_from_the_demo_track() {
     let out = std::env::temp_dir().join(format!("sonolux-test-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_sonolux"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(repo())
         .args([
             "render",
             "--preset",
@@ -649,10 +656,7 @@ fn torture_flicker_breaks_the_rules_without_the_limiter_and_not_with_it() {
 fn every_preset_passes_the_flash_audit_on_the_demo_with_the_limiter() {
     // 30 s of the demo's loudest part (from its drop at 0:14), as shown:
     // through the output stage with the limiter on, judged by the audit.
-    let demo = sonolux::audio::decode_file(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.flac"),
-    )
-    .expect("demo track");
+    let demo = sonolux::audio::decode_file(&repo().join("assets/demo.flac")).expect("demo track");
     let mut failures = Vec::new();
     for p in builtin() {
         let gpu = Gpu::headless().expect("GPU");

@@ -2,7 +2,7 @@
 //! moves, typing) over the real panels, the real show state and, where a
 //! check needs pixels or uniforms, the real renderer on lavapipe.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -12,6 +12,15 @@ use sonolux::render::{FrameClock, Gpu, Renderer};
 use sonolux::show::{Command, Show, Transition};
 use sonolux::ui::{Status, Surface};
 
+/// The checkout the tests run in. Read at run time (cargo sets it for each
+/// test run): the compile-time value can name another checkout when several
+/// share one build cache.
+fn repo() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// What a harness drives: the show, the surface and the live status.
 struct Rig {
     show: Show,
@@ -20,7 +29,7 @@ struct Rig {
 }
 
 fn presets() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("presets")
+    repo().join("presets")
 }
 
 fn rig(preset: &str) -> Rig {
