@@ -18,7 +18,7 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     // light level does not.
     let across = 0.5 + 0.5 * sin((uv.x + uv.y * 0.6) * 3.0 + u.bar_phase * 6.2831);
     var bed = hsv2rgb(vec3f(fract(hue + 0.12 * across), 0.5, 1.0));
-    let target_l = (0.18 + 0.08 * u.level_att) * (1.0 - 0.35 * uv.y);
+    let target_l = (0.05 + 0.05 * u.level_att) * (1.0 - 0.35 * uv.y);
     bed = clamp(bed * target_l / max(luma(bed), 1e-3), vec3f(0.0), vec3f(1.0));
     // The hit: one of `panels` vertical panels (each at most a fifth of the
     // screen), chosen per beat, sliding with the beat phase.
@@ -27,14 +27,14 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let slide = (u.beat_phase - 0.5) * 0.5 / panels;
     let x0 = k / panels + slide;
     let w = 1.0 / panels;
-    let edge = 0.15 * w;
+    let edge = 0.04 * w;
     let inside = smoothstep(x0, x0 + edge, uv.x) * (1.0 - smoothstep(x0 + w - edge, x0 + w, uv.x));
     let hit = max(u.kick, u.beat_pulse * u.confidence);
-    let flash = smoothstep(0.05, 0.6, hit) * param.intensity;
+    let flash = smoothstep(0.05, 0.4, hit) * param.intensity;
     // The panel's colour: the bed's complement, bright.
-    let panel = hsv2rgb(vec3f(fract(hue + 0.5), 0.35, 1.0));
+    let panel = hsv2rgb(vec3f(fract(hue + 0.5), 0.25, 1.0));
     // Vertical sheen that travels down the panel with the beat phase.
-    let sheen = 0.75 + 0.25 * cos((uv.y - u.beat_phase) * 6.2831);
+    let sheen = 0.88 + 0.12 * cos((uv.y - u.beat_phase) * 6.2831);
     var col = mix(bed, panel * sheen, inside * flash);
     // Snares: a thin bright sliver (a twentieth of the width) on the other
     // side of the frame.
