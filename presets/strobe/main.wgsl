@@ -20,9 +20,10 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     var bed = hsv2rgb(vec3f(fract(hue + 0.12 * across), 0.5, 1.0));
     let target_l = (0.05 + 0.05 * u.level_att) * (1.0 - 0.35 * uv.y);
     bed = clamp(bed * target_l / max(luma(bed), 1e-3), vec3f(0.0), vec3f(1.0));
-    // The hit: one of `panels` vertical panels (each at most a fifth of the
-    // screen), chosen per beat, sliding with the beat phase.
-    let panels = max(param.panels, 5.0);
+    // The hit: one of `panels` vertical panels (at most a sixth of the screen,
+    // so even the limiter's coarse 32-column grid sees under a quarter),
+    // chosen per beat, sliding with the beat phase.
+    let panels = max(param.panels, 6.0);
     let k = (beat_index * 3.0) % panels;
     let slide = (u.beat_phase - 0.5) * 0.5 / panels;
     let x0 = k / panels + slide;
@@ -37,9 +38,10 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let sheen = 0.88 + 0.12 * cos((uv.y - u.beat_phase) * 6.2831);
     var col = mix(bed, panel * sheen, inside * flash);
     // Snares: a thin bright sliver (a twentieth of the width) on the other
-    // side of the frame.
+    // side of the frame, only while the panel is dark (never both at once).
     let sx = fract(x0 + 0.5);
-    let sliver = smoothstep(0.025, 0.0, abs(uv.x - sx)) * smoothstep(0.1, 0.7, u.snare);
+    let sliver = smoothstep(0.025, 0.0, abs(uv.x - sx)) * smoothstep(0.1, 0.7, u.snare)
+        * (1.0 - flash);
     col = mix(col, vec3f(1.0), sliver * param.intensity);
     return vec4f(col, 1.0);
 }
