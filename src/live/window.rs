@@ -20,7 +20,9 @@ use winit::keyboard::{Key, ModifiersState, NamedKey};
 use winit::window::{Fullscreen, Window, WindowId};
 
 use crate::audio::feed::{AudioClock, FeedHandle};
-use crate::render::pass::{create_pipeline, fullscreen, layouts, sampler_entry, texture_entry};
+use crate::render::pass::{
+    bind_group, create_pipeline, fullscreen, layouts, linear_sampler, sampler_entry, texture_entry,
+};
 use crate::render::{FrameClock, Gpu, Renderer};
 use crate::settings::{Settings, WindowPlace};
 use crate::show::{Command, Level, Show};
@@ -67,11 +69,7 @@ impl Blit {
             format,
             "fs_overlay",
         )?;
-        let sampler = gpu.device.create_sampler(&wgpu::SamplerDescriptor {
-            mag_filter: wgpu::FilterMode::Linear,
-            min_filter: wgpu::FilterMode::Linear,
-            ..Default::default()
-        });
+        let sampler = linear_sampler(gpu, "blit");
         Ok(Self {
             pipeline,
             layout,
@@ -98,24 +96,16 @@ impl Blit {
             wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
         );
         let ui_view = texture.create_view(&Default::default());
-        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("blit overlay"),
-            layout: &self.overlay_layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&ui_view),
-                },
+        let bind = bind_group(
+            gpu,
+            "blit overlay",
+            &self.overlay_layout,
+            [
+                wgpu::BindingResource::TextureView(view),
+                wgpu::BindingResource::Sampler(&self.sampler),
+                wgpu::BindingResource::TextureView(&ui_view),
             ],
-        });
+        );
         OverlayTarget {
             view: ui_view,
             bind,
@@ -123,20 +113,15 @@ impl Blit {
     }
 
     fn bind(&self, gpu: &Gpu, view: &wgpu::TextureView) -> wgpu::BindGroup {
-        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("blit"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
+        bind_group(
+            gpu,
+            "blit",
+            &self.layout,
+            [
+                wgpu::BindingResource::TextureView(view),
+                wgpu::BindingResource::Sampler(&self.sampler),
             ],
-        })
+        )
     }
 }
 

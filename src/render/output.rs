@@ -133,12 +133,7 @@ impl OutputStage {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let sampler = d.create_sampler(&wgpu::SamplerDescriptor {
-            label: Some("output"),
-            mag_filter: wgpu::FilterMode::Linear,
-            min_filter: wgpu::FilterMode::Linear,
-            ..Default::default()
-        });
+        let sampler = super::pass::linear_sampler(gpu, "output");
         let (texture, view, reference, reference_view, capture_buffer) = Self::targets(gpu, size);
         let measure_bind = Self::measure_bind(gpu, &measure_layout, &view);
         Self {
@@ -221,14 +216,12 @@ impl OutputStage {
         layout: &wgpu::BindGroupLayout,
         output: &wgpu::TextureView,
     ) -> wgpu::BindGroup {
-        gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("measure"),
+        super::pass::bind_group(
+            gpu,
+            "measure",
             layout,
-            entries: &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::TextureView(output),
-            }],
-        })
+            [wgpu::BindingResource::TextureView(output)],
+        )
     }
 
     /// Encodes the output pass (scene → output) and the measurement pass.
@@ -246,28 +239,17 @@ impl OutputStage {
     ) {
         gpu.queue
             .write_buffer(&self.uniforms, 0, bytemuck::bytes_of(&u));
-        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("output"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.uniforms.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(scene),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(&self.reference_view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
+        let bind = super::pass::bind_group(
+            gpu,
+            "output",
+            &self.layout,
+            [
+                self.uniforms.as_entire_binding(),
+                wgpu::BindingResource::TextureView(scene),
+                wgpu::BindingResource::TextureView(&self.reference_view),
+                wgpu::BindingResource::Sampler(&self.sampler),
             ],
-        });
+        );
         let pipeline = if u.limit > 0.0 {
             &self.limit_pipeline
         } else if same_size {

@@ -97,6 +97,36 @@ pub fn layouts(
     (group, pipeline)
 }
 
+/// A bind group over `layout` with `resources` at bindings 0, 1, 2… in order.
+pub fn bind_group<const N: usize>(
+    gpu: &Gpu,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    resources: [wgpu::BindingResource<'_>; N],
+) -> wgpu::BindGroup {
+    let mut binding = 0;
+    let entries = resources.map(|resource| {
+        let entry = wgpu::BindGroupEntry { binding, resource };
+        binding += 1;
+        entry
+    });
+    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// A sampler with linear filtering, clamped to the edge.
+pub fn linear_sampler(gpu: &Gpu, label: &str) -> wgpu::Sampler {
+    gpu.device.create_sampler(&wgpu::SamplerDescriptor {
+        label: Some(label),
+        mag_filter: wgpu::FilterMode::Linear,
+        min_filter: wgpu::FilterMode::Linear,
+        ..Default::default()
+    })
+}
+
 /// Creates a render pipeline for one assembled WGSL source, catching GPU
 /// validation errors instead of letting them reach the uncaptured handler.
 pub fn create_pipeline(

@@ -5,8 +5,8 @@ use crate::preset::{MAX_PARAMS, Preset};
 
 use super::gpu::Gpu;
 use super::pass::{
-    PipelineError, create_pipeline, fullscreen, sampler_entry, texture_2d, texture_entry,
-    uniform_entry,
+    PipelineError, bind_group, create_pipeline, fullscreen, sampler_entry, texture_2d,
+    texture_entry, uniform_entry,
 };
 
 /// Scene target format for presets with feedback: float, so trails fade smoothly.
@@ -202,40 +202,20 @@ impl ScenePipeline {
                     } else {
                         &views[i - 1][p]
                     };
-                    gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                        label: Some("scene"),
-                        layout: &layout.bind_group_layout,
-                        entries: &[
-                            wgpu::BindGroupEntry {
-                                binding: 0,
-                                resource: uniforms.as_entire_binding(),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 1,
-                                resource: self.params_buffer.as_entire_binding(),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 2,
-                                resource: wgpu::BindingResource::TextureView(spectrum),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 3,
-                                resource: wgpu::BindingResource::TextureView(prev),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 4,
-                                resource: wgpu::BindingResource::TextureView(input),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 5,
-                                resource: wgpu::BindingResource::Sampler(&layout.sampler),
-                            },
-                            wgpu::BindGroupEntry {
-                                binding: 6,
-                                resource: wgpu::BindingResource::Sampler(&layout.sampler_repeat),
-                            },
+                    bind_group(
+                        gpu,
+                        "scene",
+                        &layout.bind_group_layout,
+                        [
+                            uniforms.as_entire_binding(),
+                            self.params_buffer.as_entire_binding(),
+                            wgpu::BindingResource::TextureView(spectrum),
+                            wgpu::BindingResource::TextureView(prev),
+                            wgpu::BindingResource::TextureView(input),
+                            wgpu::BindingResource::Sampler(&layout.sampler),
+                            wgpu::BindingResource::Sampler(&layout.sampler_repeat),
                         ],
-                    })
+                    )
                 };
                 PassTargets {
                     bind_groups: [bind(0), bind(1)],

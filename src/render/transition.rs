@@ -3,8 +3,8 @@
 
 use super::gpu::Gpu;
 use super::pass::{
-    PipelineError, create_pipeline, fullscreen, layouts, sampler_entry, texture_2d, texture_entry,
-    uniform_entry,
+    PipelineError, bind_group, create_pipeline, fullscreen, layouts, linear_sampler, sampler_entry,
+    texture_2d, texture_entry, uniform_entry,
 };
 
 /// Format of the mixed image (the output is 8-bit too).
@@ -53,12 +53,7 @@ impl MixPass {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let sampler = d.create_sampler(&wgpu::SamplerDescriptor {
-            label: Some("mix"),
-            mag_filter: wgpu::FilterMode::Linear,
-            min_filter: wgpu::FilterMode::Linear,
-            ..Default::default()
-        });
+        let sampler = linear_sampler(gpu, "mix");
         Ok(Self {
             pipeline,
             layout,
@@ -96,28 +91,17 @@ impl MixPass {
                 _pad: [0.0; 3],
             }),
         );
-        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("mix"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: self.uniforms.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::TextureView(a),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: wgpu::BindingResource::TextureView(b),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
+        let bind = bind_group(
+            gpu,
+            "mix",
+            &self.layout,
+            [
+                self.uniforms.as_entire_binding(),
+                wgpu::BindingResource::TextureView(a),
+                wgpu::BindingResource::TextureView(b),
+                wgpu::BindingResource::Sampler(&self.sampler),
             ],
-        });
+        );
         let view = &self.target.as_ref().expect("made above").1;
         fullscreen(encoder, view, &self.pipeline, &bind, "mix");
         view
