@@ -287,6 +287,8 @@ pub struct LiveApp {
     errors_reported: (u64, Instant),
     frames: u64,
     mods: ModifiersState,
+    /// The input gain the analysis thread has (dB); sent only on change.
+    gain_sent_db: f32,
     /// Presets with a thumbnail, by id, with the folder fingerprint it was made from.
     thumbnails_done: HashMap<String, u64>,
     /// Live input + calibration: the click stream, its clock and the input
@@ -365,6 +367,7 @@ impl LiveApp {
             errors_reported: (0, now),
             frames: 0,
             mods: ModifiersState::empty(),
+            gain_sent_db: 0.0,
             thumbnails_done: HashMap::new(),
             click_out: None,
             frame_times: Vec::new(),
@@ -628,7 +631,10 @@ impl LiveApp {
         for name in self.show.take_input_requests() {
             self.open_input(name);
         }
-        self.analysis.set_gain_db(self.show.input_gain_db);
+        if self.show.input_gain_db != self.gain_sent_db {
+            self.gain_sent_db = self.show.input_gain_db;
+            self.analysis.set_gain_db(self.gain_sent_db);
+        }
     }
 
     fn open_input(&mut self, name: Option<String>) {
