@@ -585,6 +585,31 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
 
 /// Renders `seconds` of the torture preset through the output stage (flash
 /// limiter `on` or off) and judges it with the independent audit.
+/// Renders `seconds` from `start` at `fps` through the output stage (as
+/// shown) with the features `at(t)`, and judges every frame with the audit
+/// (times from `start`).
+fn audit_render(
+    r: &mut Renderer,
+    fps: f64,
+    start: f64,
+    seconds: f64,
+    mut at: impl FnMut(f64) -> sonolux::analysis::FeatureFrame,
+) -> sonolux::show::safety::FlashAudit {
+    let [w, h] = r.size();
+    let mut audit = sonolux::show::safety::FlashAudit::new();
+    for n in 0..(seconds * fps) as u64 {
+        let t = start + n as f64 / fps;
+        let clock = FrameClock {
+            time: t,
+            delta: (1.0 / fps) as f32,
+            frame: n,
+        };
+        let px = r.render(&at(t), clock, true).expect("pixels");
+        audit.push_rgba(t - start, &px, w as usize, h as usize);
+    }
+    audit
+}
+
 fn torture(mode: f32, hz: f32, seconds: f64, limit: bool) -> (bool, u64, String) {
     let toml = "name = \"torture\"\n[[pass]]\nshader = \"main.wgsl\"\n[[param]]\nname = \"hz\"\ndefault = 1.0\nmin = 0.0\nmax = 20.0\n[[param]]\nname = \"mode\"\ndefault = 0.0\nmin = 0.0\nmax = 3.0\n";
     let dir = temp_preset(
@@ -596,23 +621,7 @@ fn torture(mode: f32, hz: f32, seconds: f64, limit: bool) -> (bool, u64, String)
     let mut r = renderer_for(&p);
     *r.params_mut() = vec![hz, mode];
     r.limiter.enabled = limit;
-    let mut audit = sonolux::show::safety::FlashAudit::new();
-    let fps = 60.0;
-    for n in 0..(seconds * fps) as u64 {
-        let t = n as f64 / fps;
-        let px = r
-            .render(
-                &sonolux::analysis::FeatureFrame::default(),
-                FrameClock {
-                    time: t,
-                    delta: (1.0 / fps) as f32,
-                    frame: n,
-                },
-                true,
-            )
-            .expect("pixels");
-        audit.push_rgba(t, &px, W as usize, H as usize);
-    }
+    let audit = audit_render(&mut r, 60.0, 0.0, seconds, |_| Default::default());
     let _ = std::fs::remove_dir_all(dir);
     (audit.fails(), r.limiter.frames_limited, audit.csv())
 }
@@ -662,24 +671,7 @@ fn every_preset_passes_the_flash_audit_on_the_demo_with_the_limiter() {
         let gpu = Gpu::headless().expect("GPU");
         let mut r = Renderer::new(gpu, p.clone(), [320, 180]).expect("renderer");
         let mut clock = VirtualClock::new(&demo);
-        let mut audit = sonolux::show::safety::FlashAudit::new();
-        let fps = 30.0;
-        for n in 0..(30.0 * fps) as u64 {
-            let t = 14.0 + n as f64 / fps;
-            let f = *clock.advance_to(t);
-            let px = r
-                .render(
-                    &f,
-                    FrameClock {
-                        time: t,
-                        delta: (1.0 / fps) as f32,
-                        frame: n,
-                    },
-                    true,
-                )
-                .expect("pixels");
-            audit.push_rgba(t - 14.0, &px, 320, 180);
-        }
+        let audit = audit_render(&mut r, 30.0, 14.0, 30.0, |t| *clock.advance_to(t));
         if audit.fails() {
             failures.push(format!("{}:\n{}", p.id, audit.csv()));
         }
