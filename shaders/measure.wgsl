@@ -1,6 +1,8 @@
-// Flash measurement: averages over a coarse grid of cells the output's
+// Flash measurement: averages over a 96x54 grid of cells the output's
 // linear relative luminance (r) and the WCAG 2.2 red value (g): for
 // saturated red pixels (linear R/(R+G+B) >= 0.8), (R - G - B) * 320, else 0.
+// The limiter judges flashes on 3x3 blocks of cells and regular patterns
+// (stripes, checks) on the cells themselves.
 
 @group(0) @binding(0) var frame: texture_2d<f32>;
 
@@ -11,12 +13,12 @@ fn to_linear(c: vec3f) -> vec3f {
 @fragment
 fn fs_main(in: VsOut) -> @location(0) vec4f {
     let dims = vec2f(textureDimensions(frame));
-    let grid = vec2f(32.0, 18.0);
+    let grid = vec2f(96.0, 54.0);
     let cell = dims / grid;
     let origin = floor(in.pos.xy) * cell;
     var lum = 0.0;
     var red = 0.0;
-    let n = 6;
+    let n = 3;
     for (var y = 0; y < n; y++) {
         for (var x = 0; x < n; x++) {
             let p = origin + (vec2f(f32(x), f32(y)) + 0.5) * cell / f32(n);

@@ -821,6 +821,7 @@ impl LiveApp {
         self.status.frames_limited = r.renderer.limiter.frames_limited;
         self.status.transitions_1s = r.renderer.limiter.recent_transitions(show_time);
         self.status.transitions_5s = r.renderer.limiter.transitions_in_5s();
+        self.status.holding_pattern = r.renderer.limiter.is_holding_pattern();
         self.status.output_size = r.renderer.size();
         let [w, h] = r.renderer.size();
         self.status.preview_aspect = w as f32 / h.max(1) as f32;

@@ -288,7 +288,19 @@ impl Renderer {
     /// Feeds one measured frame to the limiter; on a transition the current
     /// output becomes the reference the limiter holds the picture to.
     fn observe_flashes(&mut self, time: f64, lum: &[f32], red: &[f32]) {
-        self.limiter_state = self.limiter.observe(time, lum, red);
+        let frame = crate::show::flash::MeasuredFrame {
+            size: [output::GRID_W as usize, output::GRID_H as usize],
+            luminance: lum,
+            red,
+        };
+        let patterns = self.limiter.patterns_seen;
+        self.limiter_state = self.limiter.observe_frame(time, frame);
+        if self.limiter.patterns_seen > patterns {
+            tracing::debug!(
+                time,
+                "flash limiter: a regular pattern changed; holding it still"
+            );
+        }
         if self.limiter_state.new_reference {
             let mut enc = self.gpu.encoder("reference");
             self.output.encode_reference_copy(&mut enc);

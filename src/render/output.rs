@@ -11,9 +11,9 @@ use crate::preset::shader::internal;
 /// Format of the output texture (display-referred 8-bit, as on the projector).
 pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 /// Columns of the flash measurement grid.
-pub const GRID_W: u32 = 32;
+pub const GRID_W: u32 = 96;
 /// Rows of the flash measurement grid.
-pub const GRID_H: u32 = 18;
+pub const GRID_H: u32 = 54;
 
 /// Uniforms of `shaders/output.wgsl`.
 #[repr(C)]
@@ -108,20 +108,20 @@ impl OutputStage {
             &mpl,
             "shaders/measure.wgsl",
             &internal(include_str!("../../shaders/measure.wgsl")),
-            wgpu::TextureFormat::Rgba32Float,
+            wgpu::TextureFormat::Rg32Float,
         )
         .unwrap_or_else(|e| panic!("built-in measure shader: {e}"));
         let measure_texture = texture_2d(
             gpu,
             "measure",
             [GRID_W, GRID_H],
-            wgpu::TextureFormat::Rgba32Float,
+            wgpu::TextureFormat::Rg32Float,
             wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
         );
         let measure_buffer = || {
             d.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("measure readback"),
-                size: u64::from(padded_row(GRID_W, 16) * GRID_H),
+                size: u64::from(padded_row(GRID_W, 8) * GRID_H),
                 usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
                 mapped_at_creation: false,
             })
@@ -271,7 +271,7 @@ impl OutputStage {
                 buffer: &self.measure_buffers[slot],
                 layout: wgpu::TexelCopyBufferLayout {
                     offset: 0,
-                    bytes_per_row: Some(padded_row(GRID_W, 16)),
+                    bytes_per_row: Some(padded_row(GRID_W, 8)),
                     rows_per_image: None,
                 },
             },
@@ -324,14 +324,13 @@ impl OutputStage {
         slot: usize,
         submission: Option<wgpu::SubmissionIndex>,
     ) -> (Vec<f32>, Vec<f32>) {
-        let row = padded_row(GRID_W, 16) as usize;
+        let row = padded_row(GRID_W, 8) as usize;
         let bytes = read_buffer(gpu, &self.measure_buffers[slot], submission);
         let mut lum = Vec::with_capacity((GRID_W * GRID_H) as usize);
         let mut red = Vec::with_capacity((GRID_W * GRID_H) as usize);
         for y in 0..GRID_H as usize {
-            let line: &[f32] =
-                bytemuck::cast_slice(&bytes[y * row..y * row + GRID_W as usize * 16]);
-            for px in line.chunks_exact(4) {
+            let line: &[f32] = bytemuck::cast_slice(&bytes[y * row..y * row + GRID_W as usize * 8]);
+            for px in line.chunks_exact(2) {
                 lum.push(px[0]);
                 red.push(px[1]);
             }

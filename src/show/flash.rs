@@ -9,6 +9,14 @@
 //! output pass keeps every pixel within [`HOLD_DELTA`] of the frame at the
 //! last transition, so no further transition can happen until the oldest
 //! falls out of the one-second window.
+//!
+//! The renderer measures a fine grid ([`MeasuredFrame`], 96x54 cells) and
+//! feeds it to [`FlashLimiter::observe_frame`]: flashes are judged on 3x3
+//! blocks of it (32x18), and *regular patterns* on the cells themselves. A
+//! high-contrast pattern of five or more evenly spaced light–dark pairs along
+//! a fifth of the rows or columns that changes between two frames (flashes,
+//! moves, reverses) engages the same hold for [`PATTERN_HOLD_S`], so the
+//! pattern stays still instead of being cut to black.
 
 use std::collections::VecDeque;
 
@@ -30,6 +38,28 @@ pub const MAX_TRANSITIONS_5S: usize = 14;
 /// Largest deviation from the reference frame allowed while engaged: half
 /// the flash threshold, so a held picture can never swing a full flash.
 pub const HOLD_DELTA: f32 = 0.045;
+
+/// Light–dark pairs along a line that make it a regular pattern (the rule
+/// says more than 5; the limiter acts from 5 to keep a margin).
+pub const PATTERN_PAIRS: usize = 5;
+/// Share of the rows or of the columns that must carry a changing pattern
+/// (the rule says a quarter of the screen; a fifth keeps a margin).
+pub const PATTERN_AREA: f32 = 0.2;
+/// How long (s) a changing pattern is held still once seen.
+pub const PATTERN_HOLD_S: f64 = 1.25;
+/// Flash blocks: the fine measurement grid is averaged over blocks this wide.
+pub const FLASH_BLOCK: usize = 3;
+
+/// One measured output frame: a grid of cells, row by row.
+#[derive(Clone, Copy, Debug)]
+pub struct MeasuredFrame<'a> {
+    /// Columns and rows.
+    pub size: [usize; 2],
+    /// Linear relative luminance per cell (0..1).
+    pub luminance: &'a [f32],
+    /// WCAG 2.2 red value per cell ((R−G−B)×320 over saturated red).
+    pub red: &'a [f32],
+}
 
 /// What the output pass must do for the next frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -59,6 +89,13 @@ pub struct FlashLimiter {
     pub frames_limited: u64,
     /// Transitions seen in total.
     pub transitions_seen: u64,
+    /// Changing regular patterns seen in total (frames).
+    pub patterns_seen: u64,
+    /// Held still for a changing pattern until this time.
+    pattern_until: f64,
+    patterns: PatternDetector,
+    block_lum: Vec<f32>,
+    block_red: Vec<f32>,
 }
 
 impl Default for FlashLimiter {
@@ -82,12 +119,49 @@ impl FlashLimiter {
             engaged: false,
             frames_limited: 0,
             transitions_seen: 0,
+            patterns_seen: 0,
+            pattern_until: f64::NEG_INFINITY,
+            patterns: PatternDetector::default(),
+            block_lum: Vec::new(),
+            block_red: Vec::new(),
         }
+    }
+
+    /// True while a changing regular pattern is being held still.
+    pub fn is_holding_pattern(&self) -> bool {
+        self.enabled && self.last_time < self.pattern_until
+    }
+
+    /// Feeds one measured frame (the fine grid): flashes are judged on
+    /// [`FLASH_BLOCK`]² blocks, regular patterns on the cells.
+    pub fn observe_frame(&mut self, time: f64, frame: MeasuredFrame<'_>) -> LimiterState {
+        let pattern = self.patterns.observe(frame.luminance, frame.size);
+        let mut lum = std::mem::take(&mut self.block_lum);
+        let mut red = std::mem::take(&mut self.block_red);
+        block_average(frame.luminance, frame.size, &mut lum);
+        block_average(frame.red, frame.size, &mut red);
+        let mut state = self.observe(time, &lum, &red);
+        self.block_lum = lum;
+        self.block_red = red;
+        if pattern {
+            self.patterns_seen += 1;
+            let holding = self.is_engaged();
+            self.pattern_until = time + PATTERN_HOLD_S;
+            if self.enabled && !holding {
+                // Hold to this frame: the pattern as it is now stays still.
+                state.new_reference = true;
+                self.frames_limited += 1;
+            }
+        }
+        if self.is_holding_pattern() && state.limit == 0.0 {
+            state.limit = HOLD_DELTA;
+        }
+        state
     }
 
     /// True while the limiter is holding the picture back (show an indicator).
     pub fn is_engaged(&self) -> bool {
-        self.engaged && self.enabled
+        self.enabled && (self.engaged || self.last_time < self.pattern_until)
     }
 
     /// Transitions within the last 5 s (the extended-flash budget spent).
@@ -181,6 +255,123 @@ impl FlashLimiter {
     }
 }
 
+/// Averages `FLASH_BLOCK`² blocks of a `size` grid into `out`.
+fn block_average(src: &[f32], [w, h]: [usize; 2], out: &mut Vec<f32>) {
+    let (bw, bh) = ((w / FLASH_BLOCK).max(1), (h / FLASH_BLOCK).max(1));
+    out.clear();
+    out.resize(bw * bh, 0.0);
+    if src.len() < w * h {
+        return;
+    }
+    for y in 0..h.min(bh * FLASH_BLOCK) {
+        for x in 0..w.min(bw * FLASH_BLOCK) {
+            out[(y / FLASH_BLOCK).min(bh - 1) * bw + (x / FLASH_BLOCK).min(bw - 1)] +=
+                src[y * w + x];
+        }
+    }
+    let k = (w.min(bw * FLASH_BLOCK) / bw * (h.min(bh * FLASH_BLOCK) / bh)) as f32;
+    out.iter_mut().for_each(|v| *v /= k.max(1.0));
+}
+
+/// Finds *changing regular patterns* in the measured grid: lines (rows or
+/// columns) whose luminance alternates between light and dark states at
+/// least [`PATTERN_PAIRS`] times at an even pitch, with flash-sized
+/// contrast, and that changed since the previous frame.
+#[derive(Clone, Debug, Default)]
+struct PatternDetector {
+    previous: Vec<f32>,
+    column: Vec<f32>,
+    runs: Vec<f32>,
+}
+
+impl PatternDetector {
+    /// True when a changing regular pattern covers [`PATTERN_AREA`] of the
+    /// rows or of the columns.
+    fn observe(&mut self, lum: &[f32], [w, h]: [usize; 2]) -> bool {
+        if lum.len() < w * h || w == 0 || h == 0 {
+            return false;
+        }
+        let fresh = self.previous.len() != lum.len();
+        if fresh {
+            self.previous = lum.to_vec();
+            return false;
+        }
+        let mut rows = 0;
+        for y in 0..h {
+            let line = &lum[y * w..(y + 1) * w];
+            let before = &self.previous[y * w..(y + 1) * w];
+            if changed(line.iter().copied(), before.iter().copied())
+                && regular_pairs(line, &mut self.runs) >= PATTERN_PAIRS
+            {
+                rows += 1;
+            }
+        }
+        let mut cols = 0;
+        for x in 0..w {
+            let was = (0..h).map(|y| self.previous[y * w + x]);
+            if !changed((0..h).map(|y| lum[y * w + x]), was) {
+                continue;
+            }
+            self.column.clear();
+            self.column.extend((0..h).map(|y| lum[y * w + x]));
+            if regular_pairs(&self.column, &mut self.runs) >= PATTERN_PAIRS {
+                cols += 1;
+            }
+        }
+        self.previous.copy_from_slice(lum);
+        rows as f32 >= PATTERN_AREA * h as f32 || cols as f32 >= PATTERN_AREA * w as f32
+    }
+}
+
+/// Whether a line changed by nearly a flash step anywhere.
+fn changed(now: impl Iterator<Item = f32>, before: impl Iterator<Item = f32>) -> bool {
+    now.zip(before)
+        .any(|(a, b)| (a - b).abs() >= 0.8 * FLASH_DELTA)
+}
+
+/// Light–dark pairs along `line` when they are evenly spaced (a regular
+/// pattern), else 0. States switch with hysteresis (40 % / 60 % of the
+/// line's range), so noise around one level is not a pair.
+fn regular_pairs(line: &[f32], runs: &mut Vec<f32>) -> usize {
+    let (lo, hi) = line
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    if hi - lo < FLASH_DELTA || lo >= DARK_LIMIT {
+        return 0;
+    }
+    let (dark, light) = (lo + 0.4 * (hi - lo), lo + 0.6 * (hi - lo));
+    let mut state: Option<bool> = None;
+    let mut last_switch: Option<usize> = None;
+    let mut switches = 0;
+    runs.clear();
+    for (i, &v) in line.iter().enumerate() {
+        let now = if v >= light {
+            Some(true)
+        } else if v <= dark {
+            Some(false)
+        } else {
+            continue;
+        };
+        if state.is_some() && state != now {
+            switches += 1;
+            if let Some(j) = last_switch {
+                runs.push((i - j) as f32);
+            }
+            last_switch = Some(i);
+        }
+        state = now;
+    }
+    if switches < 2 * PATTERN_PAIRS || runs.is_empty() {
+        return 0;
+    }
+    let mean = runs.iter().sum::<f32>() / runs.len() as f32;
+    let spread = (runs.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / runs.len() as f32).sqrt();
+    if spread > 0.4 * mean {
+        return 0;
+    }
+    switches / 2
+}
+
 /// Counts flashes in a sequence of per-frame grids, independent of any
 /// limiter (for tests and reports): the largest number of transitions in any
 /// one-second window, halved.
@@ -251,6 +442,94 @@ mod tests {
             })
             .collect();
         assert!(max_flashes_per_second(&frames) >= 9.0);
+    }
+
+    /// A `w`×`h` grid of vertical stripes, `pairs` light–dark pairs, shifted by `phase` stripes.
+    fn stripes(w: usize, h: usize, pairs: usize, phase: usize) -> Vec<f32> {
+        let mut g = vec![0.0; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                if ((x * 2 * pairs / w) + phase).is_multiple_of(2) {
+                    g[y * w + x] = 1.0;
+                }
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn reversing_stripes_are_held_still() {
+        let (w, h) = (96, 54);
+        let red = vec![0.0; w * h];
+        let mut l = FlashLimiter::new(3);
+        fn frame<'a>(g: &'a [f32], red: &'a [f32]) -> MeasuredFrame<'a> {
+            MeasuredFrame {
+                size: [96, 54],
+                luminance: g,
+                red,
+            }
+        }
+        // Static stripes: nothing to do.
+        let a = stripes(w, h, 12, 0);
+        for i in 0..30 {
+            let s = l.observe_frame(i as f64 / 60.0, frame(&a, &red));
+            assert_eq!(s.limit, 0.0);
+        }
+        // They reverse: held from the next frame, for PATTERN_HOLD_S.
+        let b = stripes(w, h, 12, 1);
+        let s = l.observe_frame(0.5, frame(&b, &red));
+        assert!(s.limit > 0.0 && s.new_reference, "{s:?}");
+        assert!(l.is_holding_pattern());
+        let s = l.observe_frame(0.5 + PATTERN_HOLD_S + 0.1, frame(&b, &red));
+        assert_eq!(s.limit, 0.0, "released after the hold");
+    }
+
+    #[test]
+    fn irregular_or_few_or_faint_lines_are_not_patterns() {
+        let (w, h) = (96, 54);
+        let red = vec![0.0; w * h];
+        type Make = Box<dyn Fn(usize) -> Vec<f32>>;
+        let cases: [(&str, Make); 3] = [
+            ("four pairs", Box::new(|p| stripes(w, h, 4, p))),
+            (
+                "faint",
+                Box::new(|p| {
+                    stripes(w, h, 12, p)
+                        .iter()
+                        .map(|v| 0.3 + 0.05 * v)
+                        .collect()
+                }),
+            ),
+            (
+                "irregular",
+                Box::new(|p| {
+                    // Edges at uneven places (x² spacing), moving.
+                    let mut g = vec![0.0; w * h];
+                    for y in 0..h {
+                        for x in 0..w {
+                            let k = ((x + p) as f32).sqrt() as usize;
+                            g[y * w + x] = (k % 2) as f32;
+                        }
+                    }
+                    g
+                }),
+            ),
+        ];
+        for (name, make) in cases {
+            let mut l = FlashLimiter::new(3);
+            for i in 0..20 {
+                let g = make(i % 2);
+                let s = l.observe_frame(
+                    i as f64,
+                    MeasuredFrame {
+                        size: [w, h],
+                        luminance: &g,
+                        red: &red,
+                    },
+                );
+                assert!(!l.is_holding_pattern(), "{name} at frame {i}: {s:?}");
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //!   than 4 s in any 5 s window fails, even when no second has more than 3.
 //! - **Regular pattern:** more than 5 light–dark pairs (contrast ≥ 0.1,
 //!   darker < 0.8) along the rows or the columns of at least a quarter of
-//!   the screen, changing from frame to frame (flashing, moving, reversing).
+//!   the screen, changing from frame to frame (flashing, moving, reversing):
+//!   changes on [`PATTERN_CHANGES`] frames within one second fail. A single
+//!   change (a cut to the pattern or away from it) is not movement.
 
 use std::collections::VecDeque;
 
@@ -32,6 +34,9 @@ pub const MAX_FLASHES: f32 = 3.0;
 pub const RED_STEP: f32 = 20.0;
 /// Light–dark pairs that make a regular pattern.
 pub const PATTERN_PAIRS: usize = 5;
+/// Frames within one second on which a regular pattern changed that make it
+/// a flashing, moving or reversing pattern.
+pub const PATTERN_CHANGES: usize = 2;
 /// The audit works on an image this size (cells averaged in linear light).
 pub const AUDIT_SIZE: [usize; 2] = [96, 54];
 
@@ -114,7 +119,8 @@ pub struct SecondReport {
     pub red_flashes: f32,
     /// Flashing at 2 or more a second has lasted more than 4 s of the last 5.
     pub extended: bool,
-    /// A changing regular pattern covered a quarter of the screen.
+    /// A regular pattern over a quarter of the screen changed on
+    /// [`PATTERN_CHANGES`] frames within one second.
     pub pattern: bool,
     /// Frames the limiter held in this second (filled in by the caller).
     pub frames_held: u64,
@@ -140,6 +146,8 @@ pub struct FlashAudit {
     /// (frame time, flashing at ≥ 2 a second) over the last 5 s.
     flashing: VecDeque<(f64, bool)>,
     previous: Vec<f32>,
+    /// Times of frames on which a regular pattern changed, last second.
+    pattern_changes: VecDeque<f64>,
     seconds: Vec<SecondReport>,
     last_time: Option<f64>,
 }
@@ -225,7 +233,17 @@ impl FlashAudit {
         }
         let flashing_s = self.flashing.iter().filter(|(_, f)| *f).count() as f64 * dt;
         let extended = flashing_s > 4.0;
-        let pattern = self.pattern(lum, size);
+        if self.pattern(lum, size) {
+            self.pattern_changes.push_back(time);
+        }
+        while self
+            .pattern_changes
+            .front()
+            .is_some_and(|t| time - t >= 1.0 - 1e-6)
+        {
+            self.pattern_changes.pop_front();
+        }
+        let pattern = self.pattern_changes.len() >= PATTERN_CHANGES;
         self.last_time = Some(time);
         let second = time.max(0.0).floor() as u64;
         if self.seconds.last().is_none_or(|s| s.second != second) {
@@ -434,6 +452,24 @@ mod tests {
             }
         });
         assert!(!worst(&a).3, "{}", a.csv());
+        // Stripes that appear once and stay are not; stripes that drift are.
+        let a = audit(2.0, |t, x, _| {
+            if t >= 0.5 && (x * 24 / W).is_multiple_of(2) {
+                [255; 3]
+            } else {
+                [0; 3]
+            }
+        });
+        assert!(!worst(&a).3, "{}", a.csv());
+        let a = audit(2.0, |t, x, _| {
+            let shift = (t * FPS).round() as usize * W / 96;
+            if ((x + shift) * 24 / W).is_multiple_of(2) {
+                [255; 3]
+            } else {
+                [0; 3]
+            }
+        });
+        assert!(worst(&a).3, "{}", a.csv());
     }
 
     #[test]

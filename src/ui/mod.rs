@@ -39,6 +39,8 @@ pub struct Status {
     pub transitions_1s: usize,
     /// Transitions in the last 5 s (extended-flash budget spent).
     pub transitions_5s: usize,
+    /// A changing regular pattern (stripes, checks) is being held still.
+    pub holding_pattern: bool,
     /// Input devices to choose from (monitor sources included).
     pub input_devices: Vec<String>,
     /// What the audio comes from now.

@@ -29,6 +29,8 @@ pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command
         "{} · {} frames held so far",
         if !show.limiter {
             "LIFTED"
+        } else if status.holding_pattern {
+            "holding a moving pattern still"
         } else if status.limiter_engaged {
             "holding the picture"
         } else {
