@@ -490,10 +490,10 @@ mod tests {
         let red = vec![0.0; w * h];
         type Make = Box<dyn Fn(usize) -> Vec<f32>>;
         let cases: [(&str, Make); 3] = [
-            ("four pairs", Box::new(|p| stripes(w, h, 4, p))),
+            ("four pairs", Box::new(move |p| stripes(w, h, 4, p))),
             (
                 "faint",
-                Box::new(|p| {
+                Box::new(move |p| {
                     stripes(w, h, 12, p)
                         .iter()
                         .map(|v| 0.3 + 0.05 * v)
@@ -502,7 +502,7 @@ mod tests {
             ),
             (
                 "irregular",
-                Box::new(|p| {
+                Box::new(move |p| {
                     // Edges at uneven places (x² spacing), moving.
                     let mut g = vec![0.0; w * h];
                     for y in 0..h {
