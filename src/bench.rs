@@ -164,8 +164,7 @@ pub fn render(frames: usize, uhd: bool) -> anyhow::Result<()> {
 /// no surface and with the control window (each live run prints its frame
 /// time split into render, acquire, blit and present).
 pub fn live(preset: &str, size: [u32; 2], seconds: f64, demo: PathBuf) -> anyhow::Result<()> {
-    let dir = preset::builtin_dir();
-    let p = preset::find(&dir, preset)?;
+    let p = preset::Library::locate().find(preset)?;
     let clip = AudioClip {
         samples: demo::synthesize_groove(8.0, 44_100),
         sample_rate: 44_100,

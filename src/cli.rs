@@ -102,8 +102,31 @@ pub enum BenchCommand {
 /// Preset subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PresetsCommand {
-    /// List the presets with their descriptions.
+    /// List the built-in presets and yours, with their descriptions and folders.
     List,
+    /// Start a preset of your own (in your preset folder), from a template or a copy.
+    New {
+        /// Id of the new preset (letters, digits, - and _).
+        name: String,
+        /// Copy this preset (built-in or yours) instead of the template.
+        #[arg(long)]
+        from: Option<String>,
+    },
+    /// Write a preset, with its media, as one file to share (a .tar archive).
+    Export {
+        /// The preset (id, builtin:ID or folder).
+        preset: String,
+        /// Archive to write (default: ID.sonolux.tar).
+        out: Option<PathBuf>,
+    },
+    /// Add a shared preset archive (from `presets export`) to your presets.
+    Import {
+        /// The .tar archive.
+        file: PathBuf,
+        /// Id to give it (default: the archive's folder name).
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Validate every preset (TOML and WGSL through naga); exit 1 on any error.
     Check {
         /// Preset folders to check (default: all built-in presets).
@@ -228,6 +251,14 @@ pub enum Command {
         #[arg(long, default_value_t = 62.0)]
         seconds: f64,
     },
+    /// What this machine gives sonolux (GPU, audio, displays, folders,
+    /// ffmpeg), with warnings about what will not work: paste it in a bug report.
+    Doctor,
+    /// Write the bundled demo track as a WAV file.
+    Demo {
+        /// WAV file to write.
+        out: PathBuf,
+    },
     /// Manage presets.
     Presets {
         /// What to do.
@@ -319,7 +350,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("--fps must be in 0..240");
             }
             let (clip, audio_path) = load_audio(audio.as_deref())?;
-            let preset = preset::find(&preset::builtin_dir(), &preset)?;
+            let preset = preset::Library::locate().find(&preset)?;
             let out = match (&out, &video) {
                 (None, None) => Some(PathBuf::from("out")),
                 _ => out,
@@ -362,6 +393,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Presets { command }) => presets_command(command),
+        Some(Command::Doctor) => crate::doctor::run(),
+        Some(Command::Demo { out }) => {
+            let clip = decode_file(&demo_track_path())?;
+            crate::audio::decode::write_wav(&out, &clip.samples, clip.sample_rate)?;
+            println!(
+                "wrote {} ({:.1} s, {} Hz)",
+                out.display(),
+                clip.duration(),
+                clip.sample_rate
+            );
+            Ok(())
+        }
         Some(Command::MakeDemo { out, seconds }) => {
             let samples = crate::audio::demo::synthesize(seconds, 44_100);
             crate::audio::decode::write_wav(&out, &samples, 44_100)?;
@@ -399,13 +442,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The bundled demo track.
+/// The bundled demo track (the checkout's, or the embedded copy unpacked).
 pub fn demo_track_path() -> PathBuf {
-    let here = PathBuf::from("assets/demo.flac");
-    if here.is_file() {
-        return here;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo.flac")
+    preset::library::demo_track()
 }
 
 /// Decodes `path`, or the demo track when none is given.
@@ -415,23 +454,37 @@ fn load_audio(path: Option<&Path>) -> anyhow::Result<(AudioClip, PathBuf)> {
 }
 
 fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
-    let dir = preset::builtin_dir();
+    let lib = preset::Library::locate();
     match command {
         PresetsCommand::List => {
-            for id in preset::list(&dir) {
-                match preset::Preset::load(&dir.join(&id)) {
-                    Ok(p) => println!("{id:12} {} - {}", p.spec.name, p.spec.description),
-                    Err(e) => println!("{id:12} BROKEN: {e}"),
+            let entries = lib.entries();
+            for origin in [preset::Origin::BuiltIn, preset::Origin::User] {
+                let dir = match origin {
+                    preset::Origin::BuiltIn => &lib.builtin,
+                    preset::Origin::User => &lib.user,
+                };
+                let group: Vec<_> = entries.iter().filter(|f| f.origin == origin).collect();
+                println!("{} ({}, {}):", origin.label(), group.len(), dir.display());
+                for f in group {
+                    let note = if f.shadowed {
+                        " [your copy of the same name is used]"
+                    } else {
+                        ""
+                    };
+                    match preset::Preset::load(&f.dir) {
+                        Ok(p) => println!(
+                            "  {:14} {} - {}{note}",
+                            f.id, p.spec.name, p.spec.description
+                        ),
+                        Err(e) => println!("  {:14} BROKEN: {e}", f.id),
+                    }
                 }
             }
             Ok(())
         }
         PresetsCommand::Check { dirs } => {
             let dirs = if dirs.is_empty() {
-                preset::list(&dir)
-                    .into_iter()
-                    .map(|id| dir.join(id))
-                    .collect()
+                lib.entries().into_iter().map(|f| f.dir).collect()
             } else {
                 dirs
             };
@@ -448,6 +501,30 @@ fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
             if bad > 0 {
                 anyhow::bail!("{bad} of {} presets failed", dirs.len());
             }
+            Ok(())
+        }
+        PresetsCommand::New { name, from } => {
+            let dir = crate::preset::share::new_preset(&lib, &name, from.as_deref())?;
+            println!(
+                "new preset {name} in {}\nedit its files; `sonolux run --preset {name}` shows it and reloads on every save",
+                dir.display()
+            );
+            Ok(())
+        }
+        PresetsCommand::Export { preset: name, out } => {
+            let p = lib.find(&name)?;
+            let id = p
+                .dir
+                .file_name()
+                .map_or_else(|| "preset".into(), |n| n.to_string_lossy().into_owned());
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("{id}.sonolux.tar")));
+            let files = crate::preset::share::export(&p.dir, &id, &out)?;
+            println!("wrote {} ({files} files)", out.display());
+            Ok(())
+        }
+        PresetsCommand::Import { file, name } => {
+            let dir = crate::preset::share::import(&lib, &file, name.as_deref())?;
+            println!("imported {} into {}", file.display(), dir.display());
             Ok(())
         }
     }

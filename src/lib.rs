@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod audio;
 pub mod bench;
 pub mod cli;
+pub mod doctor;
 pub mod live;
 pub mod offline;
 pub mod preset;

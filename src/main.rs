@@ -14,6 +14,20 @@ fn main() -> std::process::ExitCode {
         }))
         .with_writer(std::io::stderr)
         .init();
+    // `sonolux presets list | head`: a closed stdout ends the program quietly,
+    // as it does for other command-line tools, instead of a panic message.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     match sonolux::cli::run(sonolux::cli::Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -423,6 +423,92 @@ fn a_broken_preset_never_replaces_a_working_one() {
     assert!(r.render(&f, FrameClock::default(), true).is_some());
 }
 
+/// The binary alone, copied into an empty folder with `HOME` elsewhere and
+/// no source tree around it: the built-in presets and the demo track are
+/// embedded.
+#[test]
+fn the_binary_alone_runs_from_an_empty_folder() {
+    let root = std::env::temp_dir().join(format!("sonolux-alone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (work, home) = (root.join("work"), root.join("home"));
+    std::fs::create_dir_all(&work).expect("work dir");
+    std::fs::create_dir_all(&home).expect("home dir");
+    let bin = work.join("sonolux");
+    std::fs::copy(env!("CARGO_BIN_EXE_sonolux"), &bin).expect("copy the binary");
+    let run = |args: &[&str]| {
+        let mut c = std::process::Command::new(&bin);
+        c.current_dir(&work).env("HOME", &home).args(args);
+        for v in [
+            "SONOLUX_PRESETS",
+            "SONOLUX_USER_PRESETS",
+            "SONOLUX_CONFIG_DIR",
+            "SONOLUX_CACHE_DIR",
+            "XDG_DATA_HOME",
+            "XDG_CACHE_HOME",
+            "XDG_CONFIG_HOME",
+            "CARGO_MANIFEST_DIR",
+        ] {
+            c.env_remove(v);
+        }
+        let o = c.output().expect("run the copied binary");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "sonolux {args:?} failed:\n{text}");
+        text
+    };
+    // Every built-in preset is listed, from the embedded copy.
+    let list = run(&["presets", "list"]);
+    for id in sonolux::preset::list(&repo().join("presets")) {
+        assert!(list.contains(&format!("  {id} ")), "{id} missing:\n{list}");
+    }
+    assert!(
+        list.contains(&home.join(".cache").display().to_string()),
+        "{list}"
+    );
+    // 2 s of the demo to PNG frames.
+    run(&[
+        "render",
+        "--preset",
+        "tunnel",
+        "--size",
+        "96x54",
+        "--fps",
+        "5",
+        "--start",
+        "20",
+        "--duration",
+        "2",
+        "--out",
+        "frames",
+    ]);
+    let frames = std::fs::read_dir(work.join("frames"))
+        .expect("frames")
+        .count();
+    assert_eq!(frames, 10);
+    // The embedded demo as WAV, analysed.
+    run(&["demo", "demo.wav"]);
+    let analysis = run(&["analyze", "demo.wav", "--out", "analysis"]);
+    let bpm: f64 = analysis
+        .split(" BPM")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no tempo in: {analysis}"));
+    assert!((bpm - 124.0).abs() < 2.0, "demo tempo {bpm}: {analysis}");
+    assert!(work.join("analysis").read_dir().expect("analysis").count() > 0);
+    // Nothing but the binary's own outputs appeared in the working folder.
+    let mut names: Vec<String> = std::fs::read_dir(&work)
+        .expect("work")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["analysis", "demo.wav", "frames", "sonolux"]);
+    let _ = std::fs::remove_dir_all(root);
+}
+
 #[test]
 fn cli_renders_pngs_from_the_demo_track() {
     let out = std::env::temp_dir().join(format!("sonolux-test-cli-{}", std::process::id()));

@@ -8,6 +8,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use sonolux::analysis::{Analyzer, FeatureFrame};
+use sonolux::preset::{Library, Origin};
 use sonolux::render::{FrameClock, Gpu, Renderer};
 use sonolux::show::{Command, Show, Transition};
 use sonolux::ui::{Status, Surface};
@@ -32,9 +33,17 @@ fn presets() -> PathBuf {
     repo().join("presets")
 }
 
+/// The built-in presets and an empty user library (a folder that does not exist).
+fn library() -> Library {
+    Library::new(
+        presets(),
+        std::env::temp_dir().join(format!("sonolux-no-user-presets-{}", std::process::id())),
+    )
+}
+
 fn rig(preset: &str) -> Rig {
     Rig {
-        show: Show::new(&presets(), preset).expect("built-in preset"),
+        show: Show::new(library(), preset).expect("built-in preset"),
         surface: Surface::new(Default::default()),
         status: Status {
             audio_source: "test".into(),
@@ -420,7 +429,7 @@ fn a_broken_preset_is_marked_and_a_missing_setlist_entry_reported() {
         "fn shade(uv: vec2f) -> vec4f { return nope; }\n",
     )
     .expect("write");
-    let mut show = Show::new(&dir, "tunnel").expect("tunnel loads");
+    let mut show = Show::new(Library::new(&dir, dir.join("user")), "tunnel").expect("tunnel loads");
     show.apply(Command::SetlistAdd("nowhere".into(), Some(4)));
     let mut h = harness(Rig {
         show,
@@ -557,16 +566,15 @@ fn setlist_entries_move_and_the_one_on_screen_stays() {
 }
 
 #[test]
-fn save_and_save_as_write_the_preset_atomically() {
-    let dir = std::env::temp_dir().join(format!("sonolux-save-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (src, dst) = (presets().join("tunnel"), dir.join("tunnel"));
-    std::fs::create_dir_all(&dst).expect("dir");
-    for e in std::fs::read_dir(&src).expect("read") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), dst.join(e.file_name())).expect("copy");
-    }
-    let show = Show::new(&dir, "tunnel").expect("tunnel");
+fn saving_a_builtin_writes_a_user_copy_atomically_and_leaves_the_builtin_alone() {
+    let user = std::env::temp_dir().join(format!("sonolux-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&user);
+    let builtin_toml = presets().join("tunnel/preset.toml");
+    let before = std::fs::read(&builtin_toml).expect("built-in tunnel");
+    let lib = Library::new(presets(), &user);
+    let dir = user.clone();
+    let dst = user.join("tunnel");
+    let show = Show::new(lib, "tunnel").expect("tunnel");
     let mut h = harness(Rig {
         show,
         surface: Surface::new(Default::default()),
@@ -578,11 +586,32 @@ fn save_and_save_as_write_the_preset_atomically() {
     h.run();
     h.get_by_label("Save").click();
     h.run();
-    let saved = sonolux::preset::find(&dir, "tunnel").expect("still loads");
+    assert_eq!(
+        std::fs::read(&builtin_toml).expect("built-in tunnel"),
+        before,
+        "a built-in is never changed"
+    );
+    let saved = sonolux::preset::find(&dir, "tunnel").expect("the user copy loads");
     assert_eq!(
         saved.spec.params[0].default, 1.25,
-        "the new default is on disk"
+        "the new default is in the user copy"
     );
+    // The user copy now shadows the built-in, which stays reachable.
+    let lib_entry = |id: &str| {
+        h.state()
+            .show
+            .library
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| e.origin)
+    };
+    assert_eq!(lib_entry("tunnel"), Some(Origin::User));
+    assert_eq!(lib_entry("builtin:tunnel"), Some(Origin::BuiltIn));
+    assert_eq!(h.state().show.editing().preset.dir, dst);
+    // Saving again writes the user copy (no second copy).
+    h.get_by_label("Save").click();
+    h.run();
+    assert!(!user.join("tunnel-2").exists());
     // Save as: a new preset folder beside it, listed in the library.
     h.state_mut().surface.save_as = "my-tunnel".into();
     h.run();

@@ -86,8 +86,8 @@ pub fn has_display() -> bool {
 /// The show for `options`: a preset, a setlist file, the last state from
 /// the settings (live input), or the walk through every built-in preset.
 fn build_show(options: &LiveOptions, settings: &Settings) -> anyhow::Result<Show> {
-    let dir = crate::preset::builtin_dir();
-    let ids = crate::preset::list(&dir);
+    let presets = crate::preset::Library::locate();
+    let ids = presets.ids();
     let remembered =
         options.input.is_some() && options.setlist.is_none() && options.preset.is_none();
     let setlist_path = options
@@ -104,8 +104,14 @@ fn build_show(options: &LiveOptions, settings: &Settings) -> anyhow::Result<Show
                 .filter(|p| remembered && ids.contains(p))
         })
         .or_else(|| ids.first().cloned())
-        .ok_or_else(|| anyhow::anyhow!("no presets found in {}", dir.display()))?;
-    let mut show = Show::new(&dir, &first)?;
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no presets found in {} or {}",
+                presets.builtin.display(),
+                presets.user.display()
+            )
+        })?;
+    let mut show = Show::new(presets, &first)?;
     if let Some(t) = settings.transition {
         show.transition = t;
     }
@@ -117,7 +123,13 @@ fn build_show(options: &LiveOptions, settings: &Settings) -> anyhow::Result<Show
         }
     } else if options.preset.is_none() && !remembered {
         // The newcomer's walk: every built-in preset, 8 bars each.
-        show.set_setlist(Setlist::every(&ids, WALK_BARS), None);
+        let builtin: Vec<String> = show
+            .library
+            .iter()
+            .filter(|e| e.origin == crate::preset::Origin::BuiltIn)
+            .map(|e| e.id.clone())
+            .collect();
+        show.set_setlist(Setlist::every(&builtin, WALK_BARS), None);
     }
     Ok(show)
 }
@@ -126,7 +138,7 @@ fn build_show(options: &LiveOptions, settings: &Settings) -> anyhow::Result<Show
 pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     // Fail early and clearly on a preset name that does not exist.
     if let Some(p) = &options.preset {
-        crate::preset::find(&crate::preset::builtin_dir(), p)?;
+        crate::preset::Library::locate().find(p)?;
     }
     if !has_display() {
         if options.input.is_some() {
@@ -193,10 +205,8 @@ fn headless(options: &LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     use crate::offline::render::{RenderJob, render};
     let path = options.audio.clone().unwrap_or(demo);
     let clip = decode_file(&path)?;
-    let preset = crate::preset::find(
-        &crate::preset::builtin_dir(),
-        options.preset.as_deref().unwrap_or("tunnel"),
-    )?;
+    let preset =
+        crate::preset::Library::locate().find(options.preset.as_deref().unwrap_or("tunnel"))?;
     let has_ffmpeg = std::process::Command::new("ffmpeg")
         .arg("-version")
         .output()

@@ -330,7 +330,9 @@ pub struct LiveParts {
 impl LiveApp {
     /// Builds the app around a running analysis thread and a show.
     pub fn new(options: LiveOptions, parts: LiveParts) -> Self {
-        let watcher = match crate::preset::watch::PresetWatcher::new(parts.show.library_dir()) {
+        let lib = parts.show.presets();
+        let _ = std::fs::create_dir_all(&lib.user);
+        let watcher = match crate::preset::watch::PresetWatcher::new(&[&lib.builtin, &lib.user]) {
             Ok(w) => Some(w),
             Err(e) => {
                 tracing::warn!("preset hot reload is off: {e}");
@@ -618,9 +620,11 @@ impl LiveApp {
         }
         self.show.reload();
         // Thumbnails of changed presets are rendered again.
-        let dir = self.show.library_dir().to_owned();
-        self.thumbnails_done
-            .retain(|id, fp| crate::preset::fingerprint(&dir.join(id)) == *fp);
+        let lib = self.show.presets().clone();
+        self.thumbnails_done.retain(|id, fp| {
+            lib.dir_of(id)
+                .is_some_and(|d| crate::preset::fingerprint(&d) == *fp)
+        });
     }
 
     /// Sends the show's requests to the analysis thread and the audio input.
@@ -973,18 +977,18 @@ impl LiveApp {
         else {
             return;
         };
-        let Some(id) = self
+        let Some((id, dir)) = self
             .show
             .library
             .iter()
             .find(|e| e.error.is_none() && !self.thumbnails_done.contains_key(&e.id))
-            .map(|e| e.id.clone())
+            .map(|e| (e.id.clone(), e.dir.clone()))
         else {
             return;
         };
-        let fp = crate::preset::fingerprint(&self.show.library_dir().join(&id));
+        let fp = crate::preset::fingerprint(&dir);
         self.thumbnails_done.insert(id.clone(), fp);
-        let preset = match crate::preset::find(self.show.library_dir(), &id) {
+        let preset = match crate::preset::Preset::load(&dir) {
             Ok(p) => p,
             Err(_) => return, // the library lists it broken already
         };

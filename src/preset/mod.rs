@@ -5,8 +5,10 @@
 //! `file:line:col: message`. Saving is atomic: a temporary file renamed over
 //! the old one, so a crash never leaves a half-written preset.
 
+pub mod library;
 pub mod modulation;
 pub mod shader;
+pub mod share;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use library::{Library, Origin, builtin_dir};
 pub use shader::{MAX_PARAMS, ShaderError};
 
 /// File name of a preset's description inside its folder.
@@ -318,18 +321,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PresetError> {
     f.sync_all().map_err(io)?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(io)
-}
-
-/// The folder of built-in presets shipped with the project.
-pub fn builtin_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("SONOLUX_PRESETS") {
-        return PathBuf::from(dir);
-    }
-    let here = PathBuf::from("presets");
-    if here.join("tunnel").is_dir() {
-        return here;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("presets")
 }
 
 /// A hash of the files in a preset folder (names and contents): changes

@@ -19,7 +19,7 @@ pub struct PresetWatcher {
 
 impl PresetWatcher {
     /// Watches `root` recursively.
-    pub fn new(root: &Path) -> notify::Result<Self> {
+    pub fn new(roots: &[&Path]) -> notify::Result<Self> {
         let changes = Arc::new(AtomicU64::new(0));
         let counter = changes.clone();
         let mut watcher =
@@ -30,7 +30,9 @@ impl PresetWatcher {
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
             })?;
-        watcher.watch(root, RecursiveMode::Recursive)?;
+        for root in roots.iter().filter(|r| r.is_dir()) {
+            watcher.watch(root, RecursiveMode::Recursive)?;
+        }
         Ok(Self {
             _watcher: watcher,
             changes,

@@ -4,11 +4,11 @@
 //! [`Show::update`] once per frame and the renderer follows the result.
 
 use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::analysis::{BeatOverride, FeatureFrame};
 use crate::preset::modulation::{Follower, Modulation, modulated};
-use crate::preset::{self, Preset};
+use crate::preset::{self, Library, Origin, Preset};
 
 use super::command::Command;
 use super::setlist::{Setlist, SetlistPlayer};
@@ -52,6 +52,10 @@ pub struct LibraryEntry {
     pub tags: Vec<String>,
     /// Why it cannot be shown (load or GPU error); such presets are skipped.
     pub error: Option<String>,
+    /// Built-in or the VJ's own.
+    pub origin: Origin,
+    /// Its folder.
+    pub dir: PathBuf,
 }
 
 /// A preset loaded for the screen with the VJ's values.
@@ -121,7 +125,7 @@ impl PresetSlot {
 /// The show: library, current and incoming preset, transition, setlist,
 /// panic states, latency offset and messages.
 pub struct Show {
-    library_dir: PathBuf,
+    presets: Library,
     /// The presets the browser offers.
     pub library: Vec<LibraryEntry>,
     /// On screen (the outgoing one during a crossfade).
@@ -164,11 +168,11 @@ pub struct Show {
 }
 
 impl Show {
-    /// A show over the presets in `library_dir`, starting with `preset`.
-    pub fn new(library_dir: &Path, preset: &str) -> Result<Self, preset::PresetError> {
-        let first = preset::find(library_dir, preset)?;
+    /// A show over the presets of `presets`, starting with `preset`.
+    pub fn new(presets: Library, preset: &str) -> Result<Self, preset::PresetError> {
+        let first = presets.find(preset)?;
         let mut show = Self {
-            library_dir: library_dir.to_owned(),
+            presets,
             library: Vec::new(),
             current: PresetSlot::new(first, 1),
             incoming: None,
@@ -196,9 +200,9 @@ impl Show {
         Ok(show)
     }
 
-    /// The folder presets are loaded from and saved to.
-    pub fn library_dir(&self) -> &Path {
-        &self.library_dir
+    /// Where presets are loaded from (built-in) and saved to (user).
+    pub fn presets(&self) -> &Library {
+        &self.presets
     }
 
     /// Adds a message (and logs it).
@@ -222,23 +226,28 @@ impl Show {
     /// Re-reads the library folder. Presets that fail to load are listed with
     /// their error (and skipped by steps and setlists).
     pub fn rescan(&mut self) {
-        let ids = preset::list(&self.library_dir);
-        self.library = ids
+        self.library = self
+            .presets
+            .entries()
             .into_iter()
-            .map(|id| match preset::find(&self.library_dir, &id) {
+            .map(|f| match Preset::load(&f.dir) {
                 Ok(p) => LibraryEntry {
-                    id,
+                    id: f.id,
                     name: p.spec.name.clone(),
                     description: p.spec.description.clone(),
                     tags: p.spec.tags.clone(),
                     error: None,
+                    origin: f.origin,
+                    dir: f.dir,
                 },
                 Err(e) => LibraryEntry {
-                    name: id.clone(),
-                    id,
+                    name: f.id.clone(),
+                    id: f.id,
                     description: String::new(),
                     tags: Vec::new(),
                     error: Some(e.to_string()),
+                    origin: f.origin,
+                    dir: f.dir,
                 },
             })
             .collect();
@@ -310,7 +319,7 @@ impl Show {
             self.message(Level::Warning, format!("skipped preset {id}: {err}"));
             return None;
         }
-        match preset::find(&self.library_dir, id) {
+        match self.presets.find(id) {
             Ok(p) => Some(self.slot(p)),
             Err(e) => {
                 let text = e.to_string();
@@ -591,15 +600,39 @@ impl Show {
         for (p, v) in spec.params.iter_mut().zip(&slot.base) {
             p.default = *v;
         }
+        let builtin = self.presets.origin(&slot.preset.dir) == Origin::BuiltIn;
         let result = match &as_new {
+            // A built-in is never changed: saving it writes the VJ's copy
+            // (same id, shadowing the built-in; id-2... when that exists).
+            None if builtin => {
+                let id = slot
+                    .preset
+                    .dir
+                    .file_name()
+                    .map_or_else(|| "preset".to_owned(), |n| n.to_string_lossy().into_owned());
+                let dir = self.presets.free_user_dir(&id);
+                let id = dir
+                    .file_name()
+                    .map_or(id, |n| n.to_string_lossy().into_owned());
+                self.save_new(&slot.preset, &mut spec, &id, false)
+            }
             None => Preset::save_spec(&slot.preset.dir, &spec)
                 .map(|()| slot.preset.dir.clone())
                 .map_err(|e| e.to_string()),
-            Some(id) => self.save_new(&slot.preset, &mut spec, id),
+            Some(id) => self.save_new(&slot.preset, &mut spec, id, true),
         };
         match result {
             Ok(dir) => {
-                self.message(Level::Info, format!("saved {}", dir.display()));
+                let text = if builtin && as_new.is_none() {
+                    format!(
+                        "{} is built-in (read-only): saved your copy to {}",
+                        slot.preset.id,
+                        dir.display()
+                    )
+                } else {
+                    format!("saved {}", dir.display())
+                };
+                self.message(Level::Info, text);
                 self.rescan();
                 // "Save" stays on the preset being edited; "save as" moves the
                 // editing to the new copy. Values stay; the slot is rebuilt if
@@ -620,36 +653,32 @@ impl Show {
         }
     }
 
+    /// Writes a copy of `from` (every file, media included) with `spec`
+    /// into the user library as `id`; `rename` marks the copy's name.
     fn save_new(
         &self,
         from: &Preset,
         spec: &mut preset::PresetSpec,
         id: &str,
+        rename: bool,
     ) -> Result<PathBuf, String> {
         let id = id.trim();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !preset::library::valid_id(id) {
             return Err(format!(
                 "'{id}' is not a preset id (letters, digits, - and _)"
             ));
         }
-        let dir = self.library_dir.join(id);
+        let dir = self.presets.user.join(id);
         if dir.exists() {
             return Err(format!("{} already exists", dir.display()));
         }
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        for pass in &spec.passes {
-            let src = from.dir.join(&pass.shader);
-            let dst = dir.join(&pass.shader);
-            if let Some(parent) = dst.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-            }
-            std::fs::copy(&src, &dst).map_err(|e| format!("{}: {e}", src.display()))?;
+        std::fs::create_dir_all(&self.presets.user)
+            .map_err(|e| format!("{}: {e}", self.presets.user.display()))?;
+        preset::library::copy_preset(&from.dir, &dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        if rename {
+            spec.name = format!("{} ({id})", spec.name);
         }
-        spec.name = format!("{} ({id})", spec.name);
         Preset::save_spec(&dir, spec).map_err(|e| e.to_string())?;
         Ok(dir)
     }
