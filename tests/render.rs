@@ -510,6 +510,42 @@ fn the_binary_alone_runs_from_an_empty_folder() {
 }
 
 #[test]
+fn doctor_reports_the_machine_and_says_when_vulkan_is_missing() {
+    let doctor = |no_vulkan: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sonolux"));
+        c.arg("doctor");
+        if no_vulkan {
+            c.env("VK_ICD_FILENAMES", "/nonexistent")
+                .env("VK_DRIVER_FILES", "/nonexistent");
+        }
+        let o = c.output().expect("run sonolux doctor");
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!err.contains("panicked"), "{err}");
+        (o.status.success(), out, err)
+    };
+    let (ok, out, err) = doctor(false);
+    assert!(ok, "{out}{err}");
+    for part in [
+        "sonolux 0.",
+        "(git ",
+        "GPU sonolux would use:",
+        "built-in presets: ",
+        "your presets: ",
+        "settings: ",
+        "ffmpeg",
+    ] {
+        assert!(out.contains(part), "doctor lacks '{part}':\n{out}");
+    }
+    let (ok, out, err) = doctor(true);
+    assert!(!ok, "doctor must fail without a Vulkan driver:\n{out}");
+    assert!(
+        out.contains("no Vulkan driver: install mesa-vulkan-drivers"),
+        "{out}{err}"
+    );
+}
+
+#[test]
 fn cli_renders_pngs_from_the_demo_track() {
     let out = std::env::temp_dir().join(format!("sonolux-test-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);

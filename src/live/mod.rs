@@ -134,6 +134,22 @@ fn build_show(options: &LiveOptions, settings: &Settings) -> anyhow::Result<Show
     Ok(show)
 }
 
+static LAUNCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Records the moment the process started (call first thing in `main`), so
+/// the live show can report its start-up time.
+pub fn mark_launch() {
+    let _ = LAUNCH.set(std::time::Instant::now());
+}
+
+/// Seconds since [`mark_launch`] (or since the first call, without it).
+pub fn since_launch() -> f64 {
+    LAUNCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
+
 /// Runs the live show (blocks until the window closes).
 pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     // Fail early and clearly on a preset name that does not exist.

@@ -280,6 +280,8 @@ pub struct LiveApp {
     running: Option<Running>,
     error: Option<anyhow::Error>,
     started: Instant,
+    /// Seconds from launch, and from `started`, to the first presented frame.
+    first_present: Option<(f64, f64)>,
     last_frame: Instant,
     control_at: Instant,
     control_interval: Duration,
@@ -362,6 +364,7 @@ impl LiveApp {
             running: None,
             error: None,
             started: now,
+            first_present: None,
             last_frame: now,
             control_at: now,
             control_interval: CONTROL_INTERVAL,
@@ -403,6 +406,12 @@ impl LiveApp {
             onsets,
             frame.rhythm.bpm
         );
+        if let Some((launch, window)) = self.first_present {
+            println!(
+                "start-up: first frame presented {launch:.2} s after launch: {:.2} s before the show window was asked for (settings, presets, audio decode, analysis thread), {window:.2} s for the window, GPU device and pipelines",
+                launch - window
+            );
+        }
         if !self.frame_times.is_empty() {
             let mut t = self.frame_times.clone();
             t.sort_by(f32::total_cmp);
@@ -899,10 +908,12 @@ impl LiveApp {
         let t_present = Instant::now();
         gpu.queue.present(texture);
         if self.frames == 0 {
+            let window = self.started.elapsed().as_secs_f64();
+            let launch = super::since_launch();
             tracing::info!(
-                "first frame presented {:.2} s after the show window was asked for",
-                self.started.elapsed().as_secs_f64()
+                "first frame presented {launch:.2} s after launch ({window:.2} s after the show window was asked for)"
             );
+            self.first_present = Some((launch, window));
         }
         if self.started.elapsed() > Duration::from_secs(2) {
             let ms = |a: Instant, b: Instant| (b - a).as_secs_f64() * 1000.0;
