@@ -34,6 +34,10 @@ struct Sonolux {
     flatness: f32,       // 0 tonal .. 1 noisy
     rolloff: f32,        // 85% rolloff, mapped like centroid
     rms_db: f32,         // RMS level in dBFS (not normalised)
+    beat_hit: f32,       // 1 at each predicted beat, decays over ~100 ms (flash ON the beat)
+    bar_hit: f32,        // the same at each predicted downbeat
+    bars: f32,           // whole bars since the first downbeat
+    beats_per_bar: f32,  // metre of the beat clock (4 for 4/4, 3 for 3/4)
     bands: array<vec4f, 4>, // 16 log-spaced bands 30 Hz..16 kHz, 0..1: band(i)
 }
 

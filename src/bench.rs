@@ -207,6 +207,39 @@ pub fn live(preset: &str, size: [u32; 2], seconds: f64, demo: PathBuf) -> anyhow
     Ok(())
 }
 
+/// `bench hits`: each preset over a 120 BPM click track at `fps`, the
+/// median offset of its brightness peak and of the start of its rise from
+/// the clicks (after 8 s, when the beat clock has locked).
+pub fn hits(presets: &str, fps: f64, plot: Option<&Path>) -> anyhow::Result<()> {
+    let (samples, clicks) = demo::click_track(120.0, 16.0, 0.5, 44_100);
+    let clip = AudioClip {
+        samples,
+        sample_rate: 44_100,
+    };
+    let lib = preset::Library::locate();
+    println!("120 BPM clicks, {fps} fps, clicks after 8 s; negative = before the click");
+    println!("| preset | brightness peak (median ms) | rise starts (median ms) | clicks |");
+    println!("|---|---|---|---|");
+    for (i, id) in presets.split(',').map(str::trim).enumerate() {
+        let p = lib.find(id)?;
+        let mut r = crate::render::Renderer::new(Gpu::headless()?, p, [160, 90])?;
+        let t = crate::offline::hits::time_hits(&mut r, &clip, &clicks, fps, 8.0)?;
+        println!(
+            "| {id} | {:+.1} | {:+.1} | {} |",
+            crate::offline::hits::HitTiming::median(&t.peak_ms),
+            crate::offline::hits::HitTiming::median(&t.rise_ms),
+            t.peak_ms.len()
+        );
+        if i == 0
+            && let Some(path) = plot
+        {
+            crate::offline::hits::plot(&t, &clicks, 10.0, 12.0, [960, 240]).save(path)?;
+            println!("plot of {id} (10-12 s): {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()

@@ -91,6 +91,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 15.0)]
         seconds: f64,
     },
+    /// When hits land: presets rendered over a 120 BPM click track, the
+    /// brightness peak and the start of its rise timed against each click.
+    Hits {
+        /// Presets to time (comma-separated).
+        #[arg(long, default_value = "strobe,tunnel,spectrum")]
+        presets: String,
+        /// Frames per second of the render (finer timing with more).
+        #[arg(long, default_value_t = 240.0)]
+        fps: f64,
+        /// Write a plot of the first preset's brightness against the clicks (PNG).
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
     /// Analysis throughput (and aubio's, same run), memory over an hour.
     Analysis {
         /// Folder of audio clips.
@@ -118,6 +131,32 @@ pub enum PresetsCommand {
         preset: String,
         /// Archive to write (default: ID.sonolux.tar).
         out: Option<PathBuf>,
+    },
+    /// The health report: every preset over the same music, one row each
+    /// (frame time, clipped pixels, brightness, motion, how it follows bass,
+    /// beat, kick and centroid, limiter hold) and a contact sheet each.
+    Report {
+        /// Audio file (default: the bundled demo track).
+        #[arg(long)]
+        audio: Option<PathBuf>,
+        /// First second measured (default: the demo's drop at 0:14).
+        #[arg(long, default_value_t = 14.0)]
+        start: f64,
+        /// Seconds measured per preset.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Render size.
+        #[arg(long, default_value = "480x270", value_parser = parse_size)]
+        size: [u32; 2],
+        /// Frames per second.
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        /// Folder for the contact sheets.
+        #[arg(long, default_value = "out/report")]
+        out: PathBuf,
+        /// Only these presets (comma-separated; default: all).
+        #[arg(long)]
+        presets: Option<String>,
     },
     /// Add a shared preset archive (from `presets export`) to your presets.
     Import {
@@ -419,6 +458,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench { what }) => match what {
             BenchCommand::Render { frames, uhd } => crate::bench::render(frames.max(5), uhd),
             BenchCommand::Analysis { data } => crate::bench::analysis(&data),
+            BenchCommand::Hits { presets, fps, plot } => {
+                crate::bench::hits(&presets, fps, plot.as_deref())
+            }
             BenchCommand::Live {
                 preset,
                 size,
@@ -520,6 +562,50 @@ fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
             let out = out.unwrap_or_else(|| PathBuf::from(format!("{id}.sonolux.tar")));
             let files = crate::preset::share::export(&p.dir, &id, &out)?;
             println!("wrote {} ({files} files)", out.display());
+            Ok(())
+        }
+        PresetsCommand::Report {
+            audio,
+            start,
+            seconds,
+            size,
+            fps,
+            out,
+            presets,
+        } => {
+            let (clip, _) = load_audio(audio.as_deref())?;
+            let ids: Vec<String> = match presets {
+                Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+                None => lib.ids(),
+            };
+            let start = start.clamp(0.0, (clip.duration() - 1.0).max(0.0));
+            let seconds = seconds.min(clip.duration() - start).max(0.5);
+            let job = crate::offline::report::ReportJob {
+                clip: &clip,
+                start,
+                seconds,
+                size,
+                fps,
+                sheet_dir: Some(&out),
+            };
+            let bar = indicatif::ProgressBar::new(ids.len() as u64);
+            let mut rows = Vec::new();
+            for id in &ids {
+                bar.set_message(id.clone());
+                let p = lib.find(id)?;
+                rows.push(crate::offline::report::report_preset(
+                    crate::render::Gpu::headless()?,
+                    p,
+                    &job,
+                )?);
+                bar.inc(1);
+            }
+            bar.finish_and_clear();
+            println!(
+                "{seconds:.0} s from {start:.0} s, {}x{} at {fps} fps; clipped = a channel at full scale; follows = correlation of brightness or motion with the feature",
+                size[0], size[1]
+            );
+            print!("{}", crate::offline::report::format_table(&rows));
             Ok(())
         }
         PresetsCommand::Import { file, name } => {

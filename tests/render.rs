@@ -801,3 +801,124 @@ fn every_preset_passes_the_flash_audit_on_the_demo_with_the_limiter() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn flashes_on_beat_hit_land_on_the_clicks() {
+    // 120 BPM clicks; after the beat clock has locked (8 s), Beat Strobe's
+    // brightness must peak on the click (not ~20 ms later, as a detected
+    // kick would) and must not start rising before it (as beat_pulse did,
+    // ~70 ms early).
+    let (samples, clicks) = demo::click_track(120.0, 14.0, 0.5, 44_100);
+    let clip = AudioClip {
+        samples,
+        sample_rate: 44_100,
+    };
+    let p = preset::find(&presets_dir(), "strobe").expect("strobe");
+    let mut r = renderer_for(&p);
+    let fps = 120.0;
+    let t = sonolux::offline::hits::time_hits(&mut r, &clip, &clicks, fps, 8.0).expect("timing");
+    assert!(t.peak_ms.len() >= 10, "{t:?}");
+    let frame = 1000.0 / fps;
+    let peak = sonolux::offline::hits::HitTiming::median(&t.peak_ms);
+    let rise = sonolux::offline::hits::HitTiming::median(&t.rise_ms);
+    assert!(
+        (-frame..=2.0 * frame).contains(&peak),
+        "peak {peak:.1} ms from the click: {:?}",
+        t.peak_ms
+    );
+    assert!(
+        rise >= -frame,
+        "brightness starts rising {rise:.1} ms before the click: {:?}",
+        t.rise_ms
+    );
+}
+
+#[test]
+fn a_tone_map_keeps_detail_above_white_and_bad_values_are_refused() {
+    // A ramp from 0 to 4: without a tone map everything above 1 clips to
+    // one flat white; with ACES it stays a ramp.
+    let wgsl =
+        "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(vec3f(uv.x * 4.0), 1.0); }\n";
+    let row = |toml: &str, name: &str| {
+        let dir = temp_preset(name, toml, Some(wgsl));
+        let p = Preset::load(&dir).expect("ramp preset");
+        let mut r = renderer_for(&p);
+        let px = r
+            .render(&Default::default(), FrameClock::default(), true)
+            .expect("pixels");
+        let _ = std::fs::remove_dir_all(dir);
+        let y = (H / 2) as usize;
+        (0..W as usize)
+            .map(|x| px[(y * W as usize + x) * 4])
+            .collect::<Vec<u8>>()
+    };
+    let plain = row(
+        "name = \"ramp\"\n[[pass]]\nshader = \"main.wgsl\"\n",
+        "ramp-plain",
+    );
+    let mapped = row(
+        "name = \"ramp\"\n[tone_map]\ncurve = \"aces\"\nexposure = 0.6\n[[pass]]\nshader = \"main.wgsl\"\n",
+        "ramp-aces",
+    );
+    let (half, three_q) = (W as usize / 2, W as usize * 3 / 4);
+    assert_eq!((plain[half], plain[three_q]), (255, 255), "clips without");
+    assert!(
+        mapped[half] < mapped[three_q] && mapped[three_q] < 255,
+        "a ramp with the tone map: {} {}",
+        mapped[half],
+        mapped[three_q]
+    );
+    assert!(
+        mapped.windows(2).all(|w| w[1] >= w[0]),
+        "monotonic: {mapped:?}"
+    );
+    // The low end stays close to where it was.
+    assert!((i32::from(mapped[W as usize / 20]) - i32::from(plain[W as usize / 20])).abs() < 40);
+    let bad = temp_preset(
+        "ramp-bad",
+        "name = \"ramp\"\n[tone_map]\nexposure = 50.0\n[[pass]]\nshader = \"main.wgsl\"\n",
+        Some(wgsl),
+    );
+    let err = Preset::load(&bad).expect_err("refused").to_string();
+    assert!(err.contains("tone_map.exposure 50"), "{err}");
+    let _ = std::fs::remove_dir_all(bad);
+}
+
+#[test]
+fn health_report_every_builtin_holds_detail_on_the_drop() {
+    // The preset health report on the demo's drop: no built-in preset may
+    // clip more than 5 % of its pixels, and each must move and follow the
+    // music somewhere.
+    let demo = sonolux::audio::decode_file(&repo().join("assets/demo.flac")).expect("demo track");
+    let job = sonolux::offline::report::ReportJob {
+        clip: &demo,
+        start: 14.0,
+        seconds: 10.0,
+        size: [W, H],
+        fps: 15.0,
+        sheet_dir: None,
+    };
+    let mut rows = Vec::new();
+    for p in builtin() {
+        rows.push(
+            sonolux::offline::report::report_preset(Gpu::headless().expect("GPU"), p, &job)
+                .expect("report"),
+        );
+    }
+    let table = sonolux::offline::report::format_table(&rows);
+    for r in &rows {
+        assert!(
+            r.clipped < 0.05,
+            "{} clips {:.1} %:\n{table}",
+            r.id,
+            r.clipped * 100.0
+        );
+        assert!(r.luminance > 0.005, "{} is black:\n{table}", r.id);
+        assert!(r.motion > 0.0005, "{} stands still:\n{table}", r.id);
+        assert!(
+            r.follows.iter().any(|c| c.abs() > 0.3),
+            "{} follows no feature:\n{table}",
+            r.id
+        );
+    }
+}

@@ -10,7 +10,8 @@ fn luma(c: vec3f) -> f32 {
 }
 
 fn shade(uv: vec2f, frag: vec2f) -> vec4f {
-    let beat_index = floor(u.beats + 0.5);
+    // The beat we are in: changes exactly on the predicted beat.
+    let beat_index = floor(u.beats);
     // Bed: hue steps each beat, saturation kept below "saturated red"
     // (R/(R+G+B) < 0.8), brightness normalised to one luminance.
     let hue = fract(0.6 * u.centroid + 0.17 * beat_index);
@@ -25,12 +26,14 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     // chosen per beat, sliding with the beat phase.
     let panels = max(param.panels, 6.0);
     let k = (beat_index * 3.0) % panels;
-    let slide = (u.beat_phase - 0.5) * 0.5 / panels;
+    let slide = u.beat_phase * 0.5 / panels;
     let x0 = k / panels + slide;
     let w = 1.0 / panels;
     let edge = 0.04 * w;
     let inside = smoothstep(x0, x0 + edge, uv.x) * (1.0 - smoothstep(x0 + w - edge, x0 + w, uv.x));
-    let hit = max(u.kick, u.beat_pulse * u.confidence);
+    // On the predicted beat (beat_hit: no detection delay), and on kicks
+    // between beats.
+    let hit = max(u.kick, u.beat_hit);
     let flash = smoothstep(0.05, 0.4, hit) * param.intensity;
     // The panel's colour: the bed's complement, bright.
     let panel = hsv2rgb(vec3f(fract(hue + 0.5), 0.25, 1.0));

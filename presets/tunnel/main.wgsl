@@ -41,7 +41,7 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let accent = hsv2rgb(vec3f(fract(hue + 0.45), 0.7, 1.0));
 
     let fog = smoothstep(0.0, 0.5, r);
-    var col = base * rings * (0.35 + 1.0 * u.kick + 0.5 * u.beat_pulse);
+    var col = base * rings * (0.35 + 1.0 * max(0.8 * u.kick, u.beat_hit) + 0.25 * u.beat_pulse);
     col += accent * ribs * (0.15 + 0.6 * u.hat + 0.4 * u.treb_att);
     let panel_col = hsv2rgb(vec3f(fract(hue + f32(panel) / 32.0), 0.9, 1.0));
     col += panel_col * panel_light * 0.5 * (1.0 - smoothstep(0.2, 0.6, dz));

@@ -136,6 +136,26 @@ pub struct BeatPosition {
     pub bar_phase: f32,
     /// 1 exactly on a beat, falling off over ~1/4 beat on either side.
     pub beat_pulse: f32,
+    /// Jumps to 1 at each predicted beat and decays over ~100 ms
+    /// ([`HIT_DECAY_S`]): a flash *on* the beat, with no detection delay.
+    pub beat_hit: f32,
+    /// The same at each predicted downbeat.
+    pub bar_hit: f32,
+    /// Whole bars since the first downbeat (0 before it).
+    pub bars: f64,
+}
+
+/// Time constant (s) of `beat_hit` and `bar_hit`: 1 on the beat, 0.08 after
+/// 100 ms.
+pub const HIT_DECAY_S: f64 = 0.04;
+
+/// A hit `since` seconds after it happened: 1, decaying with [`HIT_DECAY_S`].
+fn hit(since: f64) -> f32 {
+    if since < 6.0 * HIT_DECAY_S {
+        (-since / HIT_DECAY_S).exp() as f32
+    } else {
+        0.0
+    }
 }
 
 impl Rhythm {
@@ -155,12 +175,20 @@ impl Rhythm {
         let bar_phase = ((beats - self.downbeat_index as f64).rem_euclid(bpb) / bpb) as f32;
         // Distance to the nearest beat in beats, shaped into a sharp pulse.
         let d = beat_phase.min(1.0 - beat_phase);
-        let beat_pulse = (1.0 - d * 4.0).max(0.0).powi(2) * self.confidence.clamp(0.0, 1.0);
+        let confidence = self.confidence.clamp(0.0, 1.0);
+        let beat_pulse = (1.0 - d * 4.0).max(0.0).powi(2) * confidence;
+        let since_beat = f64::from(beat_phase) * period;
+        let since_bar = f64::from(bar_phase) * bpb * period;
         BeatPosition {
             beats,
             beat_phase,
             bar_phase,
             beat_pulse,
+            beat_hit: hit(since_beat) * confidence,
+            bar_hit: hit(since_bar) * confidence,
+            bars: ((beats - self.downbeat_index as f64) / bpb)
+                .floor()
+                .max(0.0),
         }
     }
 }

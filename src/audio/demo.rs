@@ -170,6 +170,30 @@ fn synthesize_with(seconds: f64, sample_rate: u32, parts: impl Fn(usize) -> Part
     out
 }
 
+/// A click track: 5 ms-decay noise-burst clicks at `bpm`, the first at `t0`
+/// (mono, `sample_rate`). Returns the samples and the click times: a signal
+/// with a known answer for beat and timing tests.
+pub fn click_track(bpm: f64, seconds: f64, t0: f64, sample_rate: u32) -> (Vec<f32>, Vec<f64>) {
+    let sr = f64::from(sample_rate);
+    let n = (seconds * sr) as usize;
+    let mut out = vec![0.0f32; n];
+    let mut times = Vec::new();
+    let mut noise = Noise(7);
+    let mut t = t0;
+    while t < seconds - 0.05 {
+        times.push(t);
+        let start = (t * sr) as usize;
+        for k in 0..(0.02 * sr) as usize {
+            let env = (-(k as f32) / (0.004 * sample_rate as f32)).exp();
+            if let Some(s) = out.get_mut(start + k) {
+                *s += 0.8 * noise.next() * env;
+            }
+        }
+        t += 60.0 / bpm;
+    }
+    (out, times)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,4 +2,6 @@
 
 pub mod analyze;
 pub mod dataset;
+pub mod hits;
 pub mod render;
+pub mod report;

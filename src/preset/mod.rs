@@ -46,10 +46,48 @@ pub struct PresetSpec {
     /// Parameters exposed to the shader as `param.<name>`.
     #[serde(default, rename = "param")]
     pub params: Vec<ParamSpec>,
+    /// Exposure and tone map of the final image (`[tone_map]`); without it
+    /// values above 1 clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone_map: Option<ToneMapSpec>,
 }
 
 fn one() -> f32 {
     1.0
+}
+
+/// How a preset's final image is brought into 0..1 (`[tone_map]` in
+/// preset.toml). With it the passes render in float, so a loud drop that
+/// pushes colours past 1 keeps its detail instead of clipping flat.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ToneMapSpec {
+    /// The curve.
+    #[serde(default)]
+    pub curve: ToneCurve,
+    /// Multiplier before the curve (0.05..=8).
+    #[serde(default = "one")]
+    pub exposure: f32,
+    /// Reinhard: the level that maps to white (1..=64).
+    #[serde(default = "four")]
+    pub white: f32,
+}
+
+fn four() -> f32 {
+    4.0
+}
+
+/// Tone curves.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ToneCurve {
+    /// Clip at 1 (exposure only).
+    Clip,
+    /// Reinhard on luminance with a white point (keeps hue).
+    Reinhard,
+    /// The ACES filmic curve (Narkowicz's fit): soft highlight roll-off.
+    #[default]
+    Aces,
 }
 
 /// One fragment pass.
@@ -184,6 +222,20 @@ impl PresetSpec {
                 "render_scale {} is outside 0.25..=1",
                 spec.render_scale
             )));
+        }
+        if let Some(t) = &spec.tone_map {
+            if !(0.05..=8.0).contains(&t.exposure) {
+                return Err(invalid(format!(
+                    "tone_map.exposure {} is outside 0.05..=8",
+                    t.exposure
+                )));
+            }
+            if !(1.0..=64.0).contains(&t.white) {
+                return Err(invalid(format!(
+                    "tone_map.white {} is outside 1..=64",
+                    t.white
+                )));
+            }
         }
         if spec.params.len() > MAX_PARAMS {
             return Err(invalid(format!("at most {MAX_PARAMS} parameters")));

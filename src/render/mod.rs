@@ -13,6 +13,7 @@ pub mod output;
 pub mod pass;
 pub mod scene;
 pub mod thumbnail;
+pub mod tonemap;
 pub mod transition;
 pub mod uniforms;
 
@@ -350,7 +351,7 @@ impl Renderer {
         let parity = (self.frame % 2) as usize;
         let mut scene_view = self.scene.encode(&self.gpu, &mut encoder, parity).clone();
         let mut same_size = self.scene.scaled_size(self.output.size()) == self.output.size();
-        if let Some(b) = &self.incoming {
+        if let Some(b) = &mut self.incoming {
             let b_view = b.encode(&self.gpu, &mut encoder, parity).clone();
             // Mix at the larger of the two render sizes (not the output
             // size): no detail is lost and the output pass upscales as usual.

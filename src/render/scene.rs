@@ -82,16 +82,25 @@ pub struct ScenePipeline {
     targets: Vec<PassTargets>,
     size: [u32; 2],
     format: wgpu::TextureFormat,
+    tone_map: Option<super::tonemap::ToneMapPass>,
 }
 
 impl ScenePipeline {
     /// Compiles the preset's passes. Fails without touching anything if any pass fails.
     pub fn new(gpu: &Gpu, layout: &SceneLayout, preset: Preset) -> Result<Self, PipelineError> {
-        let format = if preset.uses_feedback() {
+        // Feedback and tone-mapped presets render in float (trails fade
+        // smoothly; values above 1 survive until the tone map).
+        let format = if preset.uses_feedback() || preset.spec.tone_map.is_some() {
             FEEDBACK_FORMAT
         } else {
             PLAIN_FORMAT
         };
+        let tone_map = preset
+            .spec
+            .tone_map
+            .as_ref()
+            .map(|t| super::tonemap::ToneMapPass::new(gpu, t))
+            .transpose()?;
         let pipelines = preset
             .passes
             .iter()
@@ -122,6 +131,7 @@ impl ScenePipeline {
             targets: Vec::new(),
             size: [0, 0],
             format,
+            tone_map,
         })
     }
 
@@ -225,9 +235,10 @@ impl ScenePipeline {
             .collect();
     }
 
-    /// Encodes all passes for frame parity `p`; returns the final pass's view.
+    /// Encodes all passes for frame parity `p` (and the tone map, if the
+    /// preset has one); returns the final image's view.
     pub fn encode(
-        &self,
+        &mut self,
         gpu: &Gpu,
         encoder: &mut wgpu::CommandEncoder,
         parity: usize,
@@ -245,7 +256,11 @@ impl ScenePipeline {
                 "scene",
             );
         }
-        &self.targets[self.targets.len() - 1].views[parity]
+        let last = &self.targets[self.targets.len() - 1].views[parity];
+        match &mut self.tone_map {
+            Some(t) => t.encode(gpu, encoder, last, self.size),
+            None => last,
+        }
     }
 
     /// Reads back the parameter buffer as the shader sees it (waits for the GPU).

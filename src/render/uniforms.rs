@@ -82,6 +82,14 @@ pub struct ShaderUniforms {
     pub rolloff: f32,
     /// RMS dBFS.
     pub rms_db: f32,
+    /// Hit on each predicted beat (1, decaying over ~100 ms).
+    pub beat_hit: f32,
+    /// Hit on each predicted downbeat.
+    pub bar_hit: f32,
+    /// Whole bars since the first downbeat.
+    pub bars: f32,
+    /// Beats per bar of the beat clock.
+    pub beats_per_bar: f32,
     /// 16 bands.
     pub bands: [[f32; 4]; NUM_BANDS / 4],
 }
@@ -138,6 +146,10 @@ impl ShaderUniforms {
             flatness: f.flatness,
             rolloff: f.rolloff,
             rms_db: f.rms_db,
+            beat_hit: pos.beat_hit,
+            bar_hit: pos.bar_hit,
+            bars: (pos.bars % 65_536.0) as f32,
+            beats_per_bar: f.rhythm.beats_per_bar.max(1) as f32,
             bands,
         }
     }
@@ -189,6 +201,10 @@ mod tests {
             ("confidence", off!(confidence)),
             ("rolloff", off!(rolloff)),
             ("rms_db", off!(rms_db)),
+            ("beat_hit", off!(beat_hit)),
+            ("bar_hit", off!(bar_hit)),
+            ("bars", off!(bars)),
+            ("beats_per_bar", off!(beats_per_bar)),
             ("bands", off!(bands)),
         ];
         for (name, offset) in rust {
@@ -198,6 +214,6 @@ mod tests {
                 .unwrap_or_else(|| panic!("no member {name}"));
             assert_eq!(m.offset as usize, offset, "{name}");
         }
-        assert_eq!(members.len(), 32);
+        assert_eq!(members.len(), 36);
     }
 }
