@@ -59,14 +59,15 @@ fn moment(t: f64) -> FeatureFrame {
 }
 
 /// Renders `preset` for 1.5 s of the synthetic moment (so feedback presets
-/// build up) and returns the last frame as RGBA8 of [`THUMBNAIL_SIZE`].
+/// build up) and returns the last frame, 20 ms after a beat (so hit presets
+/// show their hit), as RGBA8 of [`THUMBNAIL_SIZE`].
 pub fn render_thumbnail(gpu: &Gpu, preset: Preset) -> Result<Vec<u8>, PipelineError> {
     let mut r = Renderer::new(gpu.clone(), preset, THUMBNAIL_SIZE)?;
     let fps = 30.0;
-    let frames = 45u64;
+    let frames = 46u64;
     let mut last = Vec::new();
     for n in 0..frames {
-        let t = 8.0 + n as f64 / fps;
+        let t = 8.02 + n as f64 / fps;
         let out = r.render(
             &moment(t),
             FrameClock {
