@@ -414,3 +414,36 @@ fn manual_overrides_steer_the_beat_clock() {
         an.frame().rhythm.bpm
     );
 }
+
+#[test]
+fn metre_and_downbeats_from_harmony_or_bass_alone() {
+    use sonolux::audio::demo::{BarCue, metre_track};
+    for (bpb, cue) in [
+        (4, BarCue::Harmony),
+        (4, BarCue::Bass),
+        (3, BarCue::Harmony),
+        (3, BarCue::Bass),
+    ] {
+        let (audio, _, downbeats) = metre_track(120.0, bpb, 30.0, cue, SR);
+        let res = analyze_clip(&clip(audio), 512, 0.0);
+        let est: Vec<f64> = res
+            .beats
+            .iter()
+            .filter(|b| b.1 == 1)
+            .map(|b| b.0)
+            .filter(|&t| t > 12.0)
+            .collect();
+        let truth: Vec<f64> = downbeats.iter().copied().filter(|&t| t > 12.0).collect();
+        let f = eval::f_measure(&truth, &est, 0.07);
+        let bars: Vec<u32> = res
+            .beats
+            .iter()
+            .filter(|b| b.0 > 12.0)
+            .map(|b| b.1)
+            .collect();
+        assert!(
+            f > 0.9,
+            "{bpb}/4 marked by {cue:?}: downbeat F {f:.2}; bar positions after 12 s {bars:?}"
+        );
+    }
+}

@@ -8,16 +8,16 @@
 //! so one missing or extra hit does not shake the visuals, and it freewheels
 //! through breaks and silence at the last tempo.
 //!
-//! Bars: after each beat, the low-frequency hit strength around it is
-//! accumulated per position in a 4-beat cycle; the strongest position is taken
-//! as the downbeat.
+//! Bars: once each beat has been heard, its low-frequency hit strength and the
+//! harmonic change into it go to [`DownbeatTracker`], which chooses the metre
+//! (4 or 3 beats) and the downbeat.
 
+use super::downbeat::{CHROMA, DownbeatTracker};
 use super::frame::{Event, EventKind, Rhythm};
 use super::tempo::{TempoEstimate, TempoEstimator};
 
 const COMB_BEATS: usize = 8;
 const COMB_DECAY: f32 = 0.8;
-const BEATS_PER_BAR: usize = 4;
 
 /// Manual control of the beat clock (tap tempo, nudge, resync, fixed tempo).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,7 +62,7 @@ pub struct BeatTracker {
     running: bool,
     confidence: f32,
     // Downbeat.
-    bar_scores: [f32; BEATS_PER_BAR],
+    downbeats: DownbeatTracker,
     pending: [(f64, i64); 4],
     n_pending: usize,
     downbeat_index: i64,
@@ -97,7 +97,7 @@ impl BeatTracker {
             next_index: 0,
             running: false,
             confidence: 0.0,
-            bar_scores: [0.0; BEATS_PER_BAR],
+            downbeats: DownbeatTracker::default(),
             pending: [(0.0, 0); 4],
             n_pending: 0,
             downbeat_index: 0,
@@ -127,7 +127,7 @@ impl BeatTracker {
             },
             next_beat: self.next_beat,
             next_index: self.next_index,
-            beats_per_bar: BEATS_PER_BAR as u32,
+            beats_per_bar: self.downbeats.beats_per_bar as u32,
             downbeat_index: self.downbeat_index,
             confidence: if self.running { self.confidence } else { 0.0 },
             manual: self.fixed_bpm.is_some(),
@@ -185,9 +185,18 @@ impl BeatTracker {
     }
 
     /// Feeds one beat-rate frame: `odf` (onset strength), `low` (low-band
-    /// onset strength, for downbeats), `end_time` (stream time of the newest
-    /// sample in it). Emits beats into `events`.
-    pub fn push(&mut self, odf: f32, low: f32, end_time: f64, events: &mut Vec<Event>) {
+    /// onset strength) and `chroma` (pitch-class energy), both for
+    /// downbeats, and `end_time` (stream time of the newest sample in it).
+    /// Emits beats into `events`.
+    pub fn push(
+        &mut self,
+        odf: f32,
+        low: f32,
+        chroma: &[f32; CHROMA],
+        end_time: f64,
+        events: &mut Vec<Event>,
+    ) {
+        self.downbeats.push_chroma(chroma);
         let now = end_time - self.delay;
         if self.frames == 0 {
             self.times_start = now;
@@ -280,8 +289,8 @@ impl BeatTracker {
         if self.running {
             while now >= self.next_beat {
                 let index = self.next_index;
-                let bar_position =
-                    ((index - self.downbeat_index).rem_euclid(BEATS_PER_BAR as i64) + 1) as u32;
+                let bpb = self.downbeats.beats_per_bar as i64;
+                let bar_position = ((index - self.downbeat_index).rem_euclid(bpb) + 1) as u32;
                 events.push(Event {
                     kind: EventKind::Beat {
                         index,
@@ -391,24 +400,10 @@ impl BeatTracker {
             let (t, index) = self.pending[i];
             if now >= t + settle {
                 let strength = self.low_strength_near(t, now);
-                let slot = index.rem_euclid(BEATS_PER_BAR as i64) as usize;
-                for (k, s) in self.bar_scores.iter_mut().enumerate() {
-                    *s *= 0.97;
-                    if k == slot {
-                        *s += strength;
-                    }
-                }
+                self.downbeats
+                    .beat_heard(index, strength, self.manual_downbeat);
                 if !self.manual_downbeat {
-                    let best = self
-                        .bar_scores
-                        .iter()
-                        .enumerate()
-                        .max_by(|a, b| a.1.total_cmp(b.1))
-                        .map_or(0, |(k, _)| k);
-                    let cur = self.downbeat_index.rem_euclid(BEATS_PER_BAR as i64) as usize;
-                    if self.bar_scores[best] > 1.15 * self.bar_scores[cur] {
-                        self.downbeat_index = best as i64;
-                    }
+                    self.downbeat_index = self.downbeats.downbeat_index;
                 }
                 self.pending.copy_within(i + 1..self.n_pending, i);
                 self.n_pending -= 1;

@@ -14,6 +14,7 @@
 //! strength feeds [`beat::BeatTracker`] (tempo + predictive beat clock).
 
 pub mod beat;
+pub mod downbeat;
 pub mod eval;
 pub mod features;
 pub mod frame;
@@ -122,6 +123,12 @@ pub struct Analyzer {
     pulse_decay: f32,
     beat_odf: f32,
     beat_low: f32,
+    /// A longer transform (~93 ms, every 8 hops) for chroma: semitones
+    /// resolve from about 180 Hz.
+    chroma_stft: Stft,
+    /// Its bins -> pitch class, for the downbeat tracker's chroma.
+    chroma_map: Vec<Option<u8>>,
+    beat_chroma: [f32; downbeat::CHROMA],
     hop_parity: bool,
 }
 
@@ -187,6 +194,9 @@ impl Analyzer {
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
             beat_odf: 0.0,
             beat_low: 0.0,
+            chroma_stft: Stft::new(window * 4, hop * 8),
+            chroma_map: downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1),
+            beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
         }
     }
@@ -238,6 +248,20 @@ impl Analyzer {
             let mut pos = 0;
             while pos < n {
                 let (took, due) = self.stft.push(&self.clean[pos..n]);
+                // The chroma transform's hops fall on every 8th main hop.
+                let mut fed = 0;
+                while fed < took {
+                    let (t, chroma_due) = self.chroma_stft.push(&self.clean[pos + fed..pos + took]);
+                    fed += t;
+                    if chroma_due {
+                        self.chroma_stft.compute();
+                        for (m, pc) in self.chroma_stft.magnitudes().iter().zip(&self.chroma_map) {
+                            if let Some(pc) = pc {
+                                self.beat_chroma[usize::from(*pc)] += m.sqrt();
+                            }
+                        }
+                    }
+                }
                 pos += took;
                 self.samples_in += took as u64;
                 if due {
@@ -318,10 +342,16 @@ impl Analyzer {
         self.beat_low = self.beat_low.max(low);
         self.hop_parity = !self.hop_parity;
         if !self.hop_parity {
-            self.beat
-                .push(self.beat_odf, self.beat_low, now, &mut self.events);
+            self.beat.push(
+                self.beat_odf,
+                self.beat_low,
+                &self.beat_chroma,
+                now,
+                &mut self.events,
+            );
             self.beat_odf = 0.0;
             self.beat_low = 0.0;
+            self.beat_chroma = [0.0; downbeat::CHROMA];
         }
         self.frame.rhythm = self.beat.rhythm();
         self.frame.time = now;

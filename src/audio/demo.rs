@@ -194,6 +194,71 @@ pub fn click_track(bpm: f64, seconds: f64, t0: f64, sample_rate: u32) -> (Vec<f3
     (out, times)
 }
 
+/// What marks the bars of a [`metre_track`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarCue {
+    /// Equal clicks on every beat; a chord that changes at each bar line.
+    Harmony,
+    /// Equal clicks on every beat; a bass note on each downbeat.
+    Bass,
+}
+
+/// A track in `beats_per_bar` metre at `bpm`, with the bars marked by `cue`
+/// only (every beat's click is the same). Returns the samples, the beat
+/// times and the downbeat times: known answers for metre and downbeat tests.
+pub fn metre_track(
+    bpm: f64,
+    beats_per_bar: usize,
+    seconds: f64,
+    cue: BarCue,
+    sample_rate: u32,
+) -> (Vec<f32>, Vec<f64>, Vec<f64>) {
+    let sr = f64::from(sample_rate);
+    let (mut out, beats) = click_track(bpm, seconds, 0.5, sample_rate);
+    for s in out.iter_mut() {
+        *s *= 0.5;
+    }
+    let period = 60.0 / bpm;
+    let downbeats: Vec<f64> = beats
+        .iter()
+        .step_by(beats_per_bar.max(1))
+        .copied()
+        .collect();
+    // I - IV - V - vi in C (MIDI notes), voiced around middle C.
+    let chords: [[f64; 3]; 4] = [
+        [60.0, 64.0, 67.0],
+        [65.0, 69.0, 72.0],
+        [67.0, 71.0, 74.0],
+        [69.0, 72.0, 76.0],
+    ];
+    let hz = |m: f64| 440.0 * 2f64.powf((m - 69.0) / 12.0);
+    for (b, &t0) in downbeats.iter().enumerate() {
+        let len = period * beats_per_bar as f64;
+        let start = (t0 * sr) as usize;
+        let n = ((len * sr) as usize).min(out.len().saturating_sub(start));
+        for k in 0..n {
+            let t = k as f64 / sr;
+            let v = match cue {
+                BarCue::Harmony => {
+                    let env = (t / 0.01).min(1.0) * (1.0 - t / len).max(0.0).powf(0.3);
+                    chords[b % 4]
+                        .iter()
+                        .map(|&m| (std::f64::consts::TAU * hz(m) * t).sin())
+                        .sum::<f64>()
+                        * 0.08
+                        * env
+                }
+                BarCue::Bass => {
+                    let env = (t / 0.005).min(1.0) * (-t / 0.25).exp();
+                    (std::f64::consts::TAU * 55.0 * t).sin() * 0.5 * env
+                }
+            };
+            out[start + k] += v as f32;
+        }
+    }
+    (out, beats, downbeats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
