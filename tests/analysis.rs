@@ -447,3 +447,156 @@ fn metre_and_downbeats_from_harmony_or_bass_alone() {
         );
     }
 }
+
+/// Tempo within 4 %, beat F after `from` s, and when the clock first ran.
+fn judge(audio: Vec<f32>, truth: &[f64], from: f64) -> (f64, f64, Option<f64>) {
+    let res = analyze_clip(&clip(audio), 512, 0.0);
+    let est: Vec<f64> = res
+        .beats
+        .iter()
+        .map(|b| b.0)
+        .filter(|&t| t >= from)
+        .collect();
+    let truth: Vec<f64> = truth.iter().copied().filter(|&t| t >= from).collect();
+    (res.bpm, eval::f_measure(&truth, &est, 0.07), res.lock_time)
+}
+
+#[test]
+fn synthetic_patterns_with_known_answers() {
+    use Drum::{Hat, Kick, Snare};
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let rock: &[(f64, Drum)] = &[
+        (0.0, Kick),
+        (1.0, Snare),
+        (2.0, Kick),
+        (3.0, Snare),
+        (0.0, Hat),
+        (0.5, Hat),
+        (1.0, Hat),
+        (1.5, Hat),
+        (2.0, Hat),
+        (2.5, Hat),
+        (3.0, Hat),
+        (3.5, Hat),
+    ];
+    let cases: [(&str, f64, &[(f64, Drum)], f64); 4] = [
+        ("rock beat", 110.0, rock, 0.0),
+        ("shuffle (triplet swing)", 96.0, rock, 1.0 / 6.0),
+        (
+            "kick only",
+            100.0,
+            &[(0.0, Kick), (1.0, Kick), (2.0, Kick), (3.0, Kick)],
+            0.0,
+        ),
+        (
+            "hats only",
+            128.0,
+            &[(0.0, Hat), (1.0, Hat), (2.0, Hat), (3.0, Hat)],
+            0.0,
+        ),
+    ];
+    for (name, bpm, hits, swing) in cases {
+        let (audio, truth) = pattern_track(bpm, 30.0, 0.5, 4, hits, swing, SR);
+        let (est, f, lock) = judge(audio, &truth, 8.0);
+        assert_eq!(
+            eval::tempo_accuracy(bpm, est).0,
+            1.0,
+            "{name}: {est:.1} BPM, not {bpm}"
+        );
+        assert!(f > 0.9, "{name}: beat F {f:.2}");
+        let lock = lock.expect("locked");
+        assert!(lock < 5.0, "{name}: locked at {lock:.2} s");
+    }
+}
+
+#[test]
+fn silence_then_music_and_a_tempo_change() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let groove = [
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ];
+    // 10 s of silence, then music: no beats in the silence, locked soon after.
+    let (audio, truth) = pattern_track(120.0, 30.0, 10.0, 4, &groove, 0.0, SR);
+    let res = analyze_clip(&clip(audio.clone()), 512, 0.0);
+    assert!(
+        res.beats.iter().all(|b| b.0 > 9.9),
+        "beats in the silence: {:?}",
+        &res.beats[..res.beats.len().min(4)]
+    );
+    let lock = res.lock_time.expect("locked");
+    assert!(
+        lock > 10.0 && lock < 14.0,
+        "locked at {lock:.2} s (music from 10 s)"
+    );
+    let (_, f, _) = judge(audio, &truth, 15.0);
+    assert!(f > 0.9, "after silence: beat F {f:.2}");
+    // 120 BPM, then 140 BPM from 20 s: the clock follows within a few seconds.
+    let (mut a, t1) = pattern_track(120.0, 20.0, 0.5, 4, &groove, 0.0, SR);
+    let (b, t2) = pattern_track(140.0, 20.0, 0.0, 4, &groove, 0.0, SR);
+    a.extend_from_slice(&b);
+    let mut truth = t1;
+    truth.extend(t2.iter().map(|t| t + 20.0));
+    let res = analyze_clip(&clip(a.clone()), 512, 0.0);
+    let (est, f, _) = judge(a, &truth, 27.0);
+    assert_eq!(
+        eval::tempo_accuracy(140.0, est).0,
+        1.0,
+        "after the change: {est:.1} BPM ({})",
+        res.bpm
+    );
+    assert!(f > 0.85, "after the change: beat F {f:.2}");
+}
+
+#[test]
+fn accented_click_tracks_in_four_and_three() {
+    use sonolux::audio::demo::{BarCue, metre_track};
+    let mut report = Vec::new();
+    let mut failed = false;
+    for bpb in [4, 3] {
+        for bpm in [60.0, 80.0, 100.0, 120.0, 140.0, 160.0, 180.0, 200.0] {
+            let (audio, beats, downbeats) = metre_track(bpm, bpb, 30.0, BarCue::Bass, SR);
+            let res = analyze_clip(&clip(audio), 512, 0.0);
+            let (acc1, acc2) = eval::tempo_accuracy(bpm, res.bpm);
+            let est: Vec<f64> = res
+                .beats
+                .iter()
+                .map(|b| b.0)
+                .filter(|&t| t > 12.0)
+                .collect();
+            let truth: Vec<f64> = beats.iter().copied().filter(|&t| t > 12.0).collect();
+            let f = eval::f_measure(&truth, &est, 0.07);
+            let down: Vec<f64> = res
+                .beats
+                .iter()
+                .filter(|b| b.1 == 1 && b.0 > 12.0)
+                .map(|b| b.0)
+                .collect();
+            let dtruth: Vec<f64> = downbeats.iter().copied().filter(|&t| t > 12.0).collect();
+            let df = eval::f_measure(&dtruth, &down, 0.07);
+            let lock = res.lock_time.unwrap_or(f64::NAN);
+            // Above 170 BPM an evenly accented pulse may be felt at half
+            // tempo (the tempo octave, issue 8): there the beats must still
+            // fall on clicks and the downbeats on the accents.
+            // Precision: the share of emitted (down)beats that are real ones.
+            let precision = |truth: &[f64], est: &[f64]| {
+                eval::match_events(truth, est, 0.07).len() as f64 / est.len().max(1) as f64
+            };
+            let fast = bpm > 170.0;
+            let ok = if fast {
+                acc2 == 1.0 && precision(&truth, &est) > 0.95 && precision(&dtruth, &down) > 0.9
+            } else {
+                acc1 == 1.0 && f > 0.95 && df > 0.9
+            } && lock < 5.0;
+            failed |= !ok;
+            report.push(format!(
+                "{bpb}/4 {bpm:>5} BPM: read {:.1}, beat F {f:.2}, downbeat F {df:.2}, lock {lock:.2} s{}",
+                res.bpm,
+                if ok { "" } else { "  <-- FAIL" }
+            ));
+        }
+    }
+    assert!(!failed, "{}", report.join("\n"));
+}

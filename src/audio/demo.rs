@@ -259,6 +259,77 @@ pub fn metre_track(
     (out, beats, downbeats)
 }
 
+/// A drum sound for [`pattern_track`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drum {
+    /// A pitched-down sine thump.
+    Kick,
+    /// Noise with a body tone.
+    Snare,
+    /// Short bright noise.
+    Hat,
+}
+
+/// A drum pattern: `hits` are (position in beats within a bar, drum), the
+/// bar `beats_per_bar` beats long, repeated at `bpm` from `t0` to `seconds`.
+/// `swing` (0..1/3) delays every off-beat eighth by that fraction of a beat
+/// (1/6 is a triplet shuffle). Returns the samples and the beat times.
+pub fn pattern_track(
+    bpm: f64,
+    seconds: f64,
+    t0: f64,
+    beats_per_bar: usize,
+    hits: &[(f64, Drum)],
+    swing: f64,
+    sample_rate: u32,
+) -> (Vec<f32>, Vec<f64>) {
+    let sr = f64::from(sample_rate);
+    let n = (seconds * sr) as usize;
+    let mut out = vec![0.0f32; n];
+    let period = 60.0 / bpm;
+    let mut noise = Noise(0xBEEF);
+    let bar = period * beats_per_bar as f64;
+    let mut beats = Vec::new();
+    let mut b = t0;
+    while b < seconds - 0.05 {
+        beats.push(b);
+        b += period;
+    }
+    let mut start = t0;
+    while start < seconds {
+        for &(pos, drum) in hits {
+            let swung = if (pos.fract() - 0.5).abs() < 1e-6 {
+                pos + swing
+            } else {
+                pos
+            };
+            let t = start + swung * period;
+            let i0 = (t * sr) as usize;
+            let len = (0.25 * sr) as usize;
+            for k in 0..len {
+                let Some(o) = out.get_mut(i0 + k) else { break };
+                let tt = k as f64 / sr;
+                let v = match drum {
+                    Drum::Kick => {
+                        let f = 50.0 + 90.0 * (-tt / 0.03).exp();
+                        (std::f64::consts::TAU * f * tt).sin() * (-tt / 0.15).exp() * 0.9
+                    }
+                    Drum::Snare => {
+                        (0.5 * f64::from(noise.next())
+                            + 0.4 * (std::f64::consts::TAU * 185.0 * tt).sin())
+                            * (-tt / 0.06).exp()
+                            * 0.6
+                    }
+                    Drum::Hat => f64::from(noise.next()) * (-tt / 0.012).exp() * 0.3,
+                };
+                *o += v as f32;
+            }
+        }
+        start += bar;
+    }
+    (out, beats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
