@@ -240,6 +240,168 @@ pub fn hits(presets: &str, fps: f64, plot: Option<&Path>) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `bench timing`: the live timing chain end to end. Plays `clip` (with a
+/// marker click first) into a private PulseAudio null sink, captures its
+/// monitor with `sonolux run --input default --record-events`, and scores
+/// the recording against the clip's annotations (`.beats`, `.onsets`
+/// beside it): beat F, emitted-beat error, onset-to-present latency.
+pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
+    use std::process::{Command, Stdio};
+    let clip = decode_file(clip_path)?;
+    let beats_text = std::fs::read_to_string(clip_path.with_extension("beats"))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", clip_path.with_extension("beats").display()))?;
+    let beats: Vec<(f64, Option<f64>)> = beats_text
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace().map(str::parse::<f64>);
+            let t = it.next()?.ok()?;
+            Some((t, it.next().and_then(Result::ok)))
+        })
+        .collect();
+    let onsets: Option<Vec<f64>> = std::fs::read_to_string(clip_path.with_extension("onsets"))
+        .ok()
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+                .collect()
+        });
+    let dir = std::env::temp_dir().join(format!("sonolux-bench-timing-{}", std::process::id()));
+    let runtime = dir.join("runtime");
+    std::fs::create_dir_all(&runtime)?;
+    // The played file: the marker click, then the clip.
+    let sr = clip.sample_rate;
+    let (mut wav, _) = demo::click_track(
+        60.0,
+        crate::live::timing::CLIP_AT,
+        crate::live::timing::MARKER_AT,
+        sr,
+    );
+    wav.resize((crate::live::timing::CLIP_AT * f64::from(sr)) as usize, 0.0);
+    wav.extend_from_slice(&clip.samples);
+    let wav_path = dir.join("played.wav");
+    crate::audio::decode::write_wav(&wav_path, &wav, sr)?;
+    // A private sound server (and display, when there is none).
+    let pulse = |args: &[&str]| {
+        Command::new("pactl")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let started = Command::new("pulseaudio")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args([
+            "--daemonize=yes",
+            "--exit-idle-time=-1",
+            "-n",
+            "--load=module-native-protocol-unix",
+            "--load=module-null-sink sink_name=vj",
+            "--load=module-always-sink",
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| anyhow::anyhow!("pulseaudio: {e} (apt-get install pulseaudio)"))?;
+    anyhow::ensure!(started.success(), "pulseaudio did not start");
+    let t0 = Instant::now();
+    while !pulse(&["info"]) && t0.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    pulse(&["set-default-sink", "vj"]);
+    pulse(&["set-default-source", "vj.monitor"]);
+    let mut xvfb = None;
+    let display = match std::env::var("DISPLAY") {
+        Ok(d) if !d.is_empty() => d,
+        _ => {
+            let n = 700 + std::process::id() % 200;
+            xvfb = Command::new("Xvfb")
+                .args([
+                    &format!(":{n}"),
+                    "-screen",
+                    "0",
+                    "1280x720x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stderr(Stdio::null())
+                .spawn()
+                .ok();
+            std::thread::sleep(std::time::Duration::from_millis(800));
+            format!(":{n}")
+        }
+    };
+    let events = dir.join("events.jsonl");
+    let seconds = wav.len() as f64 / f64::from(sr) + 3.0;
+    let mut show = Command::new(std::env::current_exe()?)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("DISPLAY", &display)
+        .env("SONOLUX_CONFIG_DIR", dir.join("config"))
+        .args([
+            "run",
+            "--input",
+            "default",
+            "--surface",
+            "none",
+            "--default-windows",
+        ])
+        .args([
+            "--preset",
+            preset_id,
+            "--duration",
+            &format!("{seconds:.1}"),
+        ])
+        .arg("--record-events")
+        .arg(&events)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let played = Command::new("paplay")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .arg(&wav_path)
+        .status();
+    let status = show.wait()?;
+    if let Ok(pid) = std::fs::read_to_string(runtime.join("pulse/pid")) {
+        let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
+    }
+    if let Some(mut x) = xvfb {
+        let _ = x.kill();
+        let _ = x.wait();
+    }
+    anyhow::ensure!(
+        played.is_ok_and(|s| s.success()),
+        "paplay failed (apt-get install pulseaudio-utils)"
+    );
+    anyhow::ensure!(status.success(), "the live run failed ({status})");
+    let rec = crate::live::timing::parse(&std::fs::read_to_string(&events)?);
+    let r = crate::live::timing::score(&rec, &beats, onsets.as_deref())?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
+    println!(
+        "{}: played into a PulseAudio null sink, captured from its monitor, preset {preset_id}",
+        clip_path.display()
+    );
+    println!(
+        "| beat F | median / p95 beat error ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {:.3} | {:.1} / {:.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} |",
+        r.beat_f,
+        r.beat_error_ms.0,
+        r.beat_error_ms.1,
+        r.beats_real * 100.0,
+        opt(r.downbeat_f),
+        opt(r.onset_f),
+        r.onset_to_present_ms.0,
+        r.onset_to_present_ms.1,
+        r.input_latency_ms
+            .map_or_else(|| "-".into(), |v| format!("{v:.1}"))
+    );
+    Ok(())
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()

@@ -104,6 +104,17 @@ pub enum BenchCommand {
         #[arg(long)]
         plot: Option<PathBuf>,
     },
+    /// The live timing chain: an annotated clip played into a private
+    /// PulseAudio null sink and captured live; beat F, emitted-beat error,
+    /// onset-to-present latency.
+    Timing {
+        /// Audio clip with `.beats` (and `.onsets`) annotations beside it.
+        #[arg(long, default_value = "tests/data/mdb_rock_mix.flac")]
+        clip: PathBuf,
+        /// Preset on the projector meanwhile.
+        #[arg(long, default_value = "strobe")]
+        preset: String,
+    },
     /// Analysis throughput (and aubio's, same run), memory over an hour.
     Analysis {
         /// Folder of audio clips.
@@ -229,6 +240,10 @@ pub struct RunArgs {
     /// When quitting after --frames or --duration: save the last frame as PNG here.
     #[arg(long)]
     pub screenshot: Option<PathBuf>,
+    /// Write every analysis event (music time, and when it was known) and
+    /// every presented frame (music time shown, present time) as JSON lines.
+    #[arg(long)]
+    pub record_events: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -458,6 +473,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench { what }) => match what {
             BenchCommand::Render { frames, uhd } => crate::bench::render(frames.max(5), uhd),
             BenchCommand::Analysis { data } => crate::bench::analysis(&data),
+            BenchCommand::Timing { clip, preset } => crate::bench::timing(&clip, &preset),
             BenchCommand::Hits { presets, fps, plot } => {
                 crate::bench::hits(&presets, fps, plot.as_deref())
             }
@@ -635,6 +651,7 @@ fn run_live(args: RunArgs) -> anyhow::Result<()> {
         frames: args.frames,
         duration: args.duration,
         screenshot: args.screenshot,
+        record_events: args.record_events,
     };
     crate::live::run(options, demo_track_path())
 }

@@ -479,7 +479,8 @@ fn synthetic_patterns_with_known_answers() {
         (3.0, Hat),
         (3.5, Hat),
     ];
-    let cases: [(&str, f64, &[(f64, Drum)], f64); 4] = [
+    type Pattern<'a> = &'a [(f64, Drum)];
+    let cases: [(&str, f64, Pattern, f64); 4] = [
         ("rock beat", 110.0, rock, 0.0),
         ("shuffle (triplet swing)", 96.0, rock, 1.0 / 6.0),
         (

@@ -47,6 +47,24 @@ pub struct AudioClock {
     pub click: AtomicBool,
     /// The latest error's text (written with `try_lock`, never waited for).
     pub last_error: std::sync::Mutex<String>,
+    /// Input latency from cpal's timestamps (capture to callback), µs.
+    pub input_latency_us: AtomicU64,
+    /// Wall time ([`wall_s`], ns) of the latest input callback...
+    pub anchor_wall_ns: AtomicU64,
+    /// ... and the sample count at the start of its buffer.
+    pub anchor_samples: AtomicU64,
+}
+
+static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Seconds on a process-wide monotonic clock (the same for the audio
+/// callbacks, the analysis thread and the window): what `--record-events`
+/// writes as wall-clock time.
+pub fn wall_s() -> f64 {
+    EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
 }
 
 impl AudioClock {
@@ -79,6 +97,38 @@ impl AudioClock {
             use std::fmt::Write;
             let _ = write!(last, "{e}");
         }
+    }
+
+    /// Records an input callback's timing (atomics only: real-time safe):
+    /// its buffer starts at the current sample count, arrived now, and
+    /// was captured `latency` earlier (from cpal's timestamps).
+    #[inline]
+    fn anchor(&self, latency: std::time::Duration) {
+        let wall = EPOCH.get().map_or(0, |e| e.elapsed().as_nanos() as u64);
+        self.anchor_samples
+            .store(self.samples.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.anchor_wall_ns.store(wall, Ordering::Relaxed);
+        self.input_latency_us
+            .store(latency.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The wall time ([`wall_s`]) at which the input sample at stream time
+    /// `t` was captured, from the latest callback's timing; `None` before the
+    /// first input callback (file playback has none).
+    pub fn capture_wall_time(&self, t: f64) -> Option<f64> {
+        let wall_ns = self.anchor_wall_ns.load(Ordering::Relaxed);
+        if wall_ns == 0 {
+            return None;
+        }
+        let sr = self.sample_rate.load(Ordering::Relaxed).max(1) as f64;
+        let anchor_t = self.anchor_samples.load(Ordering::Relaxed) as f64 / sr;
+        let latency = self.input_latency_us.load(Ordering::Relaxed) as f64 * 1e-6;
+        Some(wall_ns as f64 * 1e-9 - latency + (t - anchor_t))
+    }
+
+    /// Input latency from cpal's timestamps (s).
+    pub fn input_latency(&self) -> f64 {
+        self.input_latency_us.load(Ordering::Relaxed) as f64 * 1e-6
     }
 
     /// Stream time of the newest delivered sample, seconds.
@@ -176,6 +226,8 @@ pub fn capture_on(
     name: Option<&str>,
     clock: Option<Arc<AudioClock>>,
 ) -> Result<(AudioFeed, FeedHandle), FeedError> {
+    // Start the wall clock before the stream (the callback only reads it).
+    wall_s();
     let host = cpal::default_host();
     let device = match name {
         Some(n) if n != "default" => host
@@ -218,10 +270,12 @@ pub fn capture_on(
     let stream = device
         .build_input_stream::<f32, _, _>(
             config,
-            move |data: &[f32], _| {
+            move |data: &[f32], info: &cpal::InputCallbackInfo| {
                 if cb_retired.load(Ordering::Relaxed) {
                     return;
                 }
+                let ts = info.timestamp();
+                cb_clock.anchor(ts.callback.duration_since(ts.capture));
                 let mut dropped = 0u64;
                 for frame in data.chunks_exact(channels) {
                     let s = frame.iter().sum::<f32>() * scale;

@@ -51,14 +51,18 @@ pub struct AnalysisThread {
 impl AnalysisThread {
     /// Starts analysing `feed`. `live_input`: the feed is a capture device,
     /// so a silent ring means the input is gone (a file never is).
-    pub fn start(feed: AudioFeed, live_input: bool) -> Self {
+    pub fn start(
+        feed: AudioFeed,
+        live_input: bool,
+        record: Option<super::record::RecordSender>,
+    ) -> Self {
         let snapshot = Arc::new(Mutex::new(Snapshot::default()));
         let (commands, rx): (Sender<EngineCommand>, Receiver<EngineCommand>) = channel();
         let stop = Arc::new(AtomicBool::new(false));
         let (t_snap, t_stop) = (snapshot.clone(), stop.clone());
         let handle = std::thread::Builder::new()
             .name("analysis".into())
-            .spawn(move || run(feed, live_input, rx, &t_snap, &t_stop))
+            .spawn(move || run(feed, live_input, rx, &t_snap, &t_stop, record))
             .ok();
         Self {
             snapshot,
@@ -102,7 +106,9 @@ fn run(
     rx: Receiver<EngineCommand>,
     snapshot: &Mutex<Snapshot>,
     stop: &AtomicBool,
+    record: Option<super::record::RecordSender>,
 ) {
+    let mut next_clock_line = 0.0;
     let mut analyzer = Analyzer::new(feed.sample_rate);
     let rate = f64::from(feed.sample_rate);
     let mut block = vec![0.0f32; 1024];
@@ -164,11 +170,23 @@ fn run(
             std::thread::sleep(Duration::from_millis(2));
             continue;
         };
-        onsets += analyzer
-            .process(&block[..n])
+        let events = analyzer.process(&block[..n]);
+        onsets += events
             .iter()
             .filter(|e| e.kind == crate::analysis::EventKind::Onset)
             .count() as u64;
+        if let Some(r) = &record {
+            for e in events {
+                r.event(e);
+            }
+            let t = clock.now();
+            if t >= next_clock_line
+                && let Some(w) = clock.capture_wall_time(t)
+            {
+                r.clock(t, w, clock.input_latency());
+                next_clock_line = t + 1.0;
+            }
+        }
         if let Ok(mut s) = snapshot.lock() {
             s.frame = *analyzer.frame();
             s.onsets = onsets;

@@ -6,6 +6,8 @@
 pub mod egui_layer;
 pub mod engine;
 pub mod monitors;
+pub mod record;
+pub mod timing;
 pub mod window;
 
 use std::path::PathBuf;
@@ -71,6 +73,8 @@ pub struct LiveOptions {
     pub duration: Option<f64>,
     /// With `frames`: save the last frame here.
     pub screenshot: Option<PathBuf>,
+    /// Write every analysis event and presented frame here (JSON lines).
+    pub record_events: Option<PathBuf>,
 }
 
 /// True when a window can be opened.
@@ -197,11 +201,25 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     };
     tracing::info!("audio: {}", feed.description);
     let clock = feed.clock.clone();
+    let recorder = match &options.record_events {
+        Some(path) => {
+            let r = record::EventRecorder::create(path)
+                .map_err(|e| anyhow::anyhow!("--record-events {}: {e}", path.display()))?;
+            r.sender().start(&feed.description, feed.sample_rate);
+            Some(r)
+        }
+        None => None,
+    };
     let parts = window::LiveParts {
         clock: clock.clone(),
         output_latency: feed.output_latency,
         source: feed.description.clone(),
-        analysis: engine::AnalysisThread::start(feed, live_input),
+        analysis: engine::AnalysisThread::start(
+            feed,
+            live_input,
+            recorder.as_ref().map(record::EventRecorder::sender),
+        ),
+        recorder: recorder.as_ref().map(record::EventRecorder::sender),
         feed: handle,
         show,
         settings,

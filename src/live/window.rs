@@ -277,6 +277,9 @@ pub struct LiveApp {
     status: ui::Status,
     settings: Settings,
     settings_path: Option<PathBuf>,
+    recorder: Option<super::record::RecordSender>,
+    /// Music time of the frame being drawn (for `--record-events`).
+    frame_music_time: f64,
     running: Option<Running>,
     error: Option<anyhow::Error>,
     started: Instant,
@@ -327,6 +330,8 @@ pub struct LiveParts {
     pub settings: Settings,
     /// Where they are saved on exit.
     pub settings_path: Option<PathBuf>,
+    /// `--record-events`: presented frames go here.
+    pub recorder: Option<super::record::RecordSender>,
 }
 
 impl LiveApp {
@@ -361,6 +366,8 @@ impl LiveApp {
             status,
             settings: parts.settings,
             settings_path: parts.settings_path,
+            recorder: parts.recorder,
+            frame_music_time: 0.0,
             running: None,
             error: None,
             started: now,
@@ -802,6 +809,7 @@ impl LiveApp {
             + self.show.latency_ms / 1000.0;
         let frame = self.analysis.latest();
         self.show.update(&frame, show_time, delta);
+        self.frame_music_time = show_time;
         self.forward_requests();
         self.watch_audio();
         self.clock
@@ -907,6 +915,9 @@ impl LiveApp {
         gpu.queue.submit([encoder.finish()]);
         let t_present = Instant::now();
         gpu.queue.present(texture);
+        if let Some(r) = &self.recorder {
+            r.frame(self.frame_music_time);
+        }
         if self.frames == 0 {
             let window = self.started.elapsed().as_secs_f64();
             let launch = super::since_launch();

@@ -1,0 +1,239 @@
+//! Scores a `--record-events` recording of a live run against annotations:
+//! the live timing chain measured end to end (`sonolux bench timing`).
+//!
+//! The played file starts with a marker click [`MARKER_AT`] seconds in and
+//! the clip [`CLIP_AT`] seconds in; the first onset of the recording is the
+//! marker, which maps the recording's music time onto the clip's time
+//! without assuming any latency.
+
+use crate::analysis::eval;
+
+/// Where the marker click sits in the played file (s).
+pub const MARKER_AT: f64 = 1.0;
+/// Where the clip starts in the played file (s).
+pub const CLIP_AT: f64 = 2.0;
+
+/// What a recording holds, in the recording's own times.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    /// (music time, strength) of every onset.
+    pub onsets: Vec<(f64, f64)>,
+    /// Music times of emitted beats.
+    pub beats: Vec<f64>,
+    /// Music times of emitted downbeats.
+    pub downbeats: Vec<f64>,
+    /// (music time, capture wall time) pairs from the clock lines.
+    pub clock: Vec<(f64, f64)>,
+    /// (music time shown, present wall time) of every frame.
+    pub frames: Vec<(f64, f64)>,
+    /// Input latency reported by cpal (ms), the last seen.
+    pub input_latency_ms: Option<f64>,
+}
+
+/// Parses the JSON lines of `--record-events`.
+pub fn parse(text: &str) -> Recording {
+    let mut r = Recording::default();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let f = |k: &str| v.get(k).and_then(serde_json::Value::as_f64);
+        match v.get("type").and_then(serde_json::Value::as_str) {
+            Some("onset") => {
+                if let Some(t) = f("music_time") {
+                    r.onsets.push((t, f("strength").unwrap_or(0.0)));
+                }
+            }
+            Some("beat") => r.beats.extend(f("music_time")),
+            Some("downbeat") => r.downbeats.extend(f("music_time")),
+            Some("clock") => {
+                if let (Some(t), Some(w)) = (f("music_time"), f("capture_wall")) {
+                    r.clock.push((t, w));
+                }
+                r.input_latency_ms = f("input_latency_ms").or(r.input_latency_ms);
+            }
+            Some("frame") => {
+                if let (Some(t), Some(w)) = (f("music_time"), f("present_wall")) {
+                    r.frames.push((t, w));
+                }
+            }
+            _ => {}
+        }
+    }
+    r
+}
+
+/// The scores of one run.
+#[derive(Clone, Debug, Default)]
+pub struct TimingReport {
+    /// Recording time − clip time (s), from the marker.
+    pub offset: f64,
+    /// Beat F (±70 ms, beats after 5 s of the clip).
+    pub beat_f: f64,
+    /// Median and p95 |emitted beat − nearest annotated beat| (ms), matched beats.
+    pub beat_error_ms: (f64, f64),
+    /// Share of emitted beats within 70 ms of an annotated one.
+    pub beats_real: f64,
+    /// Downbeat F, when the annotations have bar positions.
+    pub downbeat_f: Option<f64>,
+    /// Onset F (±50 ms), when onsets are annotated.
+    pub onset_f: Option<f64>,
+    /// Median and p95 time from a sound reaching the input to the first
+    /// frame showing it being presented (ms).
+    pub onset_to_present_ms: (f64, f64),
+    /// Input latency from cpal's timestamps (ms).
+    pub input_latency_ms: Option<f64>,
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Scores `rec` against annotated `beats` (with bar positions, if known)
+/// and `onsets` of the clip.
+pub fn score(
+    rec: &Recording,
+    beats: &[(f64, Option<f64>)],
+    onsets: Option<&[f64]>,
+) -> anyhow::Result<TimingReport> {
+    let marker = rec
+        .onsets
+        .iter()
+        .find(|(_, s)| *s > 0.3)
+        .or(rec.onsets.first())
+        .ok_or_else(|| anyhow::anyhow!("no onset in the recording: was the clip heard?"))?
+        .0;
+    let offset = marker - MARKER_AT;
+    let to_clip = |t: f64| t - offset - CLIP_AT;
+    let reference: Vec<f64> = beats.iter().map(|b| b.0).collect();
+    // Only beats while the clip plays (the clock freewheels after it ends).
+    let end = reference.last().copied().unwrap_or(0.0) + 0.35;
+    let est: Vec<f64> = rec
+        .beats
+        .iter()
+        .map(|&t| to_clip(t))
+        .filter(|&t| t <= end)
+        .collect();
+    let (rt, et) = (eval::trim(&reference, 5.0), eval::trim(&est, 5.0));
+    let matched = eval::match_events(&rt, &et, 0.07);
+    let mut errors: Vec<f64> = matched
+        .iter()
+        .map(|&(i, j)| (et[j] - rt[i]).abs() * 1000.0)
+        .collect();
+    let beat_f = eval::f_measure(&rt, &et, 0.07);
+    let beats_real = matched.len() as f64 / et.len().max(1) as f64;
+    let downbeat_f = beats.iter().any(|b| b.1.is_some()).then(|| {
+        let rd: Vec<f64> = beats
+            .iter()
+            .filter(|b| b.1 == Some(1.0))
+            .map(|b| b.0)
+            .collect();
+        let ed: Vec<f64> = rec
+            .downbeats
+            .iter()
+            .map(|&t| to_clip(t))
+            .filter(|&t| t <= end)
+            .collect();
+        eval::f_measure(&eval::trim(&rd, 5.0), &eval::trim(&ed, 5.0), 0.07)
+    });
+    let onset_f = onsets.map(|o| {
+        let est: Vec<f64> = rec
+            .onsets
+            .iter()
+            .map(|(t, _)| to_clip(*t))
+            .filter(|&t| t > -0.5)
+            .collect();
+        eval::f_measure(o, &est, 0.05)
+    });
+    // Onset to present: capture wall time of the onset (from the nearest
+    // clock line) to the present of the first frame showing it.
+    let mut latency: Vec<f64> = Vec::new();
+    for &(t, _) in &rec.onsets {
+        let Some(&(ct, cw)) = rec
+            .clock
+            .iter()
+            .min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs()))
+        else {
+            break;
+        };
+        let captured = cw + (t - ct);
+        if let Some(&(_, present)) = rec.frames.iter().find(|(ft, _)| *ft >= t) {
+            latency.push((present - captured) * 1000.0);
+        }
+    }
+    Ok(TimingReport {
+        offset,
+        beat_f,
+        beat_error_ms: (
+            percentile(&mut errors.clone(), 0.5),
+            percentile(&mut errors, 0.95),
+        ),
+        beats_real,
+        downbeat_f,
+        onset_f,
+        onset_to_present_ms: (
+            percentile(&mut latency.clone(), 0.5),
+            percentile(&mut latency, 0.95),
+        ),
+        input_latency_ms: rec.input_latency_ms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_is_aligned_by_its_marker_and_scored() {
+        // Recording time = clip time + 2 (clip offset) + 0.7 (when capture began).
+        let shift = CLIP_AT + 0.7;
+        let mut text = String::new();
+        text.push_str(&format!(
+            "{{\"type\":\"onset\",\"music_time\":{},\"strength\":0.9}}\n",
+            MARKER_AT + 0.7
+        ));
+        let annotated: Vec<(f64, Option<f64>)> = (0..40)
+            .map(|i| (0.5 * f64::from(i), Some(f64::from(i % 4 + 1))))
+            .collect();
+        for (i, (t, _)) in annotated.iter().enumerate() {
+            // Emitted beats 10 ms late; every downbeat too.
+            text.push_str(&format!(
+                "{{\"type\":\"beat\",\"music_time\":{}}}\n",
+                t + shift + 0.01
+            ));
+            if i % 4 == 0 {
+                text.push_str(&format!(
+                    "{{\"type\":\"downbeat\",\"music_time\":{}}}\n",
+                    t + shift + 0.01
+                ));
+            }
+        }
+        for k in 0..25 {
+            let t = f64::from(k);
+            text.push_str(&format!(
+                "{{\"type\":\"clock\",\"music_time\":{t},\"capture_wall\":{},\"input_latency_ms\":5.0}}\n",
+                t + 100.0
+            ));
+        }
+        for k in 0..1500 {
+            let t = f64::from(k) / 60.0;
+            // Frames presented 30 ms after their music was captured.
+            text.push_str(&format!(
+                "{{\"type\":\"frame\",\"music_time\":{t},\"present_wall\":{}}}\n",
+                t + 100.03
+            ));
+        }
+        let rec = parse(&text);
+        let r = score(&rec, &annotated, None).expect("scored");
+        assert!((r.offset - 0.7).abs() < 1e-9);
+        assert!(r.beat_f > 0.99 && r.beats_real > 0.99, "{r:?}");
+        assert!((r.beat_error_ms.0 - 10.0).abs() < 0.5, "{r:?}");
+        assert!(r.downbeat_f.is_some_and(|f| f > 0.99), "{r:?}");
+        assert!((r.onset_to_present_ms.0 - 30.0).abs() < 17.0, "{r:?}");
+        assert_eq!(r.input_latency_ms, Some(5.0));
+    }
+}
