@@ -686,7 +686,9 @@ fn saved_presets_round_trip_atomically() {
 }
 
 /// A flicker preset for the photosensitivity torture tests: `mode` 0 white
-/// full frame, 1 red/black, 2 reversing stripes (12 pairs), 3 a 20 % area.
+/// full frame, 1 red/black, 2 reversing stripes (12 pairs), 3 a 20 % area,
+/// 4 scintillating noise (every cell of a 48x27 grid random black or white,
+/// new at each flip).
 const TORTURE_WGSL: &str = r#"
 fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let on = (floor(u.time * param.hz * 2.0) % 2.0) < 0.5;
@@ -698,8 +700,12 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     } else if (param.mode < 2.5) {
         let stripe = (floor(uv.x * 24.0) % 2.0) < 0.5;
         if (stripe == on) { c = vec3f(1.0); }
-    } else {
+    } else if (param.mode < 3.5) {
         if (on && uv.x < 0.2) { c = vec3f(1.0); }
+    } else {
+        let cell = floor(uv * vec2f(48.0, 27.0));
+        let k = floor(u.time * param.hz * 2.0);
+        if (hash21(cell + vec2f(k * 7.13, k * 3.71)) > 0.5) { c = vec3f(1.0); }
     }
     return vec4f(c, 1.0);
 }
@@ -733,7 +739,7 @@ fn audit_render(
 }
 
 fn torture(mode: f32, hz: f32, seconds: f64, limit: bool) -> (bool, u64, String) {
-    let toml = "name = \"torture\"\n[[pass]]\nshader = \"main.wgsl\"\n[[param]]\nname = \"hz\"\ndefault = 1.0\nmin = 0.0\nmax = 20.0\n[[param]]\nname = \"mode\"\ndefault = 0.0\nmin = 0.0\nmax = 3.0\n";
+    let toml = "name = \"torture\"\n[[pass]]\nshader = \"main.wgsl\"\n[[param]]\nname = \"hz\"\ndefault = 1.0\nmin = 0.0\nmax = 20.0\n[[param]]\nname = \"mode\"\ndefault = 0.0\nmin = 0.0\nmax = 4.0\n";
     let dir = temp_preset(
         &format!("torture-{mode}-{hz}-{seconds}-{limit}"),
         toml,
@@ -760,6 +766,7 @@ fn torture_flicker_breaks_the_rules_without_the_limiter_and_not_with_it() {
         (1.0, 4.0, 3.0, true),   // red
         (3.0, 10.0, 3.0, false), // 20 % of the screen: allowed
         (2.0, 5.0, 3.0, true),   // 12 stripe pairs reversing: a pattern
+        (4.0, 6.0, 3.0, true),   // scintillating noise
     ];
     for (mode, hz, secs, breaks) in cases {
         let (fails_off, _, report_off) = torture(mode, hz, secs, false);

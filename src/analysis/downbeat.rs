@@ -23,6 +23,11 @@ pub const CHROMA: usize = 12;
 const METRES: [usize; 2] = [4, 3];
 /// Per-beat decay of the position scores (a memory of ~30 beats).
 const DECAY: f32 = 0.97;
+/// Per cue, the mean position score below which it says nothing: any bass
+/// onset counts; harmonic change must be more than numerical noise (a
+/// click or tone repeated exactly has a chroma that does not change, and
+/// its tiny differences must not pick a downbeat).
+const CUE_FLOOR: [f32; 2] = [1e-9, 0.003];
 /// A cycle must differ this much more than the other to change the metre.
 const METRE_MARGIN: f32 = 1.5;
 
@@ -135,9 +140,9 @@ impl DownbeatTracker {
 /// own contrast, summed.
 fn combine<const N: usize>(cues: &[[f32; N]; 2]) -> [f32; N] {
     let mut out = [0.0; N];
-    for c in cues {
+    for (c, floor) in cues.iter().zip(CUE_FLOOR) {
         let mean = c.iter().sum::<f32>() / N as f32;
-        if mean <= 1e-9 {
+        if mean <= floor {
             continue;
         }
         let w = contrast(c);

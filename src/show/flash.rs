@@ -239,11 +239,12 @@ impl FlashLimiter {
         while self.transitions_5s.front().is_some_and(|t| time - t >= 5.0) {
             self.transitions_5s.pop_front();
         }
-        // Hold at the per-second limit, and when the 5 s budget is spent.
-        // Let go only with room for two more transitions: releasing a held
-        // picture is itself a change, and must not be the one too many.
+        // Hold one transition before the per-second limit (the frame after a
+        // measurement is already on its way), and when the 5 s budget is
+        // spent. Let go only with room for two more transitions: releasing a
+        // held picture is itself a change, and must not be the one too many.
         let (one_s, five_s) = if self.engaged { (2, 2) } else { (0, 0) };
-        self.engaged = self.transitions.len() + one_s >= 2 * self.max_flashes
+        self.engaged = self.transitions.len() + one_s + 1 >= 2 * self.max_flashes
             || self.transitions_5s.len() + five_s >= MAX_TRANSITIONS_5S.max(2 * self.max_flashes);
         if self.is_engaged() {
             self.frames_limited += 1;
