@@ -64,7 +64,7 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     // The 16 bands as a thin meter along the bottom edge.
     let bx = (p.x / u.aspect + 1.0) * 0.5;
     let bi = i32(bx * 16.0);
-    let bh = 0.02 + 0.18 * band(bi);
+    let bh = 0.015 + 0.1 * band(bi);
     let in_bar = step(abs(fract(bx * 16.0) - 0.5), 0.4) * step(p.y, -1.0 + bh) * step(-1.0, p.y);
     col = mix(col, lit_col * 0.55, in_bar);
 
