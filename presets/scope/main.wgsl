@@ -10,9 +10,12 @@ fn seg_dist(p: vec2f, a: vec2f, b: vec2f) -> f32 {
     return length(pa - ba * h);
 }
 
-fn beam_point(i: f32, n: f32, turn: mat2x2f, size: f32) -> vec2f {
+fn beam_point(i: f32, n: f32, turn: mat2x2f, size: f32, gain: f32) -> vec2f {
     let x = i / n;
-    let p = vec2f(waveform(x), waveform(fract(x + param.delay)));
+    // Soft radial saturation (r / (1 + r)): loud peaks round off toward a
+    // circle instead of squaring the figure.
+    let w = vec2f(waveform(x), waveform(fract(x + param.delay))) * gain;
+    let p = w * (1.4 / (1.0 + length(w)));
     return turn * (p * size);
 }
 
@@ -23,15 +26,19 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let trail = prev(back).rgb * param.persistence;
 
     let turn = rot2(TAU * (u.bar_phase * 0.25 + u.time * 0.02));
-    let size = param.size * (0.5 + 0.8 * u.level_att);
-    let n = 80.0;
+    let size = param.size * (0.6 + 0.4 * u.level_att);
+    // Auto-gain: the figure fills the screen whether the signal is loud or
+    // soft (the RMS level in dBFS sets the scale; silence stays a dot).
+    let amp = pow(10.0, u.rms_db / 20.0) * 1.41;
+    let gain = select(0.0, 0.4 / max(amp, 0.01), u.rms_db > -60.0);
+    let n = 48.0;
     var d = 1e3;
-    // The figure stays within size * sqrt(2) of the centre: pixels beyond it
+    // The figure stays within 1.4 size of the centre: pixels beyond it
     // (and its glow) skip the segments.
-    if (length(p) < size * 1.42 + 0.2) {
-        var a = beam_point(0.0, n, turn, size);
-        for (var i = 1; i < 80; i++) {
-            let b = beam_point(f32(i), n, turn, size);
+    if (length(p) < size * 1.4 + 0.1) {
+        var a = beam_point(0.0, n, turn, size, gain);
+        for (var i = 1; i < 48; i++) {
+            let b = beam_point(f32(i), n, turn, size, gain);
             d = min(d, seg_dist(p, a, b));
             a = b;
         }
