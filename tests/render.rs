@@ -929,3 +929,56 @@ fn health_report_every_builtin_holds_detail_on_the_drop() {
         );
     }
 }
+
+#[test]
+fn preset_images_are_sampled_and_bad_ones_refused() {
+    // A 2x1 image: red on the left, blue on the right, shown full frame.
+    let dir = temp_preset(
+        "image",
+        "name = \"img\"\n[[texture]]\nname = \"pic\"\nfile = \"media/pic.png\"\n[[pass]]\nshader = \"main.wgsl\"\n",
+        Some(
+            "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return textureSampleLevel(tex_pic, samp, uv, 0.0); }\n",
+        ),
+    );
+    std::fs::create_dir_all(dir.join("media")).expect("media dir");
+    let img = image::RgbaImage::from_fn(2, 1, |x, _| {
+        if x == 0 {
+            image::Rgba([255, 0, 0, 255])
+        } else {
+            image::Rgba([0, 0, 255, 255])
+        }
+    });
+    img.save(dir.join("media/pic.png")).expect("png");
+    let p = Preset::load(&dir).expect("image preset");
+    assert_eq!(p.textures.len(), 1);
+    let px = renderer_for(&p)
+        .render(&Default::default(), FrameClock::default(), true)
+        .expect("pixels");
+    let at = |x: usize| &px[((H as usize / 2) * W as usize + x) * 4..][..3];
+    assert_eq!(at(2), [255, 0, 0], "left is the image's red");
+    assert_eq!(at(W as usize - 3), [0, 0, 255], "right is its blue");
+    // Exported and imported with the preset (media travel along).
+    let user = std::env::temp_dir().join(format!("sonolux-img-user-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&user);
+    let lib = preset::Library::new(presets_dir(), &user);
+    let archive = user.with_extension("tar");
+    sonolux::preset::share::export(&dir, "img", &archive).expect("export");
+    let back = sonolux::preset::share::import(&lib, &archive, None).expect("import");
+    assert!(Preset::load(&back).is_ok_and(|p| p.textures[0].size == [2, 1]));
+    // A missing file, a path out of the folder: clear errors.
+    for (file, expect) in [
+        ("nope.png", "nope.png"),
+        ("../x.png", "inside the preset folder"),
+    ] {
+        std::fs::write(
+            dir.join("preset.toml"),
+            format!("name = \"img\"\n[[texture]]\nname = \"pic\"\nfile = \"{file}\"\n[[pass]]\nshader = \"main.wgsl\"\n"),
+        )
+        .expect("toml");
+        let err = Preset::load(&dir).expect_err("refused").to_string();
+        assert!(err.contains(expect) && err.contains("preset.toml"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(user);
+    let _ = std::fs::remove_file(archive);
+}

@@ -46,6 +46,10 @@ pub struct PresetSpec {
     /// Parameters exposed to the shader as `param.<name>`.
     #[serde(default, rename = "param")]
     pub params: Vec<ParamSpec>,
+    /// Images (PNG/JPEG in the preset folder) the passes read as
+    /// `tex_<name>` (`[[texture]]`).
+    #[serde(default, rename = "texture", skip_serializing_if = "Vec::is_empty")]
+    pub textures: Vec<TextureSpec>,
     /// Exposure and tone map of the final image (`[tone_map]`); without it
     /// values above 1 clip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +59,32 @@ pub struct PresetSpec {
 fn one() -> f32 {
     1.0
 }
+
+/// An image a preset reads (`[[texture]]` in preset.toml).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TextureSpec {
+    /// Identifier: the passes sample `tex_<name>`.
+    pub name: String,
+    /// PNG or JPEG file, relative to the preset folder (inside it).
+    pub file: String,
+}
+
+/// A decoded preset image, ready to upload.
+#[derive(Clone, Debug)]
+pub struct PresetTexture {
+    /// Its name (`tex_<name>` in WGSL).
+    pub name: String,
+    /// Width and height in pixels.
+    pub size: [u32; 2],
+    /// RGBA8 pixels (sRGB), row by row.
+    pub rgba: std::sync::Arc<[u8]>,
+}
+
+/// Images a preset may declare.
+pub const MAX_TEXTURES: usize = 8;
+/// Largest preset image side (GPU textures stay within downlevel limits).
+pub const MAX_TEXTURE_SIDE: u32 = 4096;
 
 /// How a preset's final image is brought into 0..1 (`[tone_map]` in
 /// preset.toml). With it the passes render in float, so a loud drop that
@@ -183,6 +213,8 @@ pub struct Preset {
     pub spec: PresetSpec,
     /// Validated passes.
     pub passes: Vec<Pass>,
+    /// Decoded images, in declaration order.
+    pub textures: Vec<PresetTexture>,
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -222,6 +254,20 @@ impl PresetSpec {
                 "render_scale {} is outside 0.25..=1",
                 spec.render_scale
             )));
+        }
+        for (i, t) in spec.textures.iter().enumerate() {
+            if !is_identifier(&t.name) {
+                return Err(invalid(format!(
+                    "texture name '{}' is not an identifier",
+                    t.name
+                )));
+            }
+            if spec.textures[..i].iter().any(|q| q.name == t.name) {
+                return Err(invalid(format!("texture '{}' is declared twice", t.name)));
+            }
+        }
+        if spec.textures.len() > MAX_TEXTURES {
+            return Err(invalid(format!("at most {MAX_TEXTURES} textures")));
         }
         if let Some(t) = &spec.tone_map {
             if !(0.05..=8.0).contains(&t.exposure) {
@@ -315,6 +361,12 @@ impl Preset {
         })?;
         let spec = PresetSpec::parse(&toml_path, &text)?;
         let names: Vec<&str> = spec.params.iter().map(|p| p.name.as_str()).collect();
+        let textures = spec
+            .textures
+            .iter()
+            .map(|t| load_texture(dir, &toml_path, t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let texture_names: Vec<&str> = spec.textures.iter().map(|t| t.name.as_str()).collect();
         let mut passes = Vec::new();
         for pass in &spec.passes {
             let path = dir.join(&pass.shader);
@@ -322,7 +374,7 @@ impl Preset {
                 path: path.clone(),
                 error,
             })?;
-            let assembled = shader::assemble(&author, &names);
+            let assembled = shader::assemble(&author, &names, &texture_names);
             let (_, reads) = shader::validate(&assembled, &path)?;
             passes.push(Pass {
                 path,
@@ -339,6 +391,7 @@ impl Preset {
             dir: dir.to_owned(),
             spec,
             passes,
+            textures,
         })
     }
 
@@ -351,6 +404,45 @@ impl Preset {
         })?;
         write_atomic(&path, text.as_bytes())
     }
+}
+
+/// Decodes one `[[texture]]` (the file must be inside the preset folder).
+fn load_texture(
+    dir: &Path,
+    toml_path: &Path,
+    t: &TextureSpec,
+) -> Result<PresetTexture, PresetError> {
+    let invalid = |message: String| PresetError::Invalid {
+        path: toml_path.to_owned(),
+        message,
+    };
+    let rel = Path::new(&t.file);
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(invalid(format!(
+            "texture '{}': file '{}' must be inside the preset folder",
+            t.name, t.file
+        )));
+    }
+    let path = dir.join(rel);
+    let img = image::open(&path)
+        .map_err(|e| invalid(format!("texture '{}': {}: {e}", t.name, path.display())))?
+        .to_rgba8();
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 || w.max(h) > MAX_TEXTURE_SIDE {
+        return Err(invalid(format!(
+            "texture '{}': {}x{h} is outside 1..={MAX_TEXTURE_SIDE} a side",
+            t.name, w
+        )));
+    }
+    Ok(PresetTexture {
+        name: t.name.clone(),
+        size: [w, h],
+        rgba: img.into_raw().into(),
+    })
 }
 
 /// Writes `bytes` to `path` via a temporary file in the same folder and a rename.

@@ -58,9 +58,23 @@ pub fn params_struct(names: &[&str]) -> String {
     s
 }
 
-/// Prepends the prelude and parameter block to `author_source`.
-pub fn assemble(author_source: &str, param_names: &[&str]) -> AssembledShader {
-    let header = format!("{PRELUDE}\n{}", params_struct(param_names));
+/// Declarations of a preset's images: `tex_<name>` in group 1.
+pub fn textures_block(names: &[&str]) -> String {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("@group(1) @binding({i}) var tex_{n}: texture_2d<f32>;\n"))
+        .collect()
+}
+
+/// Prepends the prelude, the parameter block and the image declarations to
+/// `author_source`.
+pub fn assemble(author_source: &str, param_names: &[&str], textures: &[&str]) -> AssembledShader {
+    let header = format!(
+        "{PRELUDE}\n{}{}",
+        params_struct(param_names),
+        textures_block(textures)
+    );
     let header_lines = header.lines().count() as u32;
     AssembledShader {
         source: format!("{header}{author_source}"),
@@ -177,14 +191,14 @@ mod tests {
 
     #[test]
     fn prelude_with_minimal_shader_validates() {
-        let a = assemble(GOOD, &["gain"]);
+        let a = assemble(GOOD, &["gain"], &[]);
         validate(&a, Path::new("ok.wgsl")).expect("valid");
     }
 
     #[test]
     fn feedback_reads_are_detected() {
         let fb = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return prev(uv) * 0.9;\n}\n";
-        let (_, r) = validate(&assemble(fb, &[]), Path::new("fb.wgsl")).expect("valid");
+        let (_, r) = validate(&assemble(fb, &[], &[]), Path::new("fb.wgsl")).expect("valid");
         assert_eq!(
             r,
             GlobalsUsed {
@@ -192,14 +206,15 @@ mod tests {
                 input: false
             }
         );
-        let (_, r) = validate(&assemble(GOOD, &["gain"]), Path::new("ok.wgsl")).expect("valid");
+        let (_, r) =
+            validate(&assemble(GOOD, &["gain"], &[]), Path::new("ok.wgsl")).expect("valid");
         assert_eq!(r, GlobalsUsed::default());
     }
 
     #[test]
     fn errors_point_into_the_author_file() {
         let bad = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let x = 1.0;\n    return vec4f(x, y, 0.0, 1.0);\n}\n";
-        let a = assemble(bad, &[]);
+        let a = assemble(bad, &[], &[]);
         let e = validate(&a, Path::new("bad.wgsl")).expect_err("invalid");
         assert_eq!(e.path, Path::new("bad.wgsl"));
         assert_eq!(e.line, 3, "{e}");
@@ -210,7 +225,7 @@ mod tests {
     #[test]
     fn type_errors_are_located_too() {
         let bad = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return 1.0;\n}\n";
-        let e = validate(&assemble(bad, &[]), Path::new("t.wgsl")).expect_err("invalid");
+        let e = validate(&assemble(bad, &[], &[]), Path::new("t.wgsl")).expect_err("invalid");
         assert_eq!(e.line, 2, "{e}");
     }
 }

@@ -199,6 +199,17 @@ pub fn fullscreen(
     bind: &wgpu::BindGroup,
     label: &str,
 ) {
+    fullscreen_groups(encoder, view, pipeline, &[bind], label);
+}
+
+/// Like [`fullscreen`] with bind groups 0, 1… in order.
+pub fn fullscreen_groups(
+    encoder: &mut wgpu::CommandEncoder,
+    view: &wgpu::TextureView,
+    pipeline: &wgpu::RenderPipeline,
+    binds: &[&wgpu::BindGroup],
+    label: &str,
+) {
     let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -216,6 +227,8 @@ pub fn fullscreen(
         multiview_mask: None,
     });
     pass.set_pipeline(pipeline);
-    pass.set_bind_group(0, bind, &[]);
+    for (i, b) in binds.iter().enumerate() {
+        pass.set_bind_group(i as u32, *b, &[]);
+    }
     pass.draw(0..3, 0..1);
 }

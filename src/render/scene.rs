@@ -5,7 +5,7 @@ use crate::preset::{MAX_PARAMS, Preset};
 
 use super::gpu::Gpu;
 use super::pass::{
-    PipelineError, bind_group, create_pipeline, fullscreen, sampler_entry, texture_2d,
+    PipelineError, bind_group, create_pipeline, fullscreen_groups, sampler_entry, texture_2d,
     texture_entry, uniform_entry,
 };
 
@@ -83,6 +83,8 @@ pub struct ScenePipeline {
     size: [u32; 2],
     format: wgpu::TextureFormat,
     tone_map: Option<super::tonemap::ToneMapPass>,
+    /// The preset's images (group 1), when it declares any.
+    media: Option<wgpu::BindGroup>,
 }
 
 impl ScenePipeline {
@@ -101,13 +103,25 @@ impl ScenePipeline {
             .as_ref()
             .map(|t| super::tonemap::ToneMapPass::new(gpu, t))
             .transpose()?;
+        // The preset's images: uploaded once, bound as group 1.
+        let (media, media_layout) = media_group(gpu, &preset);
+        let pipeline_layout = match &media_layout {
+            Some(m) => gpu
+                .device
+                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("scene with images"),
+                    bind_group_layouts: &[Some(&layout.bind_group_layout), Some(m)],
+                    immediate_size: 0,
+                }),
+            None => layout.pipeline_layout.clone(),
+        };
         let pipelines = preset
             .passes
             .iter()
             .map(|p| {
                 create_pipeline(
                     gpu,
-                    &layout.pipeline_layout,
+                    &pipeline_layout,
                     &p.path.display().to_string(),
                     &p.source,
                     format,
@@ -132,6 +146,7 @@ impl ScenePipeline {
             size: [0, 0],
             format,
             tone_map,
+            media,
         })
     }
 
@@ -248,13 +263,9 @@ impl ScenePipeline {
         gpu.queue
             .write_buffer(&self.params_buffer, 0, bytemuck::cast_slice(&values));
         for (pipeline, t) in self.pipelines.iter().zip(&self.targets) {
-            fullscreen(
-                encoder,
-                &t.views[parity],
-                pipeline,
-                &t.bind_groups[parity],
-                "scene",
-            );
+            let mut groups = vec![&t.bind_groups[parity]];
+            groups.extend(&self.media);
+            fullscreen_groups(encoder, &t.views[parity], pipeline, &groups, "scene");
         }
         let last = &self.targets[self.targets.len() - 1].views[parity];
         match &mut self.tone_map {
@@ -292,4 +303,68 @@ impl ScenePipeline {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
     }
+}
+
+/// Uploads a preset's images and binds them (group 1, one texture each, in
+/// declaration order); `None` for presets without images.
+fn media_group(
+    gpu: &Gpu,
+    preset: &Preset,
+) -> (Option<wgpu::BindGroup>, Option<wgpu::BindGroupLayout>) {
+    if preset.textures.is_empty() {
+        return (None, None);
+    }
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = (0..preset.textures.len())
+        .map(|i| texture_entry(i as u32, true))
+        .collect();
+    let layout = gpu
+        .device
+        .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("preset images"),
+            entries: &entries,
+        });
+    let views: Vec<wgpu::TextureView> = preset
+        .textures
+        .iter()
+        .map(|t| {
+            let tex = texture_2d(
+                gpu,
+                &format!("image {}", t.name),
+                t.size,
+                // Display-referred values, like everything else a pass reads
+                // and writes (no sRGB decode).
+                wgpu::TextureFormat::Rgba8Unorm,
+                wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            );
+            gpu.queue.write_texture(
+                tex.as_image_copy(),
+                &t.rgba,
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(4 * t.size[0]),
+                    rows_per_image: Some(t.size[1]),
+                },
+                wgpu::Extent3d {
+                    width: t.size[0],
+                    height: t.size[1],
+                    depth_or_array_layers: 1,
+                },
+            );
+            tex.create_view(&Default::default())
+        })
+        .collect();
+    let bind_entries: Vec<wgpu::BindGroupEntry> = views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: wgpu::BindingResource::TextureView(v),
+        })
+        .collect();
+    let group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("preset images"),
+        layout: &layout,
+        entries: &bind_entries,
+    });
+    (Some(group), Some(layout))
 }

@@ -165,6 +165,7 @@ mod tests {
         let a = shader::assemble(
             "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(0.0); }\n",
             &[],
+            &[],
         );
         let (module, _) = shader::validate(&a, std::path::Path::new("t.wgsl")).expect("valid");
         let ty = module
