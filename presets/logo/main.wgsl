@@ -20,19 +20,19 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let hue = 0.62 + 0.2 * u.centroid;
     // Background: a dark vertical gradient and a soft halo behind the logo.
     var col = mix(hsv2rgb(vec3f(hue, 0.6, 0.08)), hsv2rgb(vec3f(fract(hue + 0.1), 0.7, 0.02)), uv.y);
-    let halo = exp(-2.5 * dot(p, p)) * (0.06 + 0.12 * u.bass_att);
+    let halo = exp(-2.5 * dot(p, p)) * (0.04 + 0.3 * u.bass_att);
     col += hsv2rgb(vec3f(fract(hue + 0.5), 0.6, 1.0)) * halo;
 
     let hit = max(u.beat_hit, 0.7 * u.kick);
     let angle = param.spin * 0.3 * sin(TAU * u.bar_phase);
-    let size = param.size * (1.0 + 0.06 * hit + 0.04 * u.bass_att);
+    let size = param.size * (1.0 + 0.1 * hit + 0.05 * u.bass_att);
 
     // Echoes: three copies of the silhouette growing and fading over the bar.
     for (var k = 0; k < 3; k++) {
         let age = fract(u.bar_phase + f32(k) / 3.0);
         let e = logo_at(p, size * (1.0 + 0.9 * age), angle);
-        let fade = (1.0 - age) * (1.0 - age) * param.echo * (0.25 + 0.5 * u.level_att);
-        col += hsv2rgb(vec3f(fract(hue + 0.5 + 0.1 * f32(k)), 0.7, 1.0)) * e.a * fade * 0.35;
+        let fade = (1.0 - age) * (1.0 - age) * param.echo * (0.05 + 0.95 * u.level_att);
+        col += hsv2rgb(vec3f(fract(hue + 0.5 + 0.1 * f32(k)), 0.7, 1.0)) * e.a * fade * 0.6;
     }
 
     let l = logo_at(p, size, angle);
