@@ -1,7 +1,7 @@
 // Flash measurement: averages over a 96x54 grid of cells the output's
 // linear relative luminance (r) and the WCAG 2.2 red value (g): for
 // saturated red pixels (linear R/(R+G+B) >= 0.8), (R - G - B) * 320, else 0.
-// The limiter judges flashes on 3x3 blocks of cells and regular patterns
+// The limiter judges flashes and regular patterns
 // (stripes, checks) on the cells themselves.
 
 @group(0) @binding(0) var frame: texture_2d<f32>;

@@ -795,7 +795,7 @@ fn every_preset_passes_the_flash_audit_on_the_demo_with_the_limiter() {
     let mut failures = Vec::new();
     for p in builtin() {
         let gpu = Gpu::headless().expect("GPU");
-        let mut r = Renderer::new(gpu, p.clone(), [320, 180]).expect("renderer");
+        let mut r = Renderer::new(gpu, p.clone(), [480, 270]).expect("renderer");
         let mut clock = VirtualClock::new(&demo);
         let audit = audit_render(&mut r, 30.0, 14.0, 30.0, |t| *clock.advance_to(t));
         if audit.fails() {

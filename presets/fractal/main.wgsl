@@ -8,7 +8,7 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let e1 = vec2f(cos(ang), sin(ang));
     let e2 = vec2f(cos(2.0 * ang), sin(2.0 * ang));
     let c = (0.5 * e1 - 0.25 * e2) * param.orbit;
-    let zoom = 0.85 / (1.0 + 0.15 * u.bass_att);
+    let zoom = 0.85 / (1.0 + 0.05 * u.bass_att);
     var z = rot2(0.05 * u.time) * p * zoom;
     var i = 0.0;
     let max_i = param.iterations;
@@ -24,10 +24,12 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     if (i < max_i) {
         // Smooth iteration count: no banding.
         let sn = i - log2(log2(m2)) + 4.0;
-        let t = sn / 48.0 + 0.5 * u.centroid + 0.05 * u.beats;
+        // The palette drifts with the beat count; the centroid only nudges
+        // it (a fast palette swing over the whole frame is a flash).
+        let t = sn / 48.0 + 0.12 * u.centroid + 0.05 * u.beats;
         col = palette(t, vec3f(0.5), vec3f(0.5), vec3f(1.0, 0.8, 0.6), vec3f(0.0, 0.15, 0.3));
         // Rim flare on the beat: points that escaped late are near the set.
-        col *= 0.55 + 0.6 * u.level_att + 0.25 * u.beat_pulse * smoothstep(0.3, 1.0, i / max_i);
+        col *= 0.7 + 0.35 * u.level_att + 0.15 * u.beat_pulse * smoothstep(0.3, 1.0, i / max_i);
         // Dark far field, bright filaments near the set.
         col *= pow(clamp(sn / 40.0, 0.0, 1.0), 1.2) * 1.6;
     } else {

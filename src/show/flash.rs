@@ -11,8 +11,9 @@
 //! falls out of the one-second window.
 //!
 //! The renderer measures a fine grid ([`MeasuredFrame`], 96x54 cells) and
-//! feeds it to [`FlashLimiter::observe_frame`]: flashes are judged on 3x3
-//! blocks of it (32x18), and *regular patterns* on the cells themselves. A
+//! feeds it to [`FlashLimiter::observe_frame`]: flashes and *regular
+//! patterns* are judged on its cells (the resolution the audit judges at:
+//! fine detail that shimmers, such as fractal filaments, counts). A
 //! high-contrast pattern of five or more evenly spaced light–dark pairs along
 //! a fifth of the rows or columns that changes between two frames (flashes,
 //! moves, reverses) engages the same hold for [`PATTERN_HOLD_S`], so the
@@ -47,8 +48,11 @@ pub const PATTERN_PAIRS: usize = 5;
 pub const PATTERN_AREA: f32 = 0.2;
 /// How long (s) a changing pattern is held still once seen.
 pub const PATTERN_HOLD_S: f64 = 1.25;
-/// Flash blocks: the fine measurement grid is averaged over blocks this wide.
-pub const FLASH_BLOCK: usize = 3;
+/// Flash blocks: the measurement grid is averaged over blocks this wide
+/// before flashes are counted. 1 (the cells themselves): coarser blocks
+/// (3 was tried) average away shimmering fine detail that the audit, at the
+/// full grid, counts as flashes.
+pub const FLASH_BLOCK: usize = 1;
 
 /// One measured output frame: a grid of cells, row by row.
 #[derive(Clone, Copy, Debug)]
