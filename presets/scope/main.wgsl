@@ -31,13 +31,13 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     // soft (the RMS level in dBFS sets the scale; silence stays a dot).
     let amp = pow(10.0, u.rms_db / 20.0) * 1.41;
     let gain = select(0.0, 0.4 / max(amp, 0.01), u.rms_db > -60.0);
-    let n = 48.0;
+    let n = 40.0;
     var d = 1e3;
     // The figure stays within 1.4 size of the centre: pixels beyond it
     // (and its glow) skip the segments.
     if (length(p) < size * 1.4 + 0.1) {
         var a = beam_point(0.0, n, turn, size, gain);
-        for (var i = 1; i < 48; i++) {
+        for (var i = 1; i < 40; i++) {
             let b = beam_point(f32(i), n, turn, size, gain);
             d = min(d, seg_dist(p, a, b));
             a = b;
