@@ -9,17 +9,9 @@ use crate::audio::{AudioClip, decode_file, demo};
 use crate::preset::{self, Preset};
 use crate::render::{FrameClock, Gpu, Renderer};
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn stats(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (percentile(&v, 0.5), percentile(&v, 0.99))
+fn stats(v: Vec<f64>) -> (f64, f64) {
+    let at = |p| crate::analysis::eval::percentile(&v, p).unwrap_or(0.0);
+    (at(0.5), at(0.99))
 }
 
 /// Frame times of one preset at one size: (full median, full p99, bare median).

@@ -56,6 +56,15 @@ pub fn median_offset(reference: &[f64], est: &[f64], window: f64) -> Option<f64>
     })
 }
 
+/// The value at quantile `p` (0..1, nearest rank) of `v`, sorted here;
+/// `None` when empty.
+pub fn percentile(v: &[f64], p: f64) -> Option<f64> {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let i = ((s.len().checked_sub(1)?) as f64 * p.clamp(0.0, 1.0)).round() as usize;
+    s.get(i).copied()
+}
+
 /// Drops beats before `t` seconds (mir_eval's `trim_beats`).
 pub fn trim(beats: &[f64], t: f64) -> Vec<f64> {
     beats.iter().copied().filter(|&b| b >= t).collect()

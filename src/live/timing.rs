@@ -85,12 +85,8 @@ pub struct TimingReport {
     pub input_latency_ms: Option<f64>,
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[((v.len() - 1) as f64 * p).round() as usize]
+fn percentile(v: &[f64], p: f64) -> f64 {
+    eval::percentile(v, p).unwrap_or(f64::NAN)
 }
 
 /// Scores `rec` against annotated `beats` (with bar positions, if known)
@@ -120,7 +116,7 @@ pub fn score(
         .collect();
     let (rt, et) = (eval::trim(&reference, 5.0), eval::trim(&est, 5.0));
     let matched = eval::match_events(&rt, &et, 0.07);
-    let mut errors: Vec<f64> = matched
+    let errors: Vec<f64> = matched
         .iter()
         .map(|&(i, j)| (et[j] - rt[i]).abs() * 1000.0)
         .collect();
@@ -168,17 +164,11 @@ pub fn score(
     Ok(TimingReport {
         offset,
         beat_f,
-        beat_error_ms: (
-            percentile(&mut errors.clone(), 0.5),
-            percentile(&mut errors, 0.95),
-        ),
+        beat_error_ms: (percentile(&errors, 0.5), percentile(&errors, 0.95)),
         beats_real,
         downbeat_f,
         onset_f,
-        onset_to_present_ms: (
-            percentile(&mut latency.clone(), 0.5),
-            percentile(&mut latency, 0.95),
-        ),
+        onset_to_present_ms: (percentile(&latency, 0.5), percentile(&latency, 0.95)),
         input_latency_ms: rec.input_latency_ms,
     })
 }

@@ -23,29 +23,15 @@ pub struct HitTiming {
 impl HitTiming {
     /// Median of `v` (NaN when empty).
     pub fn median(v: &[f64]) -> f64 {
-        let mut s = v.to_vec();
-        s.sort_by(f64::total_cmp);
-        if s.is_empty() {
-            f64::NAN
-        } else {
-            s[s.len() / 2]
-        }
+        crate::analysis::eval::percentile(v, 0.5).unwrap_or(f64::NAN)
     }
 }
 
 /// Mean linear relative luminance of an RGBA8 frame.
 pub fn mean_luminance(rgba: &[u8]) -> f32 {
-    let lin = |c: u8| {
-        let c = f32::from(c) / 255.0;
-        if c <= 0.04045 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
     let n = (rgba.len() / 4).max(1) as f32;
     rgba.chunks_exact(4)
-        .map(|p| 0.2126 * lin(p[0]) + 0.7152 * lin(p[1]) + 0.0722 * lin(p[2]))
+        .map(crate::show::safety::pixel_luminance)
         .sum::<f32>()
         / n
 }

@@ -102,7 +102,7 @@ pub fn report_preset(
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
         let per_pixel: Vec<f32> = px
             .chunks_exact(4)
-            .map(|p| 0.2126 * linear(p[0]) + 0.7152 * linear(p[1]) + 0.0722 * linear(p[2]))
+            .map(crate::show::safety::pixel_luminance)
             .collect();
         let clip_share = px
             .chunks_exact(4)
@@ -159,15 +159,6 @@ pub fn report_preset(
         held_s: (r.limiter.frames_limited - held_at_start) as f64 / fps,
         sheet,
     })
-}
-
-fn linear(c: u8) -> f32 {
-    let c = f32::from(c) / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
 }
 
 /// Pearson correlation of two series (0 when either is constant).

@@ -48,11 +48,6 @@ pub const PATTERN_PAIRS: usize = 5;
 pub const PATTERN_AREA: f32 = 0.2;
 /// How long (s) a changing pattern is held still once seen.
 pub const PATTERN_HOLD_S: f64 = 1.25;
-/// Flash blocks: the measurement grid is averaged over blocks this wide
-/// before flashes are counted. 1 (the cells themselves): coarser blocks
-/// (3 was tried) average away shimmering fine detail that the audit, at the
-/// full grid, counts as flashes.
-pub const FLASH_BLOCK: usize = 1;
 
 /// One measured output frame: a grid of cells, row by row.
 #[derive(Clone, Copy, Debug)]
@@ -98,8 +93,6 @@ pub struct FlashLimiter {
     /// Held still for a changing pattern until this time.
     pattern_until: f64,
     patterns: PatternDetector,
-    block_lum: Vec<f32>,
-    block_red: Vec<f32>,
 }
 
 impl Default for FlashLimiter {
@@ -126,8 +119,6 @@ impl FlashLimiter {
             patterns_seen: 0,
             pattern_until: f64::NEG_INFINITY,
             patterns: PatternDetector::default(),
-            block_lum: Vec::new(),
-            block_red: Vec::new(),
         }
     }
 
@@ -136,17 +127,12 @@ impl FlashLimiter {
         self.enabled && self.last_time < self.pattern_until
     }
 
-    /// Feeds one measured frame (the fine grid): flashes are judged on
-    /// [`FLASH_BLOCK`]² blocks, regular patterns on the cells.
+    /// Feeds one measured frame: flashes and regular patterns are judged on
+    /// its cells (the resolution the audit judges at; 3x3 blocks were tried
+    /// and averaged away shimmering fine detail the audit counts).
     pub fn observe_frame(&mut self, time: f64, frame: MeasuredFrame<'_>) -> LimiterState {
         let pattern = self.patterns.observe(frame.luminance, frame.size);
-        let mut lum = std::mem::take(&mut self.block_lum);
-        let mut red = std::mem::take(&mut self.block_red);
-        block_average(frame.luminance, frame.size, &mut lum);
-        block_average(frame.red, frame.size, &mut red);
-        let mut state = self.observe(time, &lum, &red);
-        self.block_lum = lum;
-        self.block_red = red;
+        let mut state = self.observe(time, frame.luminance, frame.red);
         if pattern {
             self.patterns_seen += 1;
             let holding = self.is_engaged();
@@ -258,24 +244,6 @@ impl FlashLimiter {
             new_reference,
         }
     }
-}
-
-/// Averages `FLASH_BLOCK`² blocks of a `size` grid into `out`.
-fn block_average(src: &[f32], [w, h]: [usize; 2], out: &mut Vec<f32>) {
-    let (bw, bh) = ((w / FLASH_BLOCK).max(1), (h / FLASH_BLOCK).max(1));
-    out.clear();
-    out.resize(bw * bh, 0.0);
-    if src.len() < w * h {
-        return;
-    }
-    for y in 0..h.min(bh * FLASH_BLOCK) {
-        for x in 0..w.min(bw * FLASH_BLOCK) {
-            out[(y / FLASH_BLOCK).min(bh - 1) * bw + (x / FLASH_BLOCK).min(bw - 1)] +=
-                src[y * w + x];
-        }
-    }
-    let k = (w.min(bw * FLASH_BLOCK) / bw * (h.min(bh * FLASH_BLOCK) / bh)) as f32;
-    out.iter_mut().for_each(|v| *v /= k.max(1.0));
 }
 
 /// Finds *changing regular patterns* in the measured grid: lines (rows or

@@ -40,13 +40,19 @@ pub const PATTERN_CHANGES: usize = 2;
 /// The audit works on an image this size (cells averaged in linear light).
 pub const AUDIT_SIZE: [usize; 2] = [96, 54];
 
-fn linear(c: u8) -> f32 {
+/// An 8-bit sRGB channel value in linear light, 0..1.
+pub fn linear(c: u8) -> f32 {
     let c = f32::from(c) / 255.0;
     if c <= 0.04045 {
         c / 12.92
     } else {
         ((c + 0.055) / 1.055).powf(2.4)
     }
+}
+
+/// Relative luminance (linear, 0..1) of one RGBA8 pixel.
+pub fn pixel_luminance(p: &[u8]) -> f32 {
+    0.2126 * linear(p[0]) + 0.7152 * linear(p[1]) + 0.0722 * linear(p[2])
 }
 
 /// One kind of transition per pixel: the value at the last counted change
