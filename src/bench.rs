@@ -258,8 +258,7 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
                 .collect()
         });
     let dir = std::env::temp_dir().join(format!("sonolux-bench-timing-{}", std::process::id()));
-    let runtime = dir.join("runtime");
-    std::fs::create_dir_all(&runtime)?;
+    std::fs::create_dir_all(&dir)?;
     // The played file: the marker click, then the clip.
     let sr = clip.sample_rate;
     let (mut wav, _) = demo::click_track(
@@ -273,35 +272,7 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
     let wav_path = dir.join("played.wav");
     crate::audio::decode::write_wav(&wav_path, &wav, sr)?;
     // A private sound server (and display, when there is none).
-    let pulse = |args: &[&str]| {
-        Command::new("pactl")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    let started = Command::new("pulseaudio")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .args([
-            "--daemonize=yes",
-            "--exit-idle-time=-1",
-            "-n",
-            "--load=module-native-protocol-unix",
-            "--load=module-null-sink sink_name=vj",
-            "--load=module-always-sink",
-        ])
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| anyhow::anyhow!("pulseaudio: {e} (apt-get install pulseaudio)"))?;
-    anyhow::ensure!(started.success(), "pulseaudio did not start");
-    let t0 = Instant::now();
-    while !pulse(&["info"]) && t0.elapsed().as_secs() < 10 {
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    pulse(&["set-default-sink", "vj"]);
-    pulse(&["set-default-source", "vj.monitor"]);
+    let pulse = crate::audio::null_sink::NullSinkServer::start_in(dir.join("runtime"))?;
     let mut xvfb = None;
     let display = match std::env::var("DISPLAY") {
         Ok(d) if !d.is_empty() => d,
@@ -326,7 +297,7 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
     let events = dir.join("events.jsonl");
     let seconds = wav.len() as f64 / f64::from(sr) + 3.0;
     let mut show = Command::new(std::env::current_exe()?)
-        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .env("DISPLAY", &display)
         .env("SONOLUX_CONFIG_DIR", dir.join("config"))
         .args([
@@ -349,14 +320,9 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         .stderr(Stdio::null())
         .spawn()?;
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    let played = Command::new("paplay")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .arg(&wav_path)
-        .status();
+    let played = pulse.play(&wav_path).and_then(|mut p| p.wait());
     let status = show.wait()?;
-    if let Ok(pid) = std::fs::read_to_string(runtime.join("pulse/pid")) {
-        let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
-    }
+    drop(pulse);
     if let Some(mut x) = xvfb {
         let _ = x.kill();
         let _ = x.wait();

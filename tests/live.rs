@@ -114,82 +114,19 @@ impl Drop for Xvfb {
 /// user share state in ~/.config/pulse and disturb each other.
 static PULSE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// A PulseAudio daemon with a null sink `vj`, default source `vj.monitor`.
-struct Pulse {
-    runtime: PathBuf,
+/// A private PulseAudio server with a null sink `vj`, default source `vj.monitor`.
+type Pulse = sonolux::audio::null_sink::NullSinkServer;
+
+/// Starts one in a fresh temp folder.
+fn start_pulse() -> Pulse {
+    start_pulse_in(temp_dir("pulse"))
 }
 
-impl Pulse {
-    fn start() -> Self {
-        Self::start_in(temp_dir("pulse"))
-    }
-
-    /// Starts the daemon in `runtime` (again, after [`Pulse::stop`]).
-    fn start_in(runtime: PathBuf) -> Self {
-        let ok = Command::new("pulseaudio")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .args([
-                "--daemonize=yes",
-                "--exit-idle-time=-1",
-                "-n",
-                "--load=module-native-protocol-unix",
-                "--load=module-null-sink sink_name=vj",
-                "--load=module-always-sink",
-            ])
-            .stderr(Stdio::null())
-            .status()
-            .expect(
-                "pulseaudio must be installed for the capture test (scripts/setup installs it)",
-            );
-        assert!(ok.success(), "pulseaudio did not start");
-        let me = Self { runtime };
-        let t0 = Instant::now();
-        while !me.pactl(&["info"]) && t0.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        assert!(me.pactl(&["set-default-sink", "vj"]));
-        assert!(me.pactl(&["set-default-source", "vj.monitor"]));
-        me
-    }
-
-    /// Kills this test's daemon (the runtime folder stays for a restart). By
-    /// its pid file: `pulseaudio --kill` can find another test's daemon
-    /// through the per-user runtime link in ~/.config/pulse.
-    fn stop(&self) {
-        if let Ok(pid) = std::fs::read_to_string(self.runtime.join("pulse/pid")) {
-            let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
-        }
-        let t0 = Instant::now();
-        while self.pactl(&["info"]) && t0.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn play(&self, wav: &Path) -> Child {
-        Command::new("paplay")
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .arg(wav)
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("paplay")
-    }
-
-    fn pactl(&self, args: &[&str]) -> bool {
-        Command::new("pactl")
-            .env("XDG_RUNTIME_DIR", &self.runtime)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    }
-}
-
-impl Drop for Pulse {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.runtime);
-    }
+/// Starts one in `runtime` (again, after `stop`).
+fn start_pulse_in(runtime: PathBuf) -> Pulse {
+    Pulse::start_in(runtime).unwrap_or_else(|e| {
+        panic!("{e}: pulseaudio must be installed for the capture test (scripts/setup installs it)")
+    })
 }
 
 /// Grabs the X screen region of the window with ffmpeg's x11grab.
@@ -267,7 +204,7 @@ fn window_renders_the_demo_show_under_xvfb() {
 fn live_capture_from_pulseaudio_finds_the_beat() {
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(2);
-    let pulse = Pulse::start();
+    let pulse = start_pulse();
     let dir = temp_dir("capture");
     // The device list offers the sound server's monitor sources (what the
     // computer plays), as the surface's input picker does.
@@ -514,12 +451,12 @@ fn projector_and_control_windows_each_show_their_own_picture() {
 fn audio_loss_keeps_the_show_running_and_capture_resumes() {
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(5);
-    let pulse = Pulse::start();
+    let pulse = start_pulse();
     let dir = temp_dir("loss");
     let wav = dir.join("groove.wav");
     let samples = sonolux::audio::demo::synthesize_groove(40.0, 44_100);
     sonolux::audio::decode::write_wav(&wav, &samples, 44_100).expect("wav");
-    let mut player = pulse.play(&wav);
+    let mut player = pulse.play(&wav).expect("paplay");
     let mut child = show_on(&x)
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .env("RUST_LOG", "info")
@@ -549,9 +486,9 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
     let lost = started && wait_for_line(&rx, "audio input lost", 6, &mut seen);
     std::thread::sleep(Duration::from_secs(3));
     // ... and comes back.
-    let pulse = Pulse::start_in(pulse.runtime.clone());
+    let pulse = start_pulse_in(pulse.runtime.clone());
     let back_at = Instant::now();
-    let mut player = pulse.play(&wav);
+    let mut player = pulse.play(&wav).expect("paplay");
     let back = lost && wait_for_line(&rx, "audio input back", 8, &mut seen);
     let back_after = back_at.elapsed();
     let out = child.wait_with_output().expect("wait");
@@ -680,7 +617,7 @@ fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
 fn calibration_on_live_input_plays_a_click_every_second() {
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(8);
-    let pulse = Pulse::start();
+    let pulse = start_pulse();
     // Nothing else plays: what the monitor captures is the calibration click.
     let out = show_on(&x)
         .env("XDG_RUNTIME_DIR", &pulse.runtime)

@@ -5,3 +5,4 @@ pub mod decode;
 pub use decode::{AudioClip, DecodeError, Decoded, EndedEarly, decode_file, decode_file_report};
 pub mod demo;
 pub mod feed;
+pub mod null_sink;
