@@ -48,16 +48,14 @@ struct Sonolux {
 @group(0) @binding(4) var input_tex: texture_2d<f32>;    // previous pass this frame (pass 0: last frame's final image)
 @group(0) @binding(5) var samp: sampler;                 // linear, clamp to edge
 @group(0) @binding(6) var samp_repeat: sampler;          // linear, repeat
+@group(0) @binding(7) var audio_tex: texture_2d<f32>;    // 512x2 as Shadertoy's audio input: row 0 linear FFT bins, row 1 waveform
 
 const PI: f32 = 3.14159265358979;
 const TAU: f32 = 6.28318530717959;
 
-// VsOut and vs_main come from shaders/fullscreen.wgsl, prepended to this file.
-
-@fragment
-fn fs_main(in: VsOut) -> @location(0) vec4f {
-    return shade(in.uv, in.pos.xy);
-}
+// VsOut and vs_main come from shaders/fullscreen.wgsl, prepended to this
+// file; a fragment pass's entry point (fs_main, calling `shade`) comes from
+// shaders/entry.wgsl, appended after it.
 
 // ---- helpers -------------------------------------------------------------
 

@@ -169,11 +169,13 @@ pub enum PresetsCommand {
         #[arg(long)]
         presets: Option<String>,
     },
-    /// Add a shared preset archive (from `presets export`) to your presets.
+    /// Add a preset archive (from `presets export`), a Shadertoy shader
+    /// (`.glsl`/`.frag` with `mainImage`, or Shadertoy's JSON export with its
+    /// buffers) or an ISF generator (`.fs`) to your presets.
     Import {
-        /// The .tar archive.
+        /// The .tar archive, .glsl/.frag, .json or .fs file.
         file: PathBuf,
-        /// Id to give it (default: the archive's folder name).
+        /// Id to give it (default: the archive's folder name or the file's stem).
         #[arg(long)]
         name: Option<String>,
     },
@@ -625,8 +627,26 @@ fn presets_command(command: PresetsCommand) -> anyhow::Result<()> {
             Ok(())
         }
         PresetsCommand::Import { file, name } => {
-            let dir = crate::preset::share::import(&lib, &file, name.as_deref())?;
-            println!("imported {} into {}", file.display(), dir.display());
+            let is_shader = file
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .is_some_and(|e| matches!(e.as_str(), "glsl" | "frag" | "fs" | "json"));
+            if is_shader {
+                let started = std::time::Instant::now();
+                let done = crate::preset::import::import_shader(&lib, &file, name.as_deref())?;
+                println!(
+                    "imported {} into {} ({:.0} ms)",
+                    file.display(),
+                    done.dir.display(),
+                    started.elapsed().as_secs_f64() * 1e3
+                );
+                for n in &done.notes {
+                    println!("  note: {n}");
+                }
+            } else {
+                let dir = crate::preset::share::import(&lib, &file, name.as_deref())?;
+                println!("imported {} into {}", file.display(), dir.display());
+            }
             Ok(())
         }
     }

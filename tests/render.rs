@@ -982,3 +982,130 @@ fn preset_images_are_sampled_and_bad_ones_refused() {
     let _ = std::fs::remove_dir_all(user);
     let _ = std::fs::remove_file(archive);
 }
+
+/// Renders `preset` over the groove and returns frame `n`.
+fn frame_of(p: &Preset, n: u64) -> Vec<u8> {
+    render_frames(&mut renderer_for(p), &groove(), &[n]).remove(0)
+}
+
+#[test]
+fn a_translated_shadertoy_shader_matches_its_wgsl_twin() {
+    // One pass: GL's y-up coordinates, the audio texture's two rows, iTime.
+    let glsl = temp_multi_pass(
+        "twin-glsl",
+        "name = \"twin\"\n[[pass]]\nshader = \"image.glsl\"\n[pass.channels]\niChannel0 = \"audio\"\n",
+        &[(
+            "image.glsl",
+            "void mainImage(out vec4 c, in vec2 f) {\n    vec2 uv = f / iResolution.xy;\n    float a = texture(iChannel0, vec2(uv.x, 0.25)).x;\n    float w = texture(iChannel0, vec2(uv.x, 0.75)).x;\n    c = vec4(uv.x, uv.y, a * 0.5 + 0.5 * fract(iTime), 1.0) * (0.5 + 0.5 * w);\n}\n",
+        )],
+    );
+    let wgsl = temp_multi_pass(
+        "twin-wgsl",
+        "name = \"twin\"\n[[pass]]\nshader = \"main.wgsl\"\n",
+        &[(
+            "main.wgsl",
+            "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let a = textureSampleLevel(audio_tex, samp, vec2f(uv.x, 0.25), 0.0).x;\n    let w = textureSampleLevel(audio_tex, samp, vec2f(uv.x, 0.75), 0.0).x;\n    let c = vec3f(uv.x, 1.0 - uv.y, a * 0.5 + 0.5 * fract(u.time)) * (0.5 + 0.5 * w);\n    return vec4f(c, 1.0);\n}\n",
+        )],
+    );
+    for n in [45, 75] {
+        let (a, b) = (frame_of(&glsl, n), frame_of(&wgsl, n));
+        let d = mean_abs_diff(&a, &b);
+        assert!(d < 1.0, "frame {n}: GLSL and WGSL twins differ by {d:.2}/255");
+        // The audio row really moves the picture (the twin is not trivially equal).
+        let blue: f64 = a.chunks_exact(4).map(|p| f64::from(p[2])).sum::<f64>() / (a.len() / 4) as f64;
+        assert!(blue > 10.0, "frame {n}: blue {blue}");
+    }
+}
+
+#[test]
+fn shadertoy_buffers_keep_their_orientation_through_feedback() {
+    // Buffer A scrolls its last frame up one pixel and paints a new bottom
+    // row; Image shows it. The WGSL twin does the same in screen space.
+    let root = std::env::temp_dir().join(format!("sonolux-test-{}-stjson", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("dir");
+    let buf = "void mainImage(out vec4 c, in vec2 f) {\n    vec4 old = texture(iChannel0, (f - vec2(0.0, 1.0)) / iResolution.xy);\n    c = f.y < 1.0 ? vec4(fract(float(iFrame) * 0.13), f.x / iResolution.x, 0.2, 1.0) : old;\n}\n";
+    let img = "void mainImage(out vec4 c, in vec2 f) {\n    c = texture(iChannel0, f / iResolution.xy);\n}\n";
+    let json = serde_json::json!({"Shader": {"info": {"name": "scroll", "username": "t", "description": ""},
+        "renderpass": [
+            {"type": "buffer", "name": "Buffer A", "code": buf,
+             "inputs": [{"id": 257, "channel": 0, "ctype": "buffer"}], "outputs": [{"id": 257, "channel": 0}]},
+            {"type": "image", "name": "Image", "code": img,
+             "inputs": [{"id": 257, "channel": 0, "ctype": "buffer"}], "outputs": [{"id": 37, "channel": 0}]}
+        ]}});
+    let file = root.join("scroll.json");
+    std::fs::write(&file, json.to_string()).expect("write");
+    let lib = sonolux::preset::Library::new(root.join("builtin"), root.join("user"));
+    let done = sonolux::preset::import::import_shader(&lib, &file, None).expect("imports");
+    let st = Preset::load(&done.dir).expect("loads");
+    assert_eq!(st.passes.len(), 2);
+    assert!(st.passes[0].reads.prev_frame, "Buffer A reads itself");
+    assert!(st.passes[1].reads.input, "Image reads Buffer A");
+    let twin = temp_multi_pass(
+        "scroll-wgsl",
+        "name = \"scroll\"\n[[pass]]\nshader = \"a.wgsl\"\n[[pass]]\nshader = \"b.wgsl\"\n",
+        &[
+            (
+                "a.wgsl",
+                "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let old = prev((frag + vec2f(0.0, 1.0)) / u.resolution);\n    if frag.y > u.resolution.y - 1.0 {\n        return vec4f(fract(u.frame * 0.13), uv.x, 0.2, 1.0);\n    }\n    return old;\n}\n",
+            ),
+            ("b.wgsl", "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return input(uv); }\n"),
+        ],
+    );
+    let (a, b) = (frame_of(&st, 40), frame_of(&twin, 40));
+    let d = mean_abs_diff(&a, &b);
+    assert!(d < 1.0, "scrolling buffers differ by {d:.2}/255");
+    // 40 rows of stripes have scrolled up from the bottom; the top is still black.
+    let row_mean = |y: usize| {
+        a[y * W as usize * 4..(y + 1) * W as usize * 4]
+            .chunks_exact(4)
+            .map(|p| p[..3].iter().map(|&v| f64::from(v)).sum::<f64>())
+            .sum::<f64>()
+    };
+    let (bottom, top) = (row_mean(H as usize - 2), row_mean(2));
+    assert!(bottom > 1000.0 && top < 1.0, "bottom row sum {bottom}, top row sum {top}");
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn the_example_shaders_import_and_isf_inputs_arrive() {
+    let root = std::env::temp_dir().join(format!("sonolux-test-{}-examples", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let lib = sonolux::preset::Library::new(root.join("builtin"), root.join("user"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("assets/shaders"))
+        .expect("assets/shaders")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "at least five example shaders: {files:?}");
+    for f in &files {
+        let done = sonolux::preset::import::import_shader(&lib, f, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let p = Preset::load(&done.dir).unwrap_or_else(|e| panic!("{e}"));
+        let px = frame_of(&p, 30);
+        let mean: f64 = px.iter().map(|&v| f64::from(v)).sum::<f64>() / px.len() as f64;
+        assert!(mean > 2.0, "{}: renders black ({mean:.2})", f.display());
+    }
+    // ISF: typed inputs became parameters, PASSES became passes with a
+    // persistent buffer, and a parameter changes the picture.
+    let rings = Preset::load(&lib.user.join("isf_rings")).expect("rings");
+    let names: Vec<&str> = rings.spec.params.iter().map(|p| p.name.as_str()).collect();
+    for n in ["speed", "rings", "inner_r", "inner_a", "center_x", "center_y", "invert"] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    let rings_param = &rings.spec.params[names.iter().position(|n| *n == "rings").expect("rings")];
+    assert_eq!((rings_param.min, rings_param.max, rings_param.default), (4.0, 32.0, 8.0));
+    let comet = Preset::load(&lib.user.join("isf_comet")).expect("comet");
+    assert_eq!(comet.passes.len(), 2);
+    assert!(comet.passes[0].reads.prev_frame && comet.uses_feedback());
+    let mut r = renderer_for(&rings);
+    let clip = groove();
+    let plain = render_frames(&mut r, &clip, &[10]).remove(0);
+    let i = names.iter().position(|n| *n == "invert").expect("invert");
+    let mut r = renderer_for(&rings);
+    r.params_mut()[i] = 1.0;
+    let inverted = render_frames(&mut r, &clip, &[10]).remove(0);
+    assert!(mean_abs_diff(&plain, &inverted) > 5.0, "the bool input reaches the shader");
+    let _ = std::fs::remove_dir_all(root);
+}

@@ -58,6 +58,11 @@ pub struct FeatureFrame {
     pub spectrum: [f32; SPECTRUM_LEN],
     /// The newest samples, auto-gained and mapped to 0..1 (0.5 = zero).
     pub waveform: [f32; SPECTRUM_LEN],
+    /// Shadertoy's audio row 0: 512 linear FFT bins as Web Audio bytes
+    /// (`analysis::webaudio`).
+    pub audio_fft: [u8; SPECTRUM_LEN],
+    /// Shadertoy's audio row 1: the newest 512 samples, 128 = zero.
+    pub audio_wave: [u8; SPECTRUM_LEN],
 }
 
 impl Default for FeatureFrame {
@@ -86,6 +91,8 @@ impl Default for FeatureFrame {
             rhythm: Rhythm::default(),
             spectrum: [0.0; SPECTRUM_LEN],
             waveform: [0.5; SPECTRUM_LEN],
+            audio_fft: [0; SPECTRUM_LEN],
+            audio_wave: [128; SPECTRUM_LEN],
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod normalize;
 pub mod onset;
 pub mod stft;
 pub mod tempo;
+pub mod webaudio;
 
 pub use beat::{BeatOverride, BeatTracker};
 pub use frame::{BeatPosition, Event, EventKind, FeatureFrame, NUM_BANDS, Rhythm, SPECTRUM_LEN};
@@ -130,6 +131,10 @@ pub struct Analyzer {
     chroma_map: Vec<Option<u8>>,
     beat_chroma: [f32; downbeat::CHROMA],
     hop_parity: bool,
+    /// Shadertoy's audio texture (Web Audio's analyser), refreshed every
+    /// third hop (~65 Hz, about a display frame).
+    web_audio: webaudio::WebAudioAnalyser,
+    web_audio_countdown: u8,
 }
 
 impl Analyzer {
@@ -198,6 +203,8 @@ impl Analyzer {
             chroma_map: downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1),
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
+            web_audio: webaudio::WebAudioAnalyser::new(),
+            web_audio_countdown: 0,
         }
     }
 
@@ -262,6 +269,7 @@ impl Analyzer {
                         }
                     }
                 }
+                self.web_audio.push(&self.clean[pos..pos + took]);
                 pos += took;
                 self.samples_in += took as u64;
                 if due {
@@ -286,6 +294,13 @@ impl Analyzer {
         let recent = &self.window_samples
             [self.window_samples.len() - SPECTRUM_LEN.min(self.window_samples.len())..];
         self.filterbank.apply(mags, &mut self.band_mags);
+        if self.web_audio_countdown == 0 {
+            self.web_audio_countdown = 2;
+            self.web_audio
+                .update(&mut self.frame.audio_fft, &mut self.frame.audio_wave);
+        } else {
+            self.web_audio_countdown -= 1;
+        }
         // The texture rows are refreshed every second hop (~100 Hz, above
         // any display rate); everything else every hop.
         self.features.update(

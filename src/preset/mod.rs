@@ -5,6 +5,8 @@
 //! `file:line:col: message`. Saving is atomic: a temporary file renamed over
 //! the old one, so a crash never leaves a half-written preset.
 
+pub mod glsl;
+pub mod import;
 pub mod library;
 pub mod modulation;
 pub mod shader;
@@ -54,6 +56,10 @@ pub struct PresetSpec {
     /// values above 1 clip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tone_map: Option<ToneMapSpec>,
+    /// How GLSL passes (`.glsl`, `.frag`, `.fs`: imported Shadertoy and ISF
+    /// shaders) are wrapped (`[glsl]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glsl: Option<glsl::GlslSpec>,
 }
 
 fn one() -> f32 {
@@ -124,8 +130,12 @@ pub enum ToneCurve {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PassSpec {
-    /// WGSL file, relative to the preset folder.
+    /// WGSL file (or GLSL: `.glsl`, `.frag`, `.fs`), relative to the preset folder.
     pub shader: String,
+    /// GLSL passes: what each texture name reads (`iChannel0 = "audio"`,
+    /// an ISF buffer name = `"self"` or `"input"`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub channels: BTreeMap<String, glsl::ChannelSource>,
 }
 
 /// One numeric parameter.
@@ -367,14 +377,73 @@ impl Preset {
             .map(|t| load_texture(dir, &toml_path, t))
             .collect::<Result<Vec<_>, _>>()?;
         let texture_names: Vec<&str> = spec.textures.iter().map(|t| t.name.as_str()).collect();
-        let mut passes = Vec::new();
-        for pass in &spec.passes {
-            let path = dir.join(&pass.shader);
-            let author = std::fs::read_to_string(&path).map_err(|error| PresetError::Io {
-                path: path.clone(),
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|error| PresetError::Io {
+                path: path.to_owned(),
                 error,
-            })?;
+            })
+        };
+        let glsl_spec = spec.glsl.clone().unwrap_or_default();
+        let common = match &glsl_spec.common {
+            Some(c) => {
+                let path = dir.join(c);
+                Some((read(&path)?, path))
+            }
+            None => None,
+        };
+        let n = spec.passes.len();
+        // A GLSL preset whose last pass reads itself renders that pass
+        // GL-native too and gets a flip pass (see `glsl`).
+        let last_reads_itself = spec.passes[n - 1]
+            .channels
+            .values()
+            .any(|c| *c == glsl::ChannelSource::Own);
+        let mut passes = Vec::new();
+        let mut any_glsl = false;
+        for (index, pass) in spec.passes.iter().enumerate() {
+            let path = dir.join(&pass.shader);
+            let author = read(&path)?;
+            if glsl::is_glsl(&pass.shader) {
+                any_glsl = true;
+                let t = glsl::translate(
+                    &glsl::GlslPass {
+                        path: &path,
+                        source: &author,
+                        common: common.as_ref().map(|(s, p)| (p.as_path(), s.as_str())),
+                        index,
+                        channels: &pass.channels,
+                        shown: index == n - 1 && !last_reads_itself,
+                    },
+                    &glsl_spec,
+                    &names,
+                )?;
+                passes.push(Pass {
+                    path,
+                    source: t.wgsl,
+                    reads: t.reads,
+                });
+                continue;
+            }
+            if !pass.channels.is_empty() {
+                return Err(PresetError::Invalid {
+                    path: toml_path.clone(),
+                    message: format!(
+                        "{}: `channels` applies to GLSL passes only (WGSL passes use prev() and input())",
+                        pass.shader
+                    ),
+                });
+            }
             let assembled = shader::assemble(&author, &names, &texture_names);
+            let (_, reads) = shader::validate(&assembled, &path)?;
+            passes.push(Pass {
+                path,
+                source: assembled.source,
+                reads,
+            });
+        }
+        if any_glsl && last_reads_itself {
+            let assembled = shader::assemble(glsl::FLIP_WGSL, &names, &texture_names);
+            let path = dir.join("(flip)");
             let (_, reads) = shader::validate(&assembled, &path)?;
             passes.push(Pass {
                 path,

@@ -7,10 +7,19 @@ use std::path::{Path, PathBuf};
 /// The fullscreen triangle (`VsOut`, `vs_main`) shared by every pass.
 pub const FULLSCREEN: &str = include_str!("../../shaders/fullscreen.wgsl");
 
-/// The shared prelude: the fullscreen triangle, uniforms, bindings, helpers.
-pub const PRELUDE: &str = concat!(
+/// The fullscreen triangle, uniforms, bindings and helpers: what every pass
+/// sees, without an entry point (compute passes start from this).
+pub const PRELUDE_BINDINGS: &str = concat!(
     include_str!("../../shaders/fullscreen.wgsl"),
     include_str!("../../shaders/prelude.wgsl")
+);
+
+/// The shared prelude of a fragment pass: [`PRELUDE_BINDINGS`] and the entry
+/// point `fs_main`, which calls the author's `shade`.
+pub const PRELUDE: &str = concat!(
+    include_str!("../../shaders/fullscreen.wgsl"),
+    include_str!("../../shaders/prelude.wgsl"),
+    include_str!("../../shaders/entry.wgsl")
 );
 
 /// An engine-internal shader (output, measurement, blit): the fullscreen
@@ -105,10 +114,13 @@ pub fn validate(
             Some(l) => {
                 // Name the engine file the line is in.
                 let fullscreen_lines = FULLSCREEN.lines().count() as u32;
+                let bindings_lines = PRELUDE_BINDINGS.lines().count() as u32;
                 let (file, line) = if l.line_number <= fullscreen_lines {
                     ("shaders/fullscreen.wgsl", l.line_number)
-                } else {
+                } else if l.line_number <= bindings_lines {
                     ("shaders/prelude.wgsl", l.line_number - fullscreen_lines)
+                } else {
+                    ("shaders/entry.wgsl", l.line_number - bindings_lines)
                 };
                 return ShaderError {
                     path: PathBuf::from(file),

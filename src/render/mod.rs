@@ -38,7 +38,10 @@ pub struct Renderer {
     /// `uniforms` when it takes over.
     uniforms_incoming: wgpu::Buffer,
     spectrum: wgpu::Texture,
-    spectrum_view: wgpu::TextureView,
+    /// Shadertoy's audio texture (512x2, Web Audio bytes), binding 7.
+    audio: wgpu::Texture,
+    /// Views of `spectrum` and `audio`, bound by every scene pass.
+    music_views: [wgpu::TextureView; 2],
     scene: ScenePipeline,
     /// The preset fading in during a crossfade.
     incoming: Option<ScenePipeline>,
@@ -83,7 +86,17 @@ impl Renderer {
             wgpu::TextureFormat::R8Unorm,
             wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
         );
-        let spectrum_view = spectrum.create_view(&Default::default());
+        let audio = pass::texture_2d(
+            &gpu,
+            "shadertoy audio",
+            [SPECTRUM_LEN as u32, 2],
+            wgpu::TextureFormat::R8Unorm,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
+        let music_views = [
+            spectrum.create_view(&Default::default()),
+            audio.create_view(&Default::default()),
+        ];
         let scene = ScenePipeline::new(&gpu, &layout, preset)?;
         let output = OutputStage::new(&gpu, size);
         let mix_pass = MixPass::new(&gpu)?;
@@ -96,7 +109,8 @@ impl Renderer {
             mix: 0.0,
             mix_pass,
             spectrum,
-            spectrum_view,
+            audio,
+            music_views,
             scene,
             output,
             limiter: FlashLimiter::default(),
@@ -120,7 +134,7 @@ impl Renderer {
             &self.gpu,
             &self.layout,
             &self.uniforms,
-            &self.spectrum_view,
+            &self.music_views,
             size,
         );
         if let Some(b) = &mut self.incoming {
@@ -129,7 +143,7 @@ impl Renderer {
                 &self.gpu,
                 &self.layout,
                 &self.uniforms_incoming,
-                &self.spectrum_view,
+                &self.music_views,
                 size,
             );
         }
@@ -170,7 +184,7 @@ impl Renderer {
                 &self.gpu,
                 &self.layout,
                 &self.uniforms,
-                &self.spectrum_view,
+                &self.music_views,
             );
         }
         self.scene = scene;
@@ -336,6 +350,23 @@ impl Renderer {
         self.gpu.queue.write_texture(
             self.spectrum.as_image_copy(),
             &self.spectrum_bytes,
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(SPECTRUM_LEN as u32),
+                rows_per_image: None,
+            },
+            wgpu::Extent3d {
+                width: SPECTRUM_LEN as u32,
+                height: 2,
+                depth_or_array_layers: 1,
+            },
+        );
+        let mut audio_bytes = [0u8; 2 * SPECTRUM_LEN];
+        audio_bytes[..SPECTRUM_LEN].copy_from_slice(&features.audio_fft);
+        audio_bytes[SPECTRUM_LEN..].copy_from_slice(&features.audio_wave);
+        self.gpu.queue.write_texture(
+            self.audio.as_image_copy(),
+            &audio_bytes,
             wgpu::TexelCopyBufferLayout {
                 offset: 0,
                 bytes_per_row: Some(SPECTRUM_LEN as u32),

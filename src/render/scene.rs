@@ -39,6 +39,7 @@ impl SceneLayout {
                 texture_entry(4, true),
                 sampler_entry(5),
                 sampler_entry(6),
+                texture_entry(7, true),
             ],
         });
         let pipeline_layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -165,7 +166,7 @@ impl ScenePipeline {
         gpu: &Gpu,
         layout: &SceneLayout,
         uniforms: &wgpu::Buffer,
-        spectrum: &wgpu::TextureView,
+        music: &[wgpu::TextureView; 2],
         size: [u32; 2],
     ) {
         if self.size == size && !self.targets.is_empty() {
@@ -185,7 +186,7 @@ impl ScenePipeline {
         let n = self.pipelines.len();
         let views: Vec<[wgpu::TextureView; 2]> =
             (0..n).map(|i| [make_view(i, 0), make_view(i, 1)]).collect();
-        self.bind_targets(gpu, layout, uniforms, spectrum, views);
+        self.bind_targets(gpu, layout, uniforms, music, views);
     }
 
     /// Takes over `old`'s targets when they fit (same pass count, format and
@@ -197,14 +198,14 @@ impl ScenePipeline {
         gpu: &Gpu,
         layout: &SceneLayout,
         uniforms: &wgpu::Buffer,
-        spectrum: &wgpu::TextureView,
+        music: &[wgpu::TextureView; 2],
     ) -> bool {
         if old.targets.len() != self.pipelines.len() || old.format != self.format {
             return false;
         }
         self.size = old.size;
         let views = old.targets.iter().map(|t| t.views.clone()).collect();
-        self.bind_targets(gpu, layout, uniforms, spectrum, views);
+        self.bind_targets(gpu, layout, uniforms, music, views);
         true
     }
 
@@ -214,7 +215,7 @@ impl ScenePipeline {
         gpu: &Gpu,
         layout: &SceneLayout,
         uniforms: &wgpu::Buffer,
-        spectrum: &wgpu::TextureView,
+        music: &[wgpu::TextureView; 2],
         views: Vec<[wgpu::TextureView; 2]>,
     ) {
         let n = views.len();
@@ -234,11 +235,12 @@ impl ScenePipeline {
                         [
                             uniforms.as_entire_binding(),
                             self.params_buffer.as_entire_binding(),
-                            wgpu::BindingResource::TextureView(spectrum),
+                            wgpu::BindingResource::TextureView(&music[0]),
                             wgpu::BindingResource::TextureView(prev),
                             wgpu::BindingResource::TextureView(input),
                             wgpu::BindingResource::Sampler(&layout.sampler),
                             wgpu::BindingResource::Sampler(&layout.sampler_repeat),
+                            wgpu::BindingResource::TextureView(&music[1]),
                         ],
                     )
                 };
