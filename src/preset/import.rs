@@ -191,6 +191,8 @@ fn base_spec(name: &str, dialect: Dialect, origin: &Path) -> PresetSpec {
         params: Vec::new(),
         textures: Vec::new(),
         tone_map: None,
+        storage: Vec::new(),
+        compute: Vec::new(),
         glsl: Some(GlslSpec {
             dialect,
             origin: origin
@@ -283,7 +285,7 @@ fn shadertoy_json(path: &Path, text: &str, stem: &str) -> Result<Draft, ImportEr
         .chars()
         .take(300)
         .collect();
-    if let Some(id) = info["id"].as_str()
+    if let Some(id) = info["id"].as_str().filter(|id| !id.is_empty())
         && let Some(g) = spec.glsl.as_mut()
     {
         g.origin = format!("https://www.shadertoy.com/view/{id}");

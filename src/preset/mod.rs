@@ -46,7 +46,7 @@ pub struct PresetSpec {
     #[serde(rename = "pass")]
     pub passes: Vec<PassSpec>,
     /// Parameters exposed to the shader as `param.<name>`.
-    #[serde(default, rename = "param")]
+    #[serde(default, rename = "param", skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<ParamSpec>,
     /// Images (PNG/JPEG in the preset folder) the passes read as
     /// `tex_<name>` (`[[texture]]`).
@@ -60,7 +60,65 @@ pub struct PresetSpec {
     /// shaders) are wrapped (`[glsl]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glsl: Option<glsl::GlslSpec>,
+    /// Storage buffers (`[[storage]]`), bound as `@group(2) @binding(i)` in
+    /// declaration order: read-write in compute passes, read-only in
+    /// fragment passes. They keep their contents from frame to frame.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storage: Vec<StorageSpec>,
+    /// Compute passes (`[[compute]]`), run in order before the fragment
+    /// passes each frame.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compute: Vec<ComputeSpec>,
 }
+
+/// How many items a storage buffer holds, or how many invocations a compute
+/// pass runs: a number, `"pixels"` (one per pixel of the render target,
+/// renewed when it is resized) or, for a compute pass, a storage buffer's name.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Items {
+    /// A fixed count.
+    Count(u32),
+    /// `"pixels"` or a storage buffer's name.
+    Named(String),
+}
+
+/// A storage buffer (`[[storage]]`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSpec {
+    /// Identifier (for `items` references and messages).
+    pub name: String,
+    /// Item count: a number or `"pixels"`.
+    pub items: Items,
+    /// Bytes per item (a multiple of 4, at most 256).
+    pub stride: u32,
+    /// Zero it at the start of every frame (splat targets).
+    #[serde(default)]
+    pub clear: bool,
+}
+
+/// A compute pass (`[[compute]]`): one invocation per item.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeSpec {
+    /// WGSL file with a `@compute` entry point.
+    pub shader: String,
+    /// The entry point's name.
+    #[serde(default = "default_entry")]
+    pub entry: String,
+    /// Invocations: a number, `"pixels"`, or a storage buffer's name.
+    pub items: Items,
+}
+
+fn default_entry() -> String {
+    "main".into()
+}
+
+/// Storage buffers a preset may declare.
+pub const MAX_STORAGE: usize = 4;
+/// Largest storage buffer, in bytes (within downlevel binding limits).
+pub const MAX_STORAGE_BYTES: u64 = 128 << 20;
 
 fn one() -> f32 {
     1.0
@@ -212,6 +270,21 @@ pub struct Pass {
     pub reads: shader::GlobalsUsed,
 }
 
+/// A validated compute pass ready for the GPU.
+#[derive(Clone, Debug)]
+pub struct ComputePass {
+    /// The author's WGSL file.
+    pub path: PathBuf,
+    /// Full source with the prelude.
+    pub source: String,
+    /// Entry point.
+    pub entry: String,
+    /// Invocations per frame.
+    pub items: Items,
+    /// The entry point's workgroup size along x (from the shader).
+    pub workgroup: u32,
+}
+
 /// A loaded, validated preset.
 #[derive(Clone, Debug)]
 pub struct Preset {
@@ -225,6 +298,8 @@ pub struct Preset {
     pub passes: Vec<Pass>,
     /// Decoded images, in declaration order.
     pub textures: Vec<PresetTexture>,
+    /// Validated compute passes.
+    pub compute: Vec<ComputePass>,
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -291,6 +366,57 @@ impl PresetSpec {
                     "tone_map.white {} is outside 1..=64",
                     t.white
                 )));
+            }
+        }
+        if spec.storage.len() > MAX_STORAGE {
+            return Err(invalid(format!("at most {MAX_STORAGE} [[storage]] buffers")));
+        }
+        for (i, b) in spec.storage.iter().enumerate() {
+            if !is_identifier(&b.name) || b.name == "pixels" {
+                return Err(invalid(format!(
+                    "storage name '{}' is not an identifier (or is 'pixels')",
+                    b.name
+                )));
+            }
+            if spec.storage[..i].iter().any(|q| q.name == b.name) {
+                return Err(invalid(format!("storage '{}' is declared twice", b.name)));
+            }
+            if b.stride == 0 || b.stride % 4 != 0 || b.stride > 256 {
+                return Err(invalid(format!(
+                    "storage '{}': stride {} must be a multiple of 4 in 4..=256",
+                    b.name, b.stride
+                )));
+            }
+            match &b.items {
+                Items::Count(n) if *n == 0 || u64::from(*n) * u64::from(b.stride) > MAX_STORAGE_BYTES => {
+                    return Err(invalid(format!(
+                        "storage '{}': {n} items of {} bytes is outside 1 item..{} MiB",
+                        b.name,
+                        b.stride,
+                        MAX_STORAGE_BYTES >> 20
+                    )));
+                }
+                Items::Named(n) if n != "pixels" => {
+                    return Err(invalid(format!(
+                        "storage '{}': items = \"{n}\" (a number or \"pixels\")",
+                        b.name
+                    )));
+                }
+                _ => {}
+            }
+        }
+        for c in &spec.compute {
+            if let Items::Named(n) = &c.items
+                && n != "pixels"
+                && !spec.storage.iter().any(|b| &b.name == n)
+            {
+                return Err(invalid(format!(
+                    "compute '{}': items = \"{n}\" is neither \"pixels\" nor a [[storage]] name",
+                    c.shader
+                )));
+            }
+            if c.items == Items::Count(0) {
+                return Err(invalid(format!("compute '{}': items = 0", c.shader)));
             }
         }
         if spec.params.len() > MAX_PARAMS {
@@ -451,6 +577,20 @@ impl Preset {
                 reads,
             });
         }
+        let mut compute = Vec::new();
+        for c in &spec.compute {
+            let path = dir.join(&c.shader);
+            let author = read(&path)?;
+            let assembled = shader::assemble_compute(&author, &names, &texture_names);
+            let workgroup = shader::validate_compute(&assembled, &path, &c.entry)?;
+            compute.push(ComputePass {
+                path,
+                source: assembled.source,
+                entry: c.entry.clone(),
+                items: c.items.clone(),
+                workgroup,
+            });
+        }
         let id = dir
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
@@ -461,6 +601,7 @@ impl Preset {
             spec,
             passes,
             textures,
+            compute,
         })
     }
 

@@ -100,12 +100,94 @@ pub struct GlobalsUsed {
     pub input: bool,
 }
 
+/// Prepends the prelude without the fragment entry point, the parameter
+/// block and the image declarations to a compute pass's source.
+pub fn assemble_compute(
+    author_source: &str,
+    param_names: &[&str],
+    textures: &[&str],
+) -> AssembledShader {
+    let header = format!(
+        "{PRELUDE_BINDINGS}\n{}{}",
+        params_struct(param_names),
+        textures_block(textures)
+    );
+    let header_lines = header.lines().count() as u32;
+    AssembledShader {
+        source: format!("{header}{author_source}"),
+        header_lines,
+    }
+}
+
+/// Validates a compute pass; returns its entry point's workgroup size along x.
+pub fn validate_compute(
+    shader: &AssembledShader,
+    author_path: &Path,
+    entry: &str,
+) -> Result<u32, ShaderError> {
+    let (module, _) = parse_and_validate(shader, author_path)?;
+    let ep = module
+        .entry_points
+        .iter()
+        .find(|e| e.name == entry && e.stage == naga::ShaderStage::Compute)
+        .ok_or_else(|| ShaderError {
+            path: author_path.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "no compute entry point `{entry}` (`@compute @workgroup_size(64) fn {entry}(@builtin(global_invocation_id) id: vec3u)`)"
+            ),
+        })?;
+    let [x, y, z] = ep.workgroup_size;
+    if y != 1 || z != 1 || x == 0 || x > 256 {
+        return Err(ShaderError {
+            path: author_path.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "`{entry}`: workgroup size ({x}, {y}, {z}); use a 1D size of at most 256, e.g. @workgroup_size(64)"
+            ),
+        });
+    }
+    Ok(x)
+}
+
 /// Parses and validates assembled WGSL; maps error locations to `author_path`.
 /// Also reports which feedback textures the pass reads.
 pub fn validate(
     shader: &AssembledShader,
     author_path: &Path,
 ) -> Result<(naga::Module, GlobalsUsed), ShaderError> {
+    let (module, info) = parse_and_validate(shader, author_path)?;
+    let reads = |name: &str| {
+        module.entry_points.iter().enumerate().any(|(ep, e)| {
+            e.name == "fs_main"
+                && module.global_variables.iter().any(|(h, g)| {
+                    g.name.as_deref() == Some(name) && !info.get_entry_point(ep)[h].is_empty()
+                })
+        })
+    };
+    let uses = GlobalsUsed {
+        prev_frame: reads("prev_frame"),
+        input: reads("input_tex"),
+    };
+    if !module.entry_points.iter().any(|e| e.name == "fs_main") {
+        return Err(ShaderError {
+            path: author_path.to_owned(),
+            line: 0,
+            column: 0,
+            message:
+                "no fragment entry point (is `fn shade(uv: vec2f, frag: vec2f) -> vec4f` defined?)"
+                    .into(),
+        });
+    }
+    Ok((module, uses))
+}
+
+fn parse_and_validate(
+    shader: &AssembledShader,
+    author_path: &Path,
+) -> Result<(naga::Module, naga::valid::ModuleInfo), ShaderError> {
     let locate = |loc: Option<naga::SourceLocation>, message: String| {
         let (line, column) = match loc {
             Some(l) if l.line_number > shader.header_lines => {
@@ -170,29 +252,7 @@ pub fn validate(
         let author_span = in_author_code(&mut e.spans().map(|(span, _)| *span));
         locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
-    let reads = |name: &str| {
-        module.entry_points.iter().enumerate().any(|(ep, e)| {
-            e.name == "fs_main"
-                && module.global_variables.iter().any(|(h, g)| {
-                    g.name.as_deref() == Some(name) && !info.get_entry_point(ep)[h].is_empty()
-                })
-        })
-    };
-    let uses = GlobalsUsed {
-        prev_frame: reads("prev_frame"),
-        input: reads("input_tex"),
-    };
-    if !module.entry_points.iter().any(|e| e.name == "fs_main") {
-        return Err(ShaderError {
-            path: author_path.to_owned(),
-            line: 0,
-            column: 0,
-            message:
-                "no fragment entry point (is `fn shade(uv: vec2f, frag: vec2f) -> vec4f` defined?)"
-                    .into(),
-        });
-    }
-    Ok((module, uses))
+    Ok((module, info))
 }
 
 #[cfg(test)]

@@ -191,6 +191,41 @@ pub fn create_pipeline_entry(
     }
 }
 
+/// Creates a compute pipeline for one assembled WGSL source inside a GPU
+/// error scope.
+pub fn create_compute_pipeline(
+    gpu: &Gpu,
+    layout: &wgpu::PipelineLayout,
+    label: &str,
+    source: &str,
+    entry: &str,
+) -> Result<wgpu::ComputePipeline, PipelineError> {
+    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(label),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+    let pipeline = gpu
+        .device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(label),
+            layout: Some(layout),
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+    match pollster::block_on(scope.pop()) {
+        Some(e) => Err(PipelineError {
+            path: label.to_owned(),
+            message: e.to_string(),
+        }),
+        None => Ok(pipeline),
+    }
+}
+
 /// Draws a fullscreen triangle into `view`.
 pub fn fullscreen(
     encoder: &mut wgpu::CommandEncoder,

@@ -1,7 +1,7 @@
 //! Scene passes: a preset's fragment passes over a fullscreen triangle, each
 //! rendering into its own ping-pong pair of textures at the render scale.
 
-use crate::preset::{MAX_PARAMS, Preset};
+use crate::preset::{Items, MAX_PARAMS, Preset};
 
 use super::gpu::Gpu;
 use super::pass::{
@@ -23,24 +23,42 @@ pub struct SceneLayout {
     /// Linear, clamp-to-edge.
     pub sampler: wgpu::Sampler,
     sampler_repeat: wgpu::Sampler,
+    /// Group 1 for presets with storage buffers but no images.
+    empty_layout: wgpu::BindGroupLayout,
+    empty_group: wgpu::BindGroup,
 }
 
 impl SceneLayout {
     /// Creates the layout.
     pub fn new(gpu: &Gpu) -> Self {
         let d = &gpu.device;
+        // Compute passes see the same group 0 as fragment passes.
+        let entries = [
+            uniform_entry(0),
+            uniform_entry(1),
+            texture_entry(2, true),
+            texture_entry(3, true),
+            texture_entry(4, true),
+            sampler_entry(5),
+            sampler_entry(6),
+            texture_entry(7, true),
+        ]
+        .map(|mut e| {
+            e.visibility |= wgpu::ShaderStages::COMPUTE;
+            e
+        });
         let bind_group_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("scene"),
-            entries: &[
-                uniform_entry(0),
-                uniform_entry(1),
-                texture_entry(2, true),
-                texture_entry(3, true),
-                texture_entry(4, true),
-                sampler_entry(5),
-                sampler_entry(6),
-                texture_entry(7, true),
-            ],
+            entries: &entries,
+        });
+        let empty_layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("no images"),
+            entries: &[],
+        });
+        let empty_group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("no images"),
+            layout: &empty_layout,
+            entries: &[],
         });
         let pipeline_layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("scene"),
@@ -63,8 +81,36 @@ impl SceneLayout {
             pipeline_layout,
             sampler: make_sampler(wgpu::AddressMode::ClampToEdge),
             sampler_repeat: make_sampler(wgpu::AddressMode::Repeat),
+            empty_layout,
+            empty_group,
         }
     }
+}
+
+/// A storage buffer binding (group 2).
+fn storage_entry(binding: u32, stage: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: stage,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Storage {
+                read_only: stage != wgpu::ShaderStages::COMPUTE,
+            },
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// A preset's storage buffers and compute pipelines.
+struct Compute {
+    pipelines: Vec<wgpu::ComputePipeline>,
+    /// Group 2 layouts: compute (read-write), fragment (read-only).
+    layouts: [wgpu::BindGroupLayout; 2],
+    buffers: Vec<wgpu::Buffer>,
+    /// Group 2 for compute, for fragment passes.
+    groups: Option<[wgpu::BindGroup; 2]>,
 }
 
 struct PassTargets {
@@ -86,6 +132,8 @@ pub struct ScenePipeline {
     tone_map: Option<super::tonemap::ToneMapPass>,
     /// The preset's images (group 1), when it declares any.
     media: Option<wgpu::BindGroup>,
+    /// Storage buffers and compute passes, when it declares any.
+    compute: Option<Compute>,
 }
 
 impl ScenePipeline {
@@ -106,15 +154,67 @@ impl ScenePipeline {
             .transpose()?;
         // The preset's images: uploaded once, bound as group 1.
         let (media, media_layout) = media_group(gpu, &preset);
-        let pipeline_layout = match &media_layout {
-            Some(m) => gpu
+        let has_storage = !preset.spec.storage.is_empty() || !preset.compute.is_empty();
+        let storage_layouts = has_storage.then(|| {
+            [wgpu::ShaderStages::COMPUTE, wgpu::ShaderStages::FRAGMENT].map(|stage| {
+                let entries: Vec<_> = (0..preset.spec.storage.len())
+                    .map(|i| storage_entry(i as u32, stage))
+                    .collect();
+                gpu.device
+                    .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                        label: Some("preset storage"),
+                        entries: &entries,
+                    })
+            })
+        });
+        let group1 = media_layout.as_ref().unwrap_or(&layout.empty_layout);
+        let layout_with = |storage: Option<&wgpu::BindGroupLayout>| {
+            gpu.device
+                .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some("scene with images or storage"),
+                    bind_group_layouts: &[
+                        Some(&layout.bind_group_layout),
+                        Some(group1),
+                        storage,
+                    ],
+                    immediate_size: 0,
+                })
+        };
+        let pipeline_layout = match (&media_layout, &storage_layouts) {
+            (_, Some(s)) => layout_with(Some(&s[1])),
+            (Some(_), None) => gpu
                 .device
                 .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                     label: Some("scene with images"),
-                    bind_group_layouts: &[Some(&layout.bind_group_layout), Some(m)],
+                    bind_group_layouts: &[Some(&layout.bind_group_layout), Some(group1)],
                     immediate_size: 0,
                 }),
-            None => layout.pipeline_layout.clone(),
+            (None, None) => layout.pipeline_layout.clone(),
+        };
+        let compute = match storage_layouts {
+            Some(layouts) => {
+                let compute_layout = layout_with(Some(&layouts[0]));
+                let pipelines = preset
+                    .compute
+                    .iter()
+                    .map(|c| {
+                        super::pass::create_compute_pipeline(
+                            gpu,
+                            &compute_layout,
+                            &c.path.display().to_string(),
+                            &c.source,
+                            &c.entry,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(Compute {
+                    pipelines,
+                    layouts,
+                    buffers: Vec::new(),
+                    groups: None,
+                })
+            }
+            None => None,
         };
         let pipelines = preset
             .passes
@@ -148,7 +248,65 @@ impl ScenePipeline {
             format,
             tone_map,
             media,
+            compute,
         })
+    }
+
+    /// Items of a storage buffer or invocations of a compute pass at the
+    /// current target size.
+    fn item_count(&self, items: &Items) -> u32 {
+        let pixels = self.size[0] * self.size[1];
+        match items {
+            Items::Count(n) => *n,
+            Items::Named(n) if n == "pixels" => pixels,
+            Items::Named(n) => self
+                .preset
+                .spec
+                .storage
+                .iter()
+                .find(|b| &b.name == n)
+                .map_or(0, |b| self.item_count(&b.items)),
+        }
+    }
+
+    /// (Re)creates the storage buffers (zeroed) for the current size.
+    fn make_storage(&mut self, gpu: &Gpu) {
+        let Some(c) = &self.compute else { return };
+        let buffers: Vec<wgpu::Buffer> = self
+            .preset
+            .spec
+            .storage
+            .iter()
+            .map(|b| {
+                let bytes = u64::from(self.item_count(&b.items)) * u64::from(b.stride);
+                gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&format!("storage {}", b.name)),
+                    size: bytes.clamp(4, crate::preset::MAX_STORAGE_BYTES),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect();
+        let group = |layout: &wgpu::BindGroupLayout| {
+            let entries: Vec<wgpu::BindGroupEntry> = buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: b.as_entire_binding(),
+                })
+                .collect();
+            gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("preset storage"),
+                layout,
+                entries: &entries,
+            })
+        };
+        let groups = [group(&c.layouts[0]), group(&c.layouts[1])];
+        if let Some(c) = &mut self.compute {
+            c.groups = Some(groups);
+            c.buffers = buffers;
+        }
     }
 
     /// Render-scaled size for an output of `output` pixels.
@@ -187,6 +345,7 @@ impl ScenePipeline {
         let views: Vec<[wgpu::TextureView; 2]> =
             (0..n).map(|i| [make_view(i, 0), make_view(i, 1)]).collect();
         self.bind_targets(gpu, layout, uniforms, music, views);
+        self.make_storage(gpu);
     }
 
     /// Takes over `old`'s targets when they fit (same pass count, format and
@@ -206,6 +365,7 @@ impl ScenePipeline {
         self.size = old.size;
         let views = old.targets.iter().map(|t| t.views.clone()).collect();
         self.bind_targets(gpu, layout, uniforms, music, views);
+        self.make_storage(gpu);
         true
     }
 
@@ -257,6 +417,7 @@ impl ScenePipeline {
     pub fn encode(
         &mut self,
         gpu: &Gpu,
+        layout: &SceneLayout,
         encoder: &mut wgpu::CommandEncoder,
         parity: usize,
     ) -> &wgpu::TextureView {
@@ -264,9 +425,42 @@ impl ScenePipeline {
         values[..self.params.len()].copy_from_slice(&self.params);
         gpu.queue
             .write_buffer(&self.params_buffer, 0, bytemuck::cast_slice(&values));
+        let group1 = self.media.as_ref().unwrap_or(&layout.empty_group);
+        if let Some(c) = &self.compute
+            && let Some(groups) = &c.groups
+        {
+            for (b, spec) in c.buffers.iter().zip(&self.preset.spec.storage) {
+                if spec.clear {
+                    encoder.clear_buffer(b, 0, None);
+                }
+            }
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("preset compute"),
+                timestamp_writes: None,
+            });
+            pass.set_bind_group(0, &self.targets[0].bind_groups[parity], &[]);
+            pass.set_bind_group(1, group1, &[]);
+            pass.set_bind_group(2, &groups[0], &[]);
+            for (pipeline, cp) in c.pipelines.iter().zip(&self.preset.compute) {
+                let items = self.item_count(&cp.items);
+                let groups_x = items.div_ceil(cp.workgroup).min(65_535);
+                if groups_x > 0 {
+                    pass.set_pipeline(pipeline);
+                    pass.dispatch_workgroups(groups_x, 1, 1);
+                }
+            }
+        }
         for (pipeline, t) in self.pipelines.iter().zip(&self.targets) {
             let mut groups = vec![&t.bind_groups[parity]];
-            groups.extend(&self.media);
+            match &self.compute {
+                Some(Compute {
+                    groups: Some(g), ..
+                }) => {
+                    groups.push(group1);
+                    groups.push(&g[1]);
+                }
+                _ => groups.extend(&self.media),
+            }
             fullscreen_groups(encoder, &t.views[parity], pipeline, &groups, "scene");
         }
         let last = &self.targets[self.targets.len() - 1].views[parity];
