@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod doctor;
 pub mod live;
+pub mod media;
 pub mod offline;
 pub mod preset;
 pub mod render;

@@ -1010,9 +1010,13 @@ fn a_translated_shadertoy_shader_matches_its_wgsl_twin() {
     for n in [45, 75] {
         let (a, b) = (frame_of(&glsl, n), frame_of(&wgsl, n));
         let d = mean_abs_diff(&a, &b);
-        assert!(d < 1.0, "frame {n}: GLSL and WGSL twins differ by {d:.2}/255");
+        assert!(
+            d < 1.0,
+            "frame {n}: GLSL and WGSL twins differ by {d:.2}/255"
+        );
         // The audio row really moves the picture (the twin is not trivially equal).
-        let blue: f64 = a.chunks_exact(4).map(|p| f64::from(p[2])).sum::<f64>() / (a.len() / 4) as f64;
+        let blue: f64 =
+            a.chunks_exact(4).map(|p| f64::from(p[2])).sum::<f64>() / (a.len() / 4) as f64;
         assert!(blue > 10.0, "frame {n}: blue {blue}");
     }
 }
@@ -1027,12 +1031,12 @@ fn shadertoy_buffers_keep_their_orientation_through_feedback() {
     let buf = "void mainImage(out vec4 c, in vec2 f) {\n    vec4 old = texture(iChannel0, (f - vec2(0.0, 1.0)) / iResolution.xy);\n    c = f.y < 1.0 ? vec4(fract(float(iFrame) * 0.13), f.x / iResolution.x, 0.2, 1.0) : old;\n}\n";
     let img = "void mainImage(out vec4 c, in vec2 f) {\n    c = texture(iChannel0, f / iResolution.xy);\n}\n";
     let json = serde_json::json!({"Shader": {"info": {"name": "scroll", "username": "t", "description": ""},
-        "renderpass": [
-            {"type": "buffer", "name": "Buffer A", "code": buf,
-             "inputs": [{"id": 257, "channel": 0, "ctype": "buffer"}], "outputs": [{"id": 257, "channel": 0}]},
-            {"type": "image", "name": "Image", "code": img,
-             "inputs": [{"id": 257, "channel": 0, "ctype": "buffer"}], "outputs": [{"id": 37, "channel": 0}]}
-        ]}});
+    "renderpass": [
+        {"type": "buffer", "name": "Buffer A", "code": buf,
+         "inputs": [{"id": 257, "channel": 0, "ctype": "buffer"}], "outputs": [{"id": 257, "channel": 0}]},
+        {"type": "image", "name": "Image", "code": img,
+         "inputs": [{"id": 257, "channel": 0, "ctype": "buffer"}], "outputs": [{"id": 37, "channel": 0}]}
+    ]}});
     let file = root.join("scroll.json");
     std::fs::write(&file, json.to_string()).expect("write");
     let lib = sonolux::preset::Library::new(root.join("builtin"), root.join("user"));
@@ -1049,7 +1053,10 @@ fn shadertoy_buffers_keep_their_orientation_through_feedback() {
                 "a.wgsl",
                 "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let old = prev((frag + vec2f(0.0, 1.0)) / u.resolution);\n    if frag.y > u.resolution.y - 1.0 {\n        return vec4f(fract(u.frame * 0.13), uv.x, 0.2, 1.0);\n    }\n    return old;\n}\n",
             ),
-            ("b.wgsl", "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return input(uv); }\n"),
+            (
+                "b.wgsl",
+                "fn shade(uv: vec2f, frag: vec2f) -> vec4f { return input(uv); }\n",
+            ),
         ],
     );
     let (a, b) = (frame_of(&st, 40), frame_of(&twin, 40));
@@ -1063,7 +1070,10 @@ fn shadertoy_buffers_keep_their_orientation_through_feedback() {
             .sum::<f64>()
     };
     let (bottom, top) = (row_mean(H as usize - 2), row_mean(2));
-    assert!(bottom > 1000.0 && top < 1.0, "bottom row sum {bottom}, top row sum {top}");
+    assert!(
+        bottom > 1000.0 && top < 1.0,
+        "bottom row sum {bottom}, top row sum {top}"
+    );
     let _ = std::fs::remove_dir_all(root);
 }
 
@@ -1091,11 +1101,16 @@ fn the_example_shaders_import_and_isf_inputs_arrive() {
     // persistent buffer, and a parameter changes the picture.
     let rings = Preset::load(&lib.user.join("isf_rings")).expect("rings");
     let names: Vec<&str> = rings.spec.params.iter().map(|p| p.name.as_str()).collect();
-    for n in ["speed", "rings", "inner_r", "inner_a", "center_x", "center_y", "invert"] {
+    for n in [
+        "speed", "rings", "inner_r", "inner_a", "center_x", "center_y", "invert",
+    ] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
     let rings_param = &rings.spec.params[names.iter().position(|n| *n == "rings").expect("rings")];
-    assert_eq!((rings_param.min, rings_param.max, rings_param.default), (4.0, 32.0, 8.0));
+    assert_eq!(
+        (rings_param.min, rings_param.max, rings_param.default),
+        (4.0, 32.0, 8.0)
+    );
     let comet = Preset::load(&lib.user.join("isf_comet")).expect("comet");
     assert_eq!(comet.passes.len(), 2);
     assert!(comet.passes[0].reads.prev_frame && comet.uses_feedback());
@@ -1106,6 +1121,151 @@ fn the_example_shaders_import_and_isf_inputs_arrive() {
     let mut r = renderer_for(&rings);
     r.params_mut()[i] = 1.0;
     let inverted = render_frames(&mut r, &clip, &[10]).remove(0);
-    assert!(mean_abs_diff(&plain, &inverted) > 5.0, "the bool input reaches the shader");
+    assert!(
+        mean_abs_diff(&plain, &inverted) > 5.0,
+        "the bool input reaches the shader"
+    );
     let _ = std::fs::remove_dir_all(root);
+}
+
+#[test]
+fn compute_passes_keep_state_and_fill_pixel_buffers() {
+    // A one-item counter bumped by a compute pass every frame, and a
+    // per-pixel buffer (cleared each frame) the compute pass fills: the
+    // fragment pass shows both.
+    let p = temp_multi_pass(
+        "compute",
+        "name = \"compute\"\n\
+         [[storage]]\nname = \"counter\"\nitems = 1\nstride = 4\n\
+         [[storage]]\nname = \"cells\"\nitems = \"pixels\"\nstride = 4\nclear = true\n\
+         [[compute]]\nshader = \"count.wgsl\"\nentry = \"count\"\nitems = 1\n\
+         [[compute]]\nshader = \"fill.wgsl\"\nentry = \"fill\"\nitems = \"cells\"\n\
+         [[pass]]\nshader = \"main.wgsl\"\n",
+        &[
+            (
+                "count.wgsl",
+                "@group(2) @binding(0) var<storage, read_write> counter: array<u32>;\n\
+                 @compute @workgroup_size(1)\nfn count(@builtin(global_invocation_id) id: vec3u) {\n    counter[0] += 1u;\n}\n",
+            ),
+            (
+                "fill.wgsl",
+                "@group(2) @binding(1) var<storage, read_write> cells: array<u32>;\n\
+                 @compute @workgroup_size(64)\nfn fill(@builtin(global_invocation_id) id: vec3u) {\n    if id.x < arrayLength(&cells) && (id.x % u32(u.resolution.x)) < u32(u.resolution.x) / 2u {\n        cells[id.x] = 255u;\n    }\n}\n",
+            ),
+            (
+                "main.wgsl",
+                "@group(2) @binding(0) var<storage, read> counter: array<u32>;\n\
+                 @group(2) @binding(1) var<storage, read> cells: array<u32>;\n\
+                 fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    let p = vec2u(frag);\n    let c = f32(cells[p.y * u32(u.resolution.x) + p.x]) / 255.0;\n    return vec4f(f32(counter[0]) / 255.0, c, 0.0, 1.0);\n}\n",
+            ),
+        ],
+    );
+    assert_eq!(p.compute.len(), 2);
+    assert_eq!(p.compute[1].workgroup, 64);
+    let frames = render_frames(&mut renderer_for(&p), &silence(), &[9, 49]);
+    let red = |px: &[u8]| px[0];
+    // Frame n has run the counter n + 1 times (sRGB-free 8-bit output).
+    assert_eq!(red(&frames[0]), 10);
+    assert_eq!(red(&frames[1]), 50);
+    let w = W as usize;
+    let green = |px: &[u8], x: usize, y: usize| px[(y * w + x) * 4 + 1];
+    assert_eq!(green(&frames[1], 5, 40), 255, "the left half is filled");
+    assert_eq!(
+        green(&frames[1], w - 5, 40),
+        0,
+        "the right half stays cleared"
+    );
+
+    // Bad declarations are refused with plain messages.
+    let bad = |toml: &str| {
+        let dir = temp_preset(
+            "compute-bad",
+            toml,
+            Some("fn shade(uv: vec2f, frag: vec2f) -> vec4f { return vec4f(1.0); }\n"),
+        );
+        std::fs::write(dir.join("c.wgsl"), "@compute @workgroup_size(8, 8)\nfn main(@builtin(global_invocation_id) id: vec3u) {}\n").expect("write");
+        Preset::load(&dir).expect_err("refused").to_string()
+    };
+    let base = "name = \"b\"\n[[pass]]\nshader = \"main.wgsl\"\n";
+    let e = bad(&format!(
+        "{base}[[storage]]\nname = \"s\"\nitems = 4\nstride = 3\n"
+    ));
+    assert!(e.contains("stride 3"), "{e}");
+    let e = bad(&format!(
+        "{base}[[storage]]\nname = \"s\"\nitems = 4\nstride = 4\n[[compute]]\nshader = \"c.wgsl\"\nitems = \"nope\"\n"
+    ));
+    assert!(e.contains("\"nope\""), "{e}");
+    let e = bad(&format!(
+        "{base}[[storage]]\nname = \"s\"\nitems = 4\nstride = 4\n[[compute]]\nshader = \"c.wgsl\"\nitems = \"s\"\n"
+    ));
+    assert!(e.contains("workgroup size (8, 8, 1)"), "{e}");
+    let e = bad(&format!(
+        "{base}[[compute]]\nshader = \"c.wgsl\"\nentry = \"step\"\nitems = 4\n"
+    ));
+    assert!(e.contains("no compute entry point `step`"), "{e}");
+}
+
+#[test]
+fn a_video_texture_renders_deterministically() {
+    // One second of red, then one of blue, as an mp4 made by ffmpeg.
+    let dir = temp_preset(
+        "video",
+        "name = \"video\"\n[[texture]]\nname = \"clip\"\nfile = \"clip.mp4\"\n[[pass]]\nshader = \"main.wgsl\"\n",
+        Some(
+            "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return textureSampleLevel(tex_clip, samp, uv, 0.0);\n}\n",
+        ),
+    );
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=64x36:d=1:r=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=64x36:d=1:r=30",
+        ])
+        .args([
+            "-filter_complex",
+            "[0:v][1:v]concat=n=2:v=1[v]",
+            "-map",
+            "[v]",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(dir.join("clip.mp4"))
+        .status()
+        .expect("ffmpeg (scripts/test installs it)");
+    assert!(status.success());
+    let p = Preset::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.textures[0].size, [64, 36]);
+    let keep = [10u64, 45, 70];
+    let a = render_frames(&mut renderer_for(&p), &silence(), &keep);
+    let b = render_frames(&mut renderer_for(&p), &silence(), &keep);
+    assert_eq!(a, b, "the same frames twice");
+    let mid = |px: &[u8]| {
+        let i = ((H as usize / 2) * W as usize + W as usize / 2) * 4;
+        [px[i], px[i + 1], px[i + 2]]
+    };
+    let [r0, _, b0] = mid(&a[0]);
+    let [r1, _, b1] = mid(&a[1]);
+    let [r2, _, b2] = mid(&a[2]);
+    assert!(r0 > 200 && b0 < 60, "0.33 s is red: {:?}", mid(&a[0]));
+    assert!(b1 > 200 && r1 < 60, "1.5 s is blue: {:?}", mid(&a[1]));
+    assert!(
+        r2 > 200 && b2 < 60,
+        "2.33 s has looped back to red: {:?}",
+        mid(&a[2])
+    );
+    // A clip that is not a video is refused at load with its name.
+    std::fs::write(dir.join("clip.mp4"), b"not a video").expect("write");
+    let e = Preset::load(&dir).expect_err("refused").to_string();
+    assert!(
+        e.contains("texture 'clip'") && e.contains("not a video"),
+        "{e}"
+    );
 }

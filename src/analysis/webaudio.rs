@@ -128,7 +128,10 @@ mod tests {
         }
         let bin = (f / (sr / FFT_SIZE as f32)).round() as usize;
         let peak = (0..SPECTRUM_LEN).max_by_key(|&k| fft[k]).unwrap_or(0);
-        assert!(peak.abs_diff(bin) <= 1, "peak at bin {peak}, expected {bin}");
+        assert!(
+            peak.abs_diff(bin) <= 1,
+            "peak at bin {peak}, expected {bin}"
+        );
         // 0.5 amplitude through a Blackman window: |X|/N = 0.5 * 0.42 / 2 = -25.6 dB,
         // above maxDecibels: the byte saturates, as in a browser.
         assert_eq!(fft[bin], 255);

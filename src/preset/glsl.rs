@@ -377,11 +377,7 @@ fn assemble(pass: &GlslPass, spec: &GlslSpec, params: &[&str]) -> Result<Assembl
     add(&mut text, pass.path, pass.source);
     match spec.dialect {
         Dialect::Shadertoy => {
-            let out = if pass.shown {
-                "vec4(c.rgb, 1.0)"
-            } else {
-                "c"
-            };
+            let out = if pass.shown { "vec4(c.rgb, 1.0)" } else { "c" };
             let _ = write!(
                 text,
                 "void main() {{\n    vec4 c = vec4(0.0, 0.0, 0.0, 1.0);\n    mainImage(c, sx_frag_coord().xy);\n    sx_color = {out};\n}}\n"
@@ -418,21 +414,21 @@ pub fn translate(
         });
     }
     let asm = assemble(pass, spec, params)?;
-    let at = |loc: Option<naga::SourceLocation>, message: String| {
-        match loc.and_then(|l| asm.locate(l.line_number).map(|(p, n)| (p, n, l))) {
-            Some((path, line, l)) => ShaderError {
-                path,
-                line,
-                column: l.line_position,
-                message,
-            },
-            None => ShaderError {
-                path: pass.path.to_owned(),
-                line: 0,
-                column: 0,
-                message: format!("{message} (in the generated wrapper{})", hint(spec)),
-            },
-        }
+    let at = |loc: Option<naga::SourceLocation>, message: String| match loc
+        .and_then(|l| asm.locate(l.line_number).map(|(p, n)| (p, n, l)))
+    {
+        Some((path, line, l)) => ShaderError {
+            path,
+            line,
+            column: l.line_position,
+            message,
+        },
+        None => ShaderError {
+            path: pass.path.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!("{message} (in the generated wrapper{})", hint(spec)),
+        },
     };
     let options = naga::front::glsl::Options::from(naga::ShaderStage::Fragment);
     let mut module = naga::front::glsl::Frontend::default()
@@ -470,9 +466,10 @@ pub fn translate(
         at(loc, msg)
     })?;
     let reads = |name: &str| {
-        module.global_variables.iter().any(|(h, g)| {
-            g.name.as_deref() == Some(name) && !info.get_entry_point(0)[h].is_empty()
-        })
+        module
+            .global_variables
+            .iter()
+            .any(|(h, g)| g.name.as_deref() == Some(name) && !info.get_entry_point(0)[h].is_empty())
     };
     let used = GlobalsUsed {
         prev_frame: reads("prev_frame"),
@@ -481,8 +478,9 @@ pub fn translate(
     for ep in module.entry_points.iter_mut() {
         ep.name = "fs_main".into();
     }
-    let wgsl = naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
-        .map_err(|e| at(None, format!("WGSL output failed: {e}")))?;
+    let wgsl =
+        naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
+            .map_err(|e| at(None, format!("WGSL output failed: {e}")))?;
     Ok(Translated {
         wgsl: format!("{FULLSCREEN}\n{wgsl}"),
         reads: used,
@@ -528,8 +526,7 @@ fn unsupported_features(source: &str) -> Option<(u32, String)> {
 
 /// The pass appended when the last GLSL pass reads its own previous frame:
 /// it shows the previous pass's (GL-native) picture the right way up.
-pub const FLIP_WGSL: &str =
-    "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return vec4f(input(vec2f(uv.x, 1.0 - uv.y)).rgb, 1.0);\n}\n";
+pub const FLIP_WGSL: &str = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return vec4f(input(vec2f(uv.x, 1.0 - uv.y)).rgb, 1.0);\n}\n";
 
 #[cfg(test)]
 mod tests {
@@ -600,7 +597,10 @@ mod tests {
         let mut p = pass(src, &ch, false);
         p.path = Path::new("main.fs");
         let t = translate(&p, &spec, &params).expect("translates");
-        assert!(t.reads.prev_frame, "the persistent buffer is this pass's feedback");
+        assert!(
+            t.reads.prev_frame,
+            "the persistent buffer is this pass's feedback"
+        );
         let e = translate(&p, &spec, &params[..6]).expect_err("a missing parameter");
         assert!(e.to_string().contains("'invert'"), "{e}");
     }
@@ -608,7 +608,8 @@ mod tests {
     #[test]
     fn unsupported_inputs_are_named() {
         let ch = BTreeMap::new();
-        let src = "uniform samplerCube env;\nvoid mainImage(out vec4 c, in vec2 f) { c = vec4(1.0); }\n";
+        let src =
+            "uniform samplerCube env;\nvoid mainImage(out vec4 c, in vec2 f) { c = vec4(1.0); }\n";
         let e = translate(&pass(src, &ch, true), &GlslSpec::default(), &[]).expect_err("cube");
         assert_eq!(e.line, 1);
         assert!(e.message.contains("cube map"), "{e}");

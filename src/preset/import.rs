@@ -145,9 +145,8 @@ fn write_draft(
             let p = staging.join(name);
             std::fs::write(&p, text).map_err(io(&p))?;
         }
-        let toml = toml::to_string_pretty(&draft.spec).map_err(|e| {
-            unsupported(original, 0, format!("could not write preset.toml: {e}"))
-        })?;
+        let toml = toml::to_string_pretty(&draft.spec)
+            .map_err(|e| unsupported(original, 0, format!("could not write preset.toml: {e}")))?;
         let p = staging.join(PRESET_FILE);
         std::fs::write(&p, toml).map_err(io(&p))?;
         Preset::load(&staging).map_err(|e| name_original(e, &staging, original))?;
@@ -376,7 +375,9 @@ fn shadertoy_json(path: &Path, text: &str, stem: &str) -> Result<Draft, ImportEr
                             return Err(unsupported(
                                 path,
                                 0,
-                                format!("{pname} iChannel{ch} reads a buffer that is not in the file"),
+                                format!(
+                                    "{pname} iChannel{ch} reads a buffer that is not in the file"
+                                ),
                             ));
                         }
                     }
@@ -495,7 +496,11 @@ fn isf(path: &Path, text: &str, stem: &str) -> Result<Draft, ImportError> {
         let ty = input["TYPE"].as_str().unwrap_or_default();
         let line = line_of(&format!("\"{name}\""));
         if !super::is_identifier(&name) {
-            return Err(unsupported(path, line, format!("input name '{name}' is not an identifier")));
+            return Err(unsupported(
+                path,
+                line,
+                format!("input name '{name}' is not an identifier"),
+            ));
         }
         let mut param = |pname: String, default: f32, min: f32, max: f32| {
             let (min, max) = (min.min(max), max.max(min));
@@ -526,8 +531,14 @@ fn isf(path: &Path, text: &str, stem: &str) -> Result<Draft, ImportError> {
                     .as_array()
                     .map(|v| v.iter().map(|x| num(x, 0.0)).collect())
                     .unwrap_or_default();
-                let min = values.iter().cloned().fold(num(&input["MIN"], f32::MAX), f32::min);
-                let max = values.iter().cloned().fold(num(&input["MAX"], f32::MIN), f32::max);
+                let min = values
+                    .iter()
+                    .cloned()
+                    .fold(num(&input["MIN"], f32::MAX), f32::min);
+                let max = values
+                    .iter()
+                    .cloned()
+                    .fold(num(&input["MAX"], f32::MIN), f32::max);
                 let (min, max) = if min > max { (0.0, 1.0) } else { (min, max) };
                 param(name.clone(), num(&input["DEFAULT"], min), min, max);
                 InputKind::Long
@@ -566,7 +577,9 @@ fn isf(path: &Path, text: &str, stem: &str) -> Result<Draft, ImportError> {
                 return Err(unsupported(
                     path,
                     line,
-                    format!("{ty} input '{name}' is not supported yet (use a Shadertoy shader's iChannel0)"),
+                    format!(
+                        "{ty} input '{name}' is not supported yet (use a Shadertoy shader's iChannel0)"
+                    ),
                 ));
             }
             other => {
@@ -650,7 +663,8 @@ mod tests {
     use super::*;
 
     fn lib(tag: &str) -> (Library, PathBuf) {
-        let root = std::env::temp_dir().join(format!("sonolux-import-{tag}-{}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("sonolux-import-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).expect("dir");
         (Library::new(root.join("builtin"), root.join("user")), root)
@@ -668,7 +682,10 @@ mod tests {
         assert!(e.to_string().contains("x.fs:3:"), "{e}");
         std::fs::write(&f, "/*{\n  \"INPUTS\": [\n    {\"NAME\": \"inputImage\", \"TYPE\": \"image\"}\n  ]\n}*/\nvoid main() { gl_FragColor = vec4(1.0); }\n").expect("w");
         let e = import_shader(&lib, &f, None).expect_err("image input");
-        assert!(e.to_string().contains("x.fs:3: image input 'inputImage'"), "{e}");
+        assert!(
+            e.to_string().contains("x.fs:3: image input 'inputImage'"),
+            "{e}"
+        );
         assert!(!lib.user.join("x").exists(), "nothing half-imported");
         let _ = std::fs::remove_dir_all(root);
     }
@@ -685,7 +702,11 @@ mod tests {
         let e = import_shader(&lib, &f, None).expect_err("syntax");
         let s = e.to_string();
         assert!(s.starts_with(&format!("{}:3:", f.display())), "{s}");
-        std::fs::write(&f, "void mainImage(out vec4 c, in vec2 p) {\n    c = texture(iChannel2, p);\n}\n").expect("w");
+        std::fs::write(
+            &f,
+            "void mainImage(out vec4 c, in vec2 p) {\n    c = texture(iChannel2, p);\n}\n",
+        )
+        .expect("w");
         let e = import_shader(&lib, &f, None).expect_err("channel");
         assert!(e.to_string().contains(":2: iChannel2 is used"), "{e}");
         let _ = std::fs::remove_dir_all(root);

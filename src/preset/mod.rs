@@ -130,7 +130,8 @@ fn one() -> f32 {
 pub struct TextureSpec {
     /// Identifier: the passes sample `tex_<name>`.
     pub name: String,
-    /// PNG or JPEG file, relative to the preset folder (inside it).
+    /// PNG or JPEG file, or a video loop (mp4, mov, webm, mkv, gif…, decoded
+    /// by ffmpeg), relative to the preset folder (inside it).
     pub file: String,
 }
 
@@ -141,8 +142,12 @@ pub struct PresetTexture {
     pub name: String,
     /// Width and height in pixels.
     pub size: [u32; 2],
-    /// RGBA8 pixels (sRGB), row by row.
+    /// RGBA8 pixels (sRGB), row by row (black for a video until its first
+    /// frame is decoded).
     pub rgba: std::sync::Arc<[u8]>,
+    /// A video loop's file: decoded by ffmpeg on its own thread while the
+    /// preset runs (`media::VideoStream`).
+    pub video: Option<PathBuf>,
 }
 
 /// Images a preset may declare.
@@ -369,7 +374,9 @@ impl PresetSpec {
             }
         }
         if spec.storage.len() > MAX_STORAGE {
-            return Err(invalid(format!("at most {MAX_STORAGE} [[storage]] buffers")));
+            return Err(invalid(format!(
+                "at most {MAX_STORAGE} [[storage]] buffers"
+            )));
         }
         for (i, b) in spec.storage.iter().enumerate() {
             if !is_identifier(&b.name) || b.name == "pixels" {
@@ -388,7 +395,9 @@ impl PresetSpec {
                 )));
             }
             match &b.items {
-                Items::Count(n) if *n == 0 || u64::from(*n) * u64::from(b.stride) > MAX_STORAGE_BYTES => {
+                Items::Count(n)
+                    if *n == 0 || u64::from(*n) * u64::from(b.stride) > MAX_STORAGE_BYTES =>
+                {
                     return Err(invalid(format!(
                         "storage '{}': {n} items of {} bytes is outside 1 item..{} MiB",
                         b.name,
@@ -638,6 +647,23 @@ fn load_texture(
         )));
     }
     let path = dir.join(rel);
+    if crate::media::is_video(&t.file) {
+        if !path.is_file() {
+            return Err(invalid(format!(
+                "texture '{}': {} does not exist",
+                t.name,
+                path.display()
+            )));
+        }
+        let size = crate::media::probe(&path)
+            .map_err(|e| invalid(format!("texture '{}': {e}", t.name)))?;
+        return Ok(PresetTexture {
+            name: t.name.clone(),
+            size,
+            rgba: vec![0u8; (size[0] * size[1] * 4) as usize].into(),
+            video: Some(path),
+        });
+    }
     let img = image::open(&path)
         .map_err(|e| invalid(format!("texture '{}': {}: {e}", t.name, path.display())))?
         .to_rgba8();
@@ -652,6 +678,7 @@ fn load_texture(
         name: t.name.clone(),
         size: [w, h],
         rgba: img.into_raw().into(),
+        video: None,
     })
 }
 

@@ -295,7 +295,8 @@ impl Renderer {
         self.upload_uniforms(features, clock);
         let mut encoder = self.gpu.encoder("bare");
         let parity = (self.frame % 2) as usize;
-        self.scene.encode(&self.gpu, &self.layout, &mut encoder, parity);
+        self.scene
+            .encode(&self.gpu, &self.layout, &mut encoder, parity);
         self.gpu.queue.submit([encoder.finish()]);
         self.gpu.wait();
     }
@@ -378,12 +379,22 @@ impl Renderer {
                 depth_or_array_layers: 1,
             },
         );
+        let wait = !self.pipelined;
+        self.scene.update_videos(&self.gpu, clock.time, wait);
+        if let Some(b) = &mut self.incoming {
+            b.update_videos(&self.gpu, clock.time, wait);
+        }
         let mut encoder = self.gpu.encoder("frame");
         let parity = (self.frame % 2) as usize;
-        let mut scene_view = self.scene.encode(&self.gpu, &self.layout, &mut encoder, parity).clone();
+        let mut scene_view = self
+            .scene
+            .encode(&self.gpu, &self.layout, &mut encoder, parity)
+            .clone();
         let mut same_size = self.scene.scaled_size(self.output.size()) == self.output.size();
         if let Some(b) = &mut self.incoming {
-            let b_view = b.encode(&self.gpu, &self.layout, &mut encoder, parity).clone();
+            let b_view = b
+                .encode(&self.gpu, &self.layout, &mut encoder, parity)
+                .clone();
             // Mix at the larger of the two render sizes (not the output
             // size): no detail is lost and the output pass upscales as usual.
             let (sa, sb) = (

@@ -134,6 +134,8 @@ pub struct ScenePipeline {
     media: Option<wgpu::BindGroup>,
     /// Storage buffers and compute passes, when it declares any.
     compute: Option<Compute>,
+    /// Video textures and their decoders.
+    videos: Vec<(wgpu::Texture, crate::media::VideoStream)>,
 }
 
 impl ScenePipeline {
@@ -153,7 +155,7 @@ impl ScenePipeline {
             .map(|t| super::tonemap::ToneMapPass::new(gpu, t))
             .transpose()?;
         // The preset's images: uploaded once, bound as group 1.
-        let (media, media_layout) = media_group(gpu, &preset);
+        let (media, media_layout, videos) = media_group(gpu, &preset);
         let has_storage = !preset.spec.storage.is_empty() || !preset.compute.is_empty();
         let storage_layouts = has_storage.then(|| {
             [wgpu::ShaderStages::COMPUTE, wgpu::ShaderStages::FRAGMENT].map(|stage| {
@@ -172,11 +174,7 @@ impl ScenePipeline {
             gpu.device
                 .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
                     label: Some("scene with images or storage"),
-                    bind_group_layouts: &[
-                        Some(&layout.bind_group_layout),
-                        Some(group1),
-                        storage,
-                    ],
+                    bind_group_layouts: &[Some(&layout.bind_group_layout), Some(group1), storage],
                     immediate_size: 0,
                 })
         };
@@ -249,7 +247,33 @@ impl ScenePipeline {
             tone_map,
             media,
             compute,
+            videos,
         })
+    }
+
+    /// Uploads each video texture's frame for show time `time` when a new
+    /// one is due. `wait` (headless) blocks for exactly that frame; live it
+    /// takes what the decoder has ready and never stalls the frame.
+    pub fn update_videos(&mut self, gpu: &Gpu, time: f64, wait: bool) {
+        for (tex, stream) in &mut self.videos {
+            let size = stream.size();
+            if let Some(rgba) = stream.frame_at(time, wait) {
+                gpu.queue.write_texture(
+                    tex.as_image_copy(),
+                    rgba,
+                    wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(4 * size[0]),
+                        rows_per_image: Some(size[1]),
+                    },
+                    wgpu::Extent3d {
+                        width: size[0],
+                        height: size[1],
+                        depth_or_array_layers: 1,
+                    },
+                );
+            }
+        }
     }
 
     /// Items of a storage buffer or invocations of a compute pass at the
@@ -501,14 +525,20 @@ impl ScenePipeline {
     }
 }
 
+/// A preset's group 1 and its layout (`None` without images), and the video
+/// textures with their decoders.
+type Media = (
+    Option<wgpu::BindGroup>,
+    Option<wgpu::BindGroupLayout>,
+    Vec<(wgpu::Texture, crate::media::VideoStream)>,
+);
+
 /// Uploads a preset's images and binds them (group 1, one texture each, in
-/// declaration order); `None` for presets without images.
-fn media_group(
-    gpu: &Gpu,
-    preset: &Preset,
-) -> (Option<wgpu::BindGroup>, Option<wgpu::BindGroupLayout>) {
+/// declaration order), and starts a decoder for each video (a clip that
+/// cannot start stays black and is logged; the show goes on).
+fn media_group(gpu: &Gpu, preset: &Preset) -> Media {
     if preset.textures.is_empty() {
-        return (None, None);
+        return (None, None, Vec::new());
     }
     let entries: Vec<wgpu::BindGroupLayoutEntry> = (0..preset.textures.len())
         .map(|i| texture_entry(i as u32, true))
@@ -519,6 +549,7 @@ fn media_group(
             label: Some("preset images"),
             entries: &entries,
         });
+    let mut videos = Vec::new();
     let views: Vec<wgpu::TextureView> = preset
         .textures
         .iter()
@@ -546,7 +577,14 @@ fn media_group(
                     depth_or_array_layers: 1,
                 },
             );
-            tex.create_view(&Default::default())
+            let view = tex.create_view(&Default::default());
+            if let Some(path) = &t.video {
+                match crate::media::VideoStream::spawn(path, t.size) {
+                    Ok(stream) => videos.push((tex, stream)),
+                    Err(e) => tracing::warn!("{}: {e}", path.display()),
+                }
+            }
+            view
         })
         .collect();
     let bind_entries: Vec<wgpu::BindGroupEntry> = views
@@ -562,5 +600,5 @@ fn media_group(
         layout: &layout,
         entries: &bind_entries,
     });
-    (Some(group), Some(layout))
+    (Some(group), Some(layout), videos)
 }
