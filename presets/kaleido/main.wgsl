@@ -12,9 +12,16 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     q += vec2f(0.15 * u.time, 0.07 * u.time);
     let warp = vec2f(fbm(q + vec2f(0.0, u.time * 0.2)), fbm(q + vec2f(5.2, 1.3)));
     let n = fbm(q + 2.0 * warp + 0.5 * u.bass_att);
-    let t = n + 0.4 * u.centroid + 0.1 * u.beats / 4.0;
-    var col = palette(t, vec3f(0.5), vec3f(0.5), vec3f(1.0, 1.0, 1.0), vec3f(0.0, 0.33, 0.67));
-    col *= 0.25 + 1.1 * smoothstep(0.3, 0.8, n) * (0.5 + u.level_att);
+    // Stained glass: two neighbouring jewel hues across the noise, lead-dark
+    // seams between the panes (contour lines of the noise), so a loud
+    // passage brightens the panes but never fills the frame with one colour.
+    let hue = param.hue + 0.06 * u.centroid + 0.0625 * floor(u.bars / 4.0);
+    let pane = fract(n * 3.0 + 0.05 * u.beats);
+    let seam = smoothstep(0.0, 0.12, pane) * smoothstep(1.0, 0.88, pane);
+    let a_col = hsv2rgb(vec3f(fract(hue), 0.85, 1.0));
+    let b_col = hsv2rgb(vec3f(fract(hue + 0.18), 0.7, 1.0));
+    var col = mix(a_col, b_col, smoothstep(0.2, 0.8, pane)) * seam;
+    col *= 0.15 + 0.9 * smoothstep(0.25, 0.85, n) * (0.55 + 0.6 * u.level_att);
     // Sparkles on treble: thresholded high-frequency noise.
     let s = noise2(q * 24.0 + u.time * 3.0);
     col += vec3f(1.0) * smoothstep(0.93 - 0.1 * u.treb, 1.0, s) * u.treb_att;
