@@ -464,3 +464,47 @@ pub fn analysis(data: &Path) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `bench import`: per shader file, the time to import it (parse the file,
+/// write the preset, translate and validate every pass) and to load the
+/// written preset again (what a hot reload pays), median of several runs.
+pub fn import(dir: &Path) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e, "glsl" | "frag" | "fs" | "json"))
+        })
+        .collect();
+    files.sort();
+    let scratch = std::env::temp_dir().join(format!("sonolux-bench-import-{}", std::process::id()));
+    let lib = crate::preset::Library::new(scratch.join("builtin"), scratch.join("user"));
+    println!("| shader | passes | import ms (median of 9) | load ms (median of 9) |");
+    println!("|---|---|---|---|");
+    for f in &files {
+        let mut import_ms = Vec::new();
+        let mut load_ms = Vec::new();
+        let mut passes = 0;
+        for _ in 0..9 {
+            let _ = std::fs::remove_dir_all(&scratch);
+            let t = Instant::now();
+            let done = crate::preset::import::import_shader(&lib, f, Some("bench"))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            import_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            let p = crate::preset::Preset::load(&done.dir)?;
+            load_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            passes = p.passes.len();
+        }
+        println!(
+            "| {} | {passes} | {:.2} | {:.2} |",
+            f.file_name().unwrap_or_default().to_string_lossy(),
+            crate::analysis::eval::percentile(&import_ms, 0.5).unwrap_or(f64::NAN),
+            crate::analysis::eval::percentile(&load_ms, 0.5).unwrap_or(f64::NAN),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}

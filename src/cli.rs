@@ -91,6 +91,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 15.0)]
         seconds: f64,
     },
+    /// Import time per shader: each Shadertoy/ISF file in a folder imported
+    /// into a scratch library, then loaded again (the translation a hot
+    /// reload pays).
+    Import {
+        /// Folder of .glsl/.frag/.json/.fs files.
+        #[arg(long, default_value = "assets/shaders")]
+        dir: PathBuf,
+    },
     /// When hits land: presets rendered over a 120 BPM click track, the
     /// brightness peak and the start of its rise timed against each click.
     Hits {
@@ -475,6 +483,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench { what }) => match what {
             BenchCommand::Render { frames, uhd } => crate::bench::render(frames.max(5), uhd),
             BenchCommand::Analysis { data } => crate::bench::analysis(&data),
+            BenchCommand::Import { dir } => crate::bench::import(&dir),
             BenchCommand::Timing { clip, preset } => crate::bench::timing(&clip, &preset),
             BenchCommand::Hits { presets, fps, plot } => {
                 crate::bench::hits(&presets, fps, plot.as_deref())
