@@ -1,7 +1,10 @@
 // Phosphor Scope: an X-Y oscilloscope. Points of the waveform plotted
 // against the waveform a fraction of the buffer later trace a Lissajous
 // figure; the beam is a chain of short segments drawn with a soft glow, and
-// the previous frame fades like phosphor behind it.
+// the previous frame fades like phosphor behind it. The points come from a
+// compute pass (beam.wgsl) once per frame.
+
+@group(2) @binding(0) var<storage, read> beam: array<vec2f>;
 
 fn seg_dist(p: vec2f, a: vec2f, b: vec2f) -> f32 {
     let pa = p - a;
@@ -10,35 +13,21 @@ fn seg_dist(p: vec2f, a: vec2f, b: vec2f) -> f32 {
     return length(pa - ba * h);
 }
 
-fn beam_point(i: f32, n: f32, turn: mat2x2f, size: f32, gain: f32) -> vec2f {
-    let x = i / n;
-    // Soft radial saturation (r / (1 + r)): loud peaks round off toward a
-    // circle instead of squaring the figure.
-    let w = vec2f(waveform(x), waveform(fract(x + param.delay))) * gain;
-    let p = w * (1.4 / (1.0 + length(w)));
-    return turn * (p * size);
-}
-
 fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let p = centered(uv);
     // Phosphor: the last frame, slightly zoomed toward the centre so trails drift.
     let back = uv_of(p * 0.995);
     let trail = prev(back).rgb * param.persistence;
 
-    let turn = rot2(TAU * (u.bar_phase * 0.25 + u.time * 0.02));
     let size = param.size * (0.6 + 0.4 * u.level_att);
-    // Auto-gain: the figure fills the screen whether the signal is loud or
-    // soft (the RMS level in dBFS sets the scale; silence stays a dot).
-    let amp = pow(10.0, u.rms_db / 20.0) * 1.41;
-    let gain = select(0.0, 0.4 / max(amp, 0.01), u.rms_db > -60.0);
-    let n = 40.0;
+    let n = arrayLength(&beam);
     var d = 1e3;
     // The figure stays within 1.4 size of the centre: pixels beyond it
     // (and its glow) skip the segments.
     if (length(p) < size * 1.4 + 0.1) {
-        var a = beam_point(0.0, n, turn, size, gain);
-        for (var i = 1; i < 40; i++) {
-            let b = beam_point(f32(i), n, turn, size, gain);
+        var a = beam[0];
+        for (var i = 1u; i < n; i++) {
+            let b = beam[i];
             d = min(d, seg_dist(p, a, b));
             a = b;
         }
