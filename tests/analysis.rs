@@ -599,5 +599,6 @@ fn accented_click_tracks_in_four_and_three() {
             ));
         }
     }
+    eprintln!("{}", report.join("\n"));
     assert!(!failed, "{}", report.join("\n"));
 }
