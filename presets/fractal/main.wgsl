@@ -47,17 +47,17 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
         // The glow's width is a share of the screen (the same look at any
         // resolution); the outline is one pixel, anti-aliased.
         let unit = 2.0 / 360.0 * zoom;
-        let glow = exp(-d / unit * (0.1 - 0.02 * u.level_att));
+        let glow = exp(-d / unit * (0.22 - 0.04 * u.level_att));
         let line = 1.0 - smoothstep(0.5, 2.0, d / px);
         let field = 0.5 + 0.5 * sin(log(max(d, 1e-6)) * 2.0 - u.beats * 0.5);
         col = deep * (0.25 + 0.35 * field) * (1.0 - glow);
         // The level lifts the glow only a little: the glow covers much of the
         // screen, so following the kick drum there would flash.
-        col += glow_col * glow * (0.45 + 0.2 * u.level_att);
+        col += glow_col * glow * (0.4 + 0.2 * u.level_att);
         // The beat flares the outline only a little: where the set turns to
         // dust the outline covers much of the screen, and a big flare there
         // would be a flash on every beat.
-        col += mix(glow_col, vec3f(1.0), 0.6) * line * (0.6 + 0.2 * u.beat_hit);
+        col += mix(glow_col, vec3f(1.0), 0.3) * line * (0.5 + 0.2 * u.beat_hit);
     } else {
         // Inside: dark, with a slow orbit-trap texture and a kick glow.
         let t = clamp(-log(trap + 1e-4) * 0.12, 0.0, 1.0);
