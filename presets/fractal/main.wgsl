@@ -15,7 +15,7 @@ fn shade(uv: vec2f, frag: vec2f) -> vec4f {
     let e1 = vec2f(cos(ang), sin(ang));
     let e2 = vec2f(cos(2.0 * ang), sin(2.0 * ang));
     let c = (0.5 * e1 - 0.25 * e2) * param.orbit;
-    let zoom = 0.85 / (1.0 + 0.05 * u.bass_att);
+    let zoom = 0.85 / (1.0 + 0.25 * u.bass_att);
     var z = rot2(0.05 * u.time) * p * zoom;
     var dz = vec2f(1.0, 0.0);
     var m2 = dot(z, z);
