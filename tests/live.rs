@@ -653,3 +653,50 @@ fn calibration_on_live_input_plays_a_click_every_second() {
         "{onsets} onsets in {audio_s} s: {line}"
     );
 }
+
+#[test]
+fn playback_through_pulseaudio_loses_no_audio() {
+    // The demo track played on a PulseAudio server (a null sink here, a
+    // desktop's server at a show): every sample played reaches the analysis.
+    // With the host's default buffer the server asked for 2 s in one
+    // callback, more than the ring holds: a quarter of the audio was lost.
+    let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let x = Xvfb::start(4);
+    let pulse = start_pulse();
+    let out = show_on(&x)
+        .env("XDG_RUNTIME_DIR", &pulse.runtime)
+        .env("RUST_LOG", "warn")
+        .args([
+            "run",
+            "--surface",
+            "none",
+            "--preset",
+            "plasma",
+            "--size",
+            "160x90",
+            "--duration",
+            "10",
+        ])
+        .output()
+        .expect("run sonolux");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains("were dropped"),
+        "audio lost on the way to the analysis:\n{stderr}"
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("live:"))
+        .expect("summary line");
+    let nums: Vec<f64> = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse::<f64>().ok())
+        .collect();
+    let (wall_s, audio_s) = (nums[1], nums[2]);
+    assert!(
+        audio_s > 0.75 * wall_s && audio_s < wall_s + 0.5,
+        "{audio_s} s analysed in {wall_s} s: {line}"
+    );
+}

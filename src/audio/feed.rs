@@ -14,6 +14,9 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 /// Ring capacity: about 1.5 s at 44.1 kHz, far more than one analysis stall.
 pub const RING_CAPACITY: usize = 1 << 16;
 
+/// Frames per playback callback asked of the device.
+const PLAYBACK_BLOCK: u32 = 1024;
+
 /// Why live audio could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
@@ -37,6 +40,9 @@ pub struct AudioClock {
     pub samples: AtomicU64,
     /// Samples dropped because the ring was full.
     pub overruns: AtomicU64,
+    /// The most frames one callback has delivered (a block larger than the
+    /// ring cannot be analysed whole: see [`RING_CAPACITY`]).
+    pub largest_block: AtomicU64,
     /// Sample rate, Hz.
     pub sample_rate: AtomicU64,
     /// Errors reported by the stream's error callback (counted, never
@@ -84,6 +90,8 @@ impl AudioClock {
     #[inline]
     fn record(&self, frames: usize, dropped: u64) {
         self.samples.fetch_add(frames as u64, Ordering::Relaxed);
+        self.largest_block
+            .fetch_max(frames as u64, Ordering::Relaxed);
         if dropped > 0 {
             self.overruns.fetch_add(dropped, Ordering::Relaxed);
         }
@@ -331,10 +339,18 @@ fn playback_device(
         .default_output_config()
         .map_err(|e| FeedError::Device(e.to_string()))?;
     let channels = usize::from(supported.channels().max(1));
+    // A small, fixed block (~23 ms at 44.1 kHz). With the default, the
+    // PulseAudio host asks for its whole 2 s target buffer in one callback:
+    // more than the ring holds (so the analysis lost a quarter of the
+    // audio), and the picture ran up to 2 s ahead of the sound.
+    let block = match supported.buffer_size() {
+        cpal::SupportedBufferSize::Range { min, max } => PLAYBACK_BLOCK.clamp(*min, *max),
+        cpal::SupportedBufferSize::Unknown => PLAYBACK_BLOCK,
+    };
     let config = cpal::StreamConfig {
         channels: supported.channels(),
         sample_rate,
-        buffer_size: cpal::BufferSize::Default,
+        buffer_size: cpal::BufferSize::Fixed(block),
     };
     let (mut producer, consumer, clock) = AudioClock::with_ring(sample_rate);
     let cb_clock = clock.clone();

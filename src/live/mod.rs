@@ -228,7 +228,12 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     let result = window::LiveApp::new(options, parts).run(event_loop);
     let overruns = clock.overruns.load(std::sync::atomic::Ordering::Relaxed);
     if overruns > 0 {
-        tracing::warn!("{overruns} audio samples were dropped (analysis fell behind)");
+        let largest = clock
+            .largest_block
+            .load(std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(
+            "{overruns} audio samples were dropped (analysis fell behind; largest audio block {largest} frames)"
+        );
     }
     result
 }
