@@ -665,7 +665,7 @@ fn playback_through_pulseaudio_loses_no_audio() {
     let pulse = start_pulse();
     let out = show_on(&x)
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .args([
             "run",
             "--surface",
@@ -698,4 +698,16 @@ fn playback_through_pulseaudio_loses_no_audio() {
     // beside this one): only ask that the track really played.
     let (wall_s, audio_s) = (nums[1], nums[2]);
     assert!(audio_s > 2.0, "{audio_s} s analysed in {wall_s} s: {line}");
+    // The output latency comes from the stream's timestamps, not a guess.
+    let latency_ms = stderr
+        .lines()
+        .find_map(|l| {
+            let rest = l.split("output latency ").nth(1)?;
+            rest.split(' ').next()?.parse::<f64>().ok()
+        })
+        .unwrap_or_else(|| panic!("no measured output latency:\n{stderr}"));
+    assert!(
+        (1.0..1000.0).contains(&latency_ms),
+        "output latency {latency_ms} ms"
+    );
 }

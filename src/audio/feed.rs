@@ -40,6 +40,10 @@ pub struct AudioClock {
     pub samples: AtomicU64,
     /// Samples dropped because the ring was full.
     pub overruns: AtomicU64,
+    /// Playback: how far ahead of the sound the clock runs, from the output
+    /// callback's timestamps (µs from the callback to the moment its last
+    /// sample is heard); 0 until measured (and for capture).
+    pub output_latency_us: AtomicU64,
     /// The most frames one callback has delivered (a block larger than the
     /// ring cannot be analysed whole: see [`RING_CAPACITY`]).
     pub largest_block: AtomicU64,
@@ -137,6 +141,15 @@ impl AudioClock {
     /// Input latency from cpal's timestamps (s).
     pub fn input_latency(&self) -> f64 {
         self.input_latency_us.load(Ordering::Relaxed) as f64 * 1e-6
+    }
+
+    /// Playback latency measured from the output stream's timestamps
+    /// (seconds), once a callback has reported one.
+    pub fn output_latency(&self) -> Option<f64> {
+        match self.output_latency_us.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some((us as f64 * 1e-6).min(1.0)),
+        }
     }
 
     /// Stream time of the newest delivered sample, seconds.
@@ -361,11 +374,19 @@ fn playback_device(
     let stream = device
         .build_output_stream::<f32, _, _>(
             config,
-            move |data: &mut [f32], _| {
+            move |data: &mut [f32], info: &cpal::OutputCallbackInfo| {
                 if cb_retired.load(Ordering::Relaxed) {
                     data.fill(0.0);
                     return;
                 }
+                // The block's first sample is heard at `playback`; the
+                // clock, once this block is counted, is at its last one.
+                let ts = info.timestamp();
+                let ahead = ts.playback.duration_since(ts.callback).as_micros() as u64
+                    + (data.len() / channels) as u64 * 1_000_000 / u64::from(sample_rate.max(1));
+                cb_clock
+                    .output_latency_us
+                    .store(ahead.max(1), Ordering::Relaxed);
                 let mut dropped = 0u64;
                 let clicking = cb_clock.click.load(Ordering::Relaxed);
                 let first = cb_clock.samples.load(Ordering::Relaxed);
@@ -405,7 +426,8 @@ fn playback_device(
             sample_rate,
             clock,
             description: format!("playing on '{device}'"),
-            // Typical default buffer; the VJ's latency offset covers the rest.
+            // Until the stream reports its timestamps (`AudioClock::
+            // output_latency`); the VJ's latency offset covers the rest.
             output_latency: 0.02,
         },
         FeedHandle::Stream(stream, retired),

@@ -226,6 +226,12 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
         settings_path: path,
     };
     let result = window::LiveApp::new(options, parts).run(event_loop);
+    if let Some(l) = clock.output_latency() {
+        tracing::info!(
+            "audio: output latency {:.1} ms (from the stream's timestamps)",
+            l * 1e3
+        );
+    }
     let overruns = clock.overruns.load(std::sync::atomic::Ordering::Relaxed);
     if overruns > 0 {
         let largest = clock

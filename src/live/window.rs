@@ -804,9 +804,13 @@ impl LiveApp {
         // Time of the music when this frame will be on screen: the audio
         // clock, minus what is still in the output buffer, plus about one
         // frame of presentation delay and the VJ's offset.
-        let show_time = self.clock.now() - self.output_latency
-            + f64::from(delta)
-            + self.show.latency_ms / 1000.0;
+        let output_latency = if self.output_latency > 0.0 {
+            self.clock.output_latency().unwrap_or(self.output_latency)
+        } else {
+            0.0
+        };
+        let show_time =
+            self.clock.now() - output_latency + f64::from(delta) + self.show.latency_ms / 1000.0;
         let frame = self.analysis.latest();
         self.show.update(&frame, show_time, delta);
         self.frame_music_time = show_time;
