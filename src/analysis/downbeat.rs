@@ -116,7 +116,7 @@ impl DownbeatTracker {
         let s3 = combine(&self.scores3);
         let (c4, c3) = (contrast(&s4), contrast(&s3));
         let metre = match self.beats_per_bar {
-            4 if c3 > METRE_MARGIN * c4 && self.beats_seen >= 12 => 3,
+            4 if c3 > METRE_MARGIN * c4 && self.beats_seen >= 9 => 3,
             3 if c4 > METRE_MARGIN * c3 => 4,
             m => m,
         };

@@ -1,12 +1,15 @@
 //! Causal tempo estimation from the onset strength signal.
 //!
-//! Every `update_s` the last `window_s` of the beat-rate ODF are
-//! autocorrelated (by FFT); each tempo candidate is scored by a comb over the
-//! autocorrelation at 1–4 times its period, weighted by a log-normal tempo
-//! prior (most music is felt between 90 and 160 BPM), and the scores are
-//! smoothed over time by a max-product (Viterbi-style) forward pass that
-//! favours small tempo changes. This holds a tempo steady, resists
-//! octave flips and still re-locks after a real tempo change.
+//! Every `update_s` the last `window_s` of the beat-rate ODF (square-root
+//! compressed, so drums of different loudness a beat apart correlate like
+//! the same drum two beats apart) are autocorrelated (by FFT); each tempo
+//! candidate is scored by a comb over the autocorrelation at 1–4 times its
+//! period, weighted by a broad log-normal tempo prior (120 BPM, one octave),
+//! and yields to twice its tempo when the autocorrelation at half its period
+//! is nearly as strong (an even pulse is the beat; weaker off-beats are
+//! not). The scores are smoothed over time by a max-product (Viterbi-style)
+//! forward pass that favours small tempo changes. This holds a tempo steady,
+//! resists octave flips and still re-locks after a real tempo change.
 
 use std::sync::Arc;
 
@@ -18,6 +21,11 @@ pub const MIN_BPM: f32 = 55.0;
 /// Highest tempo considered, BPM.
 pub const MAX_BPM: f32 = 215.0;
 const STEPS_PER_OCTAVE: f32 = 60.0;
+/// A candidate yields to twice its tempo when the autocorrelation at half
+/// its period reaches this share of the one at its period...
+const HALF_RATIO: f32 = 0.95;
+/// ...by up to this much (at equal strength).
+const HALF_YIELD: f32 = 0.5;
 
 /// Tempo estimate with its salience.
 #[derive(Clone, Copy, Debug, Default)]
@@ -87,7 +95,7 @@ impl TempoEstimator {
             ifft,
             estimate: TempoEstimate::default(),
             prior_bpm: 120.0,
-            prior_octaves: 0.5,
+            prior_octaves: 1.0,
         };
         me.set_prior(me.prior_bpm, me.prior_octaves);
         me
@@ -117,7 +125,15 @@ impl TempoEstimator {
             self.history.copy_within(start.., 0);
             self.history.truncate(keep);
         }
-        self.history.push(if odf.is_finite() { odf } else { 0.0 });
+        // Square-root compression: a loud kick and a softer snare a beat
+        // apart then correlate nearly as well as kick with kick two beats
+        // apart, so the autocorrelation stops favouring half the tempo just
+        // because the drums differ in loudness.
+        self.history.push(if odf.is_finite() {
+            odf.max(0.0).sqrt()
+        } else {
+            0.0
+        });
         self.since_update += 1;
         if self.since_update < self.update_every || !active {
             return false;
@@ -197,7 +213,20 @@ impl TempoEstimator {
             // A candidate whose own period shows no periodicity at all (the
             // half-beat of a click track) is not a tempo, whatever its multiples say.
             let gate = (own / 0.02).min(1.0);
-            let s = (s / wsum.max(1e-9)).max(0.0) * gate * self.prior[i];
+            // A pulse twice as fast that is just as periodic (an even click,
+            // a kick on every beat) is the beat; a weaker one (off-beat hats)
+            // is not. Yield to it only when it is nearly as strong.
+            let half = acf_at(&self.acf, lag * 0.5 - 1.0)
+                .max(acf_at(&self.acf, lag * 0.5))
+                .max(acf_at(&self.acf, lag * 0.5 + 1.0))
+                .max(0.0);
+            let yield_to_double = if 60.0 * self.rate / (lag * 0.5) <= MAX_BPM && own > 0.0 {
+                let r = half / own;
+                1.0 - HALF_YIELD * ((r - HALF_RATIO) / (1.0 - HALF_RATIO)).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            let s = (s / wsum.max(1e-9)).max(0.0) * gate * yield_to_double * self.prior[i];
             self.scratch_scores[i] = s;
             best = best.max(s);
         }
