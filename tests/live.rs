@@ -247,15 +247,7 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
     let _ = player.wait();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    // "live: N frames in T s, A s of audio analysed, K onsets, B BPM"
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("live:"))
-        .expect("summary line");
-    let nums: Vec<f64> = line
-        .split([' ', ','])
-        .filter_map(|w| w.parse::<f64>().ok())
-        .collect();
+    let (line, nums) = summary(&stdout);
     let (audio_s, onsets, bpm) = (nums[2], nums[3], nums[4]);
     assert!(audio_s > 4.0, "only {audio_s} s captured: {line}");
     assert!(onsets >= 8.0, "{line}");
@@ -263,6 +255,20 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
         (bpm - 124.0).abs() < 124.0 * 0.04,
         "tempo of the captured groove: {line}"
     );
+}
+
+/// The show's closing line, "live: N frames in T s, A s of audio analysed,
+/// K onsets, B BPM", and its numbers in that order.
+fn summary(stdout: &str) -> (&str, Vec<f64>) {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("live:"))
+        .expect("summary line");
+    let nums = line
+        .split([' ', ','])
+        .filter_map(|w| w.parse::<f64>().ok())
+        .collect();
+    (line, nums)
 }
 
 /// Collects a child's stderr lines on a thread.
@@ -509,14 +515,7 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
     assert!(out.status.success(), "{stdout}\n{log}");
     // "live: N frames in T s, A s of audio analysed, ...": frames kept
     // coming and the clock ran on through the gap.
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("live:"))
-        .expect("summary");
-    let nums: Vec<f64> = line
-        .split([' ', ','])
-        .filter_map(|w| w.parse::<f64>().ok())
-        .collect();
+    let (line, nums) = summary(&stdout);
     let (frames, secs, audio_s) = (nums[0], nums[1], nums[2]);
     assert!(frames / secs > 10.0, "the show stalled: {line}");
     assert!(
@@ -555,15 +554,8 @@ fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
         2,
         "started twice:\n{stderr}"
     );
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("live:"))
-        .expect("summary");
-    let frames: f64 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|w| w.parse().ok())
-        .expect("frames");
+    let (line, nums) = summary(&stdout);
+    let frames = nums[0];
     assert!(frames > 60.0, "frames stopped after the loss: {line}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
@@ -638,14 +630,7 @@ fn calibration_on_live_input_plays_a_click_every_second() {
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("live:"))
-        .expect("summary");
-    let nums: Vec<f64> = line
-        .split([' ', ','])
-        .filter_map(|w| w.parse::<f64>().ok())
-        .collect();
+    let (line, nums) = summary(&stdout);
     let (audio_s, onsets) = (nums[2], nums[3]);
     // One click a second, heard back through the sink's monitor.
     assert!(
@@ -686,14 +671,7 @@ fn playback_through_pulseaudio_loses_no_audio() {
         !stderr.contains("were dropped"),
         "audio lost on the way to the analysis:\n{stderr}"
     );
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("live:"))
-        .expect("summary line");
-    let nums: Vec<f64> = line
-        .split([' ', ','])
-        .filter_map(|w| w.parse::<f64>().ok())
-        .collect();
+    let (line, nums) = summary(&stdout);
     // The stream may start late on a loaded machine (the other tests run
     // beside this one): only ask that the track really played.
     let (wall_s, audio_s) = (nums[1], nums[2]);

@@ -108,12 +108,14 @@ pub fn score(
     let reference: Vec<f64> = beats.iter().map(|b| b.0).collect();
     // Only beats while the clip plays (the clock freewheels after it ends).
     let end = reference.last().copied().unwrap_or(0.0) + 0.35;
-    let est: Vec<f64> = rec
-        .beats
-        .iter()
-        .map(|&t| to_clip(t))
-        .filter(|&t| t <= end)
-        .collect();
+    let in_clip = |times: &[f64]| -> Vec<f64> {
+        times
+            .iter()
+            .map(|&t| to_clip(t))
+            .filter(|&t| t <= end)
+            .collect()
+    };
+    let est = in_clip(&rec.beats);
     let (rt, et) = (eval::trim(&reference, 5.0), eval::trim(&est, 5.0));
     let matched = eval::match_events(&rt, &et, 0.07);
     let errors: Vec<f64> = matched
@@ -128,12 +130,7 @@ pub fn score(
             .filter(|b| b.1 == Some(1.0))
             .map(|b| b.0)
             .collect();
-        let ed: Vec<f64> = rec
-            .downbeats
-            .iter()
-            .map(|&t| to_clip(t))
-            .filter(|&t| t <= end)
-            .collect();
+        let ed = in_clip(&rec.downbeats);
         eval::f_measure(&eval::trim(&rd, 5.0), &eval::trim(&ed, 5.0), 0.07)
     });
     let onset_f = onsets.map(|o| {

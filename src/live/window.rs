@@ -804,6 +804,8 @@ impl LiveApp {
         // Time of the music when this frame will be on screen: the audio
         // clock, minus what is still in the output buffer, plus about one
         // frame of presentation delay and the VJ's offset.
+        // Playback (a non-zero assumed latency) uses what the output stream
+        // measured; live input has none, even on a clock that played before.
         let output_latency = if self.output_latency > 0.0 {
             self.clock.output_latency().unwrap_or(self.output_latency)
         } else {

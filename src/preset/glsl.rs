@@ -448,17 +448,8 @@ pub fn translate(
                 None => at(None, "the GLSL did not parse".into()),
             }
         })?;
-    let mut validator = naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    );
-    let info = validator.validate(&module).map_err(|e| {
-        let mut msg = e.as_inner().to_string();
-        let mut source = std::error::Error::source(e.as_inner());
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
+    let info = super::shader::validator().validate(&module).map_err(|e| {
+        let msg = super::shader::validation_message(&e);
         let loc = e
             .spans()
             .map(|(span, _)| span.location(&asm.text))
@@ -496,32 +487,38 @@ fn hint(spec: &GlslSpec) -> &'static str {
     }
 }
 
+/// The 1-based line where `word` is first used as an identifier (code after
+/// `//` on a line is skipped).
+pub(crate) fn first_use(code: &str, word: &str) -> Option<usize> {
+    code.lines().enumerate().find_map(|(i, l)| {
+        let code = l.split("//").next().unwrap_or("");
+        code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|t| t == word)
+            .then_some(i + 1)
+    })
+}
+
 /// Features the translation cannot give, found by a plain scan: (1-based
-/// line, message).
+/// line, message) of the earliest.
 fn unsupported_features(source: &str) -> Option<(u32, String)> {
-    for (i, line) in source.lines().enumerate() {
-        let code = line.split("//").next().unwrap_or("");
-        let words = |w: &str| {
-            code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .any(|t| t == w)
-        };
-        let msg = if words("samplerCube") {
-            Some("cube map inputs (samplerCube) are not supported")
-        } else if words("sampler3D") {
-            Some("volume textures (sampler3D) are not supported")
-        } else if words("varying") {
-            Some(
-                "`varying` needs a custom ISF vertex shader (.vs), which is not supported; \
-                 use isf_FragNormCoord instead",
-            )
-        } else {
-            None
-        };
-        if let Some(m) = msg {
-            return Some((i as u32 + 1, m.to_string()));
-        }
-    }
-    None
+    const UNSUPPORTED: [(&str, &str); 3] = [
+        (
+            "samplerCube",
+            "cube map inputs (samplerCube) are not supported",
+        ),
+        ("sampler3D", "volume textures (sampler3D) are not supported"),
+        (
+            "varying",
+            "`varying` needs a custom ISF vertex shader (.vs), which is not supported; \
+             use isf_FragNormCoord instead",
+        ),
+    ];
+    UNSUPPORTED
+        .iter()
+        .filter_map(|(word, msg)| {
+            first_use(source, word).map(|line| (line as u32, msg.to_string()))
+        })
+        .min_by_key(|(line, _)| *line)
 }
 
 /// The pass appended when the last GLSL pass reads its own previous frame:

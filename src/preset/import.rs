@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::glsl::{ChannelSource, Dialect, GlslInput, GlslSpec, InputKind};
+use super::glsl::{ChannelSource, Dialect, GlslInput, GlslSpec, InputKind, first_use};
 use super::library::{Library, valid_id};
 use super::{PRESET_FILE, ParamSpec, PassSpec, Preset, PresetError, PresetSpec};
 
@@ -203,22 +203,12 @@ fn base_spec(name: &str, dialect: Dialect, origin: &Path) -> PresetSpec {
     }
 }
 
-/// Words used as identifiers in GLSL code (comments skipped roughly).
-fn uses(code: &str, word: &str) -> Option<usize> {
-    code.lines().enumerate().find_map(|(i, l)| {
-        let code = l.split("//").next().unwrap_or("");
-        code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .any(|t| t == word)
-            .then_some(i + 1)
-    })
-}
-
 fn shadertoy_notes(code: &str) -> Vec<String> {
     let mut notes = Vec::new();
-    if uses(code, "iMouse").is_some() {
+    if first_use(code, "iMouse").is_some() {
         notes.push("iMouse reads (0, 0, 0, 0): there is no mouse on a projector".into());
     }
-    if uses(code, "iDate").is_some() {
+    if first_use(code, "iDate").is_some() {
         notes.push("iDate is (0, 0, 0, seconds since the show started)".into());
     }
     notes
@@ -226,7 +216,7 @@ fn shadertoy_notes(code: &str) -> Vec<String> {
 
 /// A plain Shadertoy Image tab: iChannel0 is the audio input.
 fn shadertoy_glsl(path: &Path, code: &str, stem: &str) -> Result<Draft, ImportError> {
-    if uses(code, "mainImage").is_none() {
+    if first_use(code, "mainImage").is_none() {
         return Err(unsupported(
             path,
             0,
@@ -237,7 +227,7 @@ fn shadertoy_glsl(path: &Path, code: &str, stem: &str) -> Result<Draft, ImportEr
     }
     for c in 1..4 {
         let ch = format!("iChannel{c}");
-        if let Some(line) = uses(code, &ch) {
+        if let Some(line) = first_use(code, &ch) {
             return Err(unsupported(
                 path,
                 line,
@@ -419,7 +409,7 @@ fn shadertoy_json(path: &Path, text: &str, stem: &str) -> Result<Draft, ImportEr
         let code = p["code"].as_str().unwrap_or_default();
         for c in 0..4 {
             let key = format!("iChannel{c}");
-            if !channels.contains_key(&key) && uses(code, &key).is_some() {
+            if !channels.contains_key(&key) && first_use(code, &key).is_some() {
                 return Err(unsupported(
                     path,
                     0,

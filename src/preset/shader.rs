@@ -79,8 +79,19 @@ pub fn textures_block(names: &[&str]) -> String {
 /// Prepends the prelude, the parameter block and the image declarations to
 /// `author_source`.
 pub fn assemble(author_source: &str, param_names: &[&str], textures: &[&str]) -> AssembledShader {
+    assemble_after(PRELUDE, author_source, param_names, textures)
+}
+
+/// `prelude`, the parameter block and the image declarations, then
+/// `author_source`.
+fn assemble_after(
+    prelude: &str,
+    author_source: &str,
+    param_names: &[&str],
+    textures: &[&str],
+) -> AssembledShader {
     let header = format!(
-        "{PRELUDE}\n{}{}",
+        "{prelude}\n{}{}",
         params_struct(param_names),
         textures_block(textures)
     );
@@ -107,16 +118,7 @@ pub fn assemble_compute(
     param_names: &[&str],
     textures: &[&str],
 ) -> AssembledShader {
-    let header = format!(
-        "{PRELUDE_BINDINGS}\n{}{}",
-        params_struct(param_names),
-        textures_block(textures)
-    );
-    let header_lines = header.lines().count() as u32;
-    AssembledShader {
-        source: format!("{header}{author_source}"),
-        header_lines,
-    }
+    assemble_after(PRELUDE_BINDINGS, author_source, param_names, textures)
 }
 
 /// Validates a compute pass; returns its entry point's workgroup size along x.
@@ -238,21 +240,34 @@ fn parse_and_validate(
         let author_span = in_author_code(&mut e.labels().map(|(span, _)| span));
         locate(author_span.or_else(|| e.location(&shader.source)), msg)
     })?;
-    let mut validator = naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    );
-    let info = validator.validate(&module).map_err(|e| {
-        let mut msg = e.as_inner().to_string();
-        let mut source = std::error::Error::source(e.as_inner());
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
+    let info = validator().validate(&module).map_err(|e| {
         let author_span = in_author_code(&mut e.spans().map(|(span, _)| *span));
-        locate(author_span.or_else(|| e.location(&shader.source)), msg)
+        locate(
+            author_span.or_else(|| e.location(&shader.source)),
+            validation_message(&e),
+        )
     })?;
     Ok((module, info))
+}
+
+/// naga's validator with every check on (WGSL presets and translated GLSL
+/// alike).
+pub(crate) fn validator() -> naga::valid::Validator {
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+}
+
+/// A validation error with the chain of its causes, `outer: inner: …`.
+pub(crate) fn validation_message(e: &naga::WithSpan<naga::valid::ValidationError>) -> String {
+    let mut msg = e.as_inner().to_string();
+    let mut source = std::error::Error::source(e.as_inner());
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    msg
 }
 
 #[cfg(test)]

@@ -348,37 +348,12 @@ impl Renderer {
         {
             *d = (s.clamp(0.0, 1.0) * 255.0).round() as u8;
         }
-        self.gpu.queue.write_texture(
-            self.spectrum.as_image_copy(),
-            &self.spectrum_bytes,
-            wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(SPECTRUM_LEN as u32),
-                rows_per_image: None,
-            },
-            wgpu::Extent3d {
-                width: SPECTRUM_LEN as u32,
-                height: 2,
-                depth_or_array_layers: 1,
-            },
-        );
+        let rows = [SPECTRUM_LEN as u32, 2];
+        pass::upload(&self.gpu, &self.spectrum, &self.spectrum_bytes, rows, 1);
         let mut audio_bytes = [0u8; 2 * SPECTRUM_LEN];
         audio_bytes[..SPECTRUM_LEN].copy_from_slice(&features.audio_fft);
         audio_bytes[SPECTRUM_LEN..].copy_from_slice(&features.audio_wave);
-        self.gpu.queue.write_texture(
-            self.audio.as_image_copy(),
-            &audio_bytes,
-            wgpu::TexelCopyBufferLayout {
-                offset: 0,
-                bytes_per_row: Some(SPECTRUM_LEN as u32),
-                rows_per_image: None,
-            },
-            wgpu::Extent3d {
-                width: SPECTRUM_LEN as u32,
-                height: 2,
-                depth_or_array_layers: 1,
-            },
-        );
+        pass::upload(&self.gpu, &self.audio, &audio_bytes, rows, 1);
         let wait = !self.pipelined;
         self.scene.update_videos(&self.gpu, clock.time, wait);
         if let Some(b) = &mut self.incoming {

@@ -37,6 +37,31 @@ pub fn texture_2d(
     })
 }
 
+/// Writes a whole single-level texture of `size` pixels, `bytes_per_texel`
+/// each, from `bytes` (rows tightly packed).
+pub fn upload(
+    gpu: &Gpu,
+    texture: &wgpu::Texture,
+    bytes: &[u8],
+    size: [u32; 2],
+    bytes_per_texel: u32,
+) {
+    gpu.queue.write_texture(
+        texture.as_image_copy(),
+        bytes,
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(bytes_per_texel * size[0]),
+            rows_per_image: Some(size[1]),
+        },
+        wgpu::Extent3d {
+            width: size[0],
+            height: size[1],
+            depth_or_array_layers: 1,
+        },
+    );
+}
+
 /// A uniform buffer binding visible to both stages.
 pub fn uniform_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
     wgpu::BindGroupLayoutEntry {
@@ -148,6 +173,45 @@ pub fn create_pipeline_entry(
     format: wgpu::TextureFormat,
     fragment_entry: &str,
 ) -> Result<wgpu::RenderPipeline, PipelineError> {
+    in_error_scope(gpu, label, source, |module| {
+        gpu.device
+            .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                vertex: wgpu::VertexState {
+                    module,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module,
+                    entry_point: Some(fragment_entry),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend: None,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                multiview_mask: None,
+                cache: None,
+            })
+    })
+}
+
+/// Compiles `source` and builds a pipeline from it inside a GPU validation
+/// error scope, so a rejected shader becomes a [`PipelineError`] instead of
+/// reaching the uncaptured-error handler.
+fn in_error_scope<T>(
+    gpu: &Gpu,
+    label: &str,
+    source: &str,
+    build: impl FnOnce(&wgpu::ShaderModule) -> T,
+) -> Result<T, PipelineError> {
     let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
     let module = gpu
         .device
@@ -155,39 +219,13 @@ pub fn create_pipeline_entry(
             label: Some(label),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         });
-    let pipeline = gpu
-        .device
-        .create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some(label),
-            layout: Some(layout),
-            vertex: wgpu::VertexState {
-                module: &module,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            fragment: Some(wgpu::FragmentState {
-                module: &module,
-                entry_point: Some(fragment_entry),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            multiview_mask: None,
-            cache: None,
-        });
+    let built = build(&module);
     match pollster::block_on(scope.pop()) {
         Some(e) => Err(PipelineError {
             path: label.to_owned(),
             message: e.to_string(),
         }),
-        None => Ok(pipeline),
+        None => Ok(built),
     }
 }
 
@@ -200,30 +238,17 @@ pub fn create_compute_pipeline(
     source: &str,
     entry: &str,
 ) -> Result<wgpu::ComputePipeline, PipelineError> {
-    let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = gpu
-        .device
-        .create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-    let pipeline = gpu
-        .device
-        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(label),
-            layout: Some(layout),
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-    match pollster::block_on(scope.pop()) {
-        Some(e) => Err(PipelineError {
-            path: label.to_owned(),
-            message: e.to_string(),
-        }),
-        None => Ok(pipeline),
-    }
+    in_error_scope(gpu, label, source, |module| {
+        gpu.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+    })
 }
 
 /// Draws a fullscreen triangle into `view`.

@@ -258,20 +258,7 @@ impl ScenePipeline {
         for (tex, stream) in &mut self.videos {
             let size = stream.size();
             if let Some(rgba) = stream.frame_at(time, wait) {
-                gpu.queue.write_texture(
-                    tex.as_image_copy(),
-                    rgba,
-                    wgpu::TexelCopyBufferLayout {
-                        offset: 0,
-                        bytes_per_row: Some(4 * size[0]),
-                        rows_per_image: Some(size[1]),
-                    },
-                    wgpu::Extent3d {
-                        width: size[0],
-                        height: size[1],
-                        depth_or_array_layers: 1,
-                    },
-                );
+                super::pass::upload(gpu, tex, rgba, size, 4);
             }
         }
     }
@@ -563,20 +550,7 @@ fn media_group(gpu: &Gpu, preset: &Preset) -> Media {
                 wgpu::TextureFormat::Rgba8Unorm,
                 wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             );
-            gpu.queue.write_texture(
-                tex.as_image_copy(),
-                &t.rgba,
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(4 * t.size[0]),
-                    rows_per_image: Some(t.size[1]),
-                },
-                wgpu::Extent3d {
-                    width: t.size[0],
-                    height: t.size[1],
-                    depth_or_array_layers: 1,
-                },
-            );
+            super::pass::upload(gpu, &tex, &t.rgba, t.size, 4);
             let view = tex.create_view(&Default::default());
             if let Some(path) = &t.video {
                 match crate::media::VideoStream::spawn(path, t.size) {
