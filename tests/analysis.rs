@@ -232,6 +232,7 @@ fn regression_on_annotated_clips() {
         ("synth_gmd_funk138", 0.63, 0.93, true),
         ("madmom_sample", 0.95, 0.60, true),
     ];
+    let mut downbeat_f = Vec::new();
     for (id, onset_floor, beat_floor, tempo) in cases {
         let path = data(&format!("{id}.flac"));
         let clip = decode_file(&path).expect("test clip");
@@ -248,6 +249,15 @@ fn regression_on_annotated_clips() {
         let trim = if clip.duration() >= 20.0 { 5.0 } else { 0.0 };
         let bf = eval::score_beats(&beats, &est, trim).f;
         assert!(bf >= beat_floor, "{id}: beat F {bf:.3} < {beat_floor}");
+        let bars = read_columns(&path.with_extension("beats")).expect("beats");
+        let truth: Vec<f64> = bars
+            .iter()
+            .filter(|c| c.1 == Some(1.0))
+            .map(|c| c.0)
+            .collect();
+        let down: Vec<f64> = res.beats.iter().filter(|b| b.1 == 1).map(|b| b.0).collect();
+        let df = eval::f_measure(&eval::trim(&truth, trim), &eval::trim(&down, trim), 0.07);
+        downbeat_f.push((id, df));
         if tempo {
             let bpm: f64 = std::fs::read_to_string(path.with_extension("bpm"))
                 .expect("bpm")
@@ -262,6 +272,10 @@ fn regression_on_annotated_clips() {
             );
         }
     }
+    // Downbeats per clip swing with a few bars of evidence; their mean may not drop.
+    let mean = downbeat_f.iter().map(|d| d.1).sum::<f64>() / downbeat_f.len() as f64;
+    eprintln!("downbeat F {downbeat_f:.2?}, mean {mean:.3}");
+    assert!(mean >= 0.55, "mean downbeat F {mean:.3} < 0.55");
 }
 
 #[test]

@@ -8,9 +8,9 @@
 //! so one missing or extra hit does not shake the visuals, and it freewheels
 //! through breaks and silence at the last tempo.
 //!
-//! Bars: once each beat has been heard, its low-frequency hit strength and the
-//! harmonic change into it go to [`DownbeatTracker`], which chooses the metre
-//! (4 or 3 beats) and the downbeat.
+//! Bars: once each beat has been heard, its low- and mid-band hit strengths
+//! and its chroma go to [`DownbeatTracker`], which chooses the metre (4 or 3
+//! beats) and the downbeat.
 
 use super::downbeat::{CHROMA, DownbeatTracker};
 use super::frame::{Event, EventKind, Rhythm};
@@ -51,7 +51,8 @@ pub struct BeatTracker {
     delay: f64,
     tempo: TempoEstimator,
     odf: Vec<f32>,
-    low: Vec<f32>,
+    /// Low- and mid-band onset strength per frame (kick and snare).
+    hits: Vec<[f32; 2]>,
     times_start: f64,
     frames: u64,
     smooth: [f32; 3],
@@ -88,7 +89,7 @@ impl BeatTracker {
             delay,
             tempo: TempoEstimator::new(rate),
             odf: Vec::with_capacity(hist * 2),
-            low: Vec::with_capacity(hist * 2),
+            hits: Vec::with_capacity(hist * 2),
             times_start: 0.0,
             frames: 0,
             smooth: [0.0; 3],
@@ -184,19 +185,18 @@ impl BeatTracker {
         }
     }
 
-    /// Feeds one beat-rate frame: `odf` (onset strength), `low` (low-band
-    /// onset strength) and `chroma` (pitch-class energy), both for
+    /// Feeds one beat-rate frame: `odf` (onset strength), `hits` (low- and
+    /// mid-band onset strength) and `chroma` (pitch-class energy), both for
     /// downbeats, and `end_time` (stream time of the newest sample in it).
     /// Emits beats into `events`.
     pub fn push(
         &mut self,
         odf: f32,
-        low: f32,
+        hits: [f32; 2],
         chroma: &[f32; CHROMA],
         end_time: f64,
         events: &mut Vec<Event>,
     ) {
-        self.downbeats.push_chroma(chroma);
         let now = end_time - self.delay;
         if self.frames == 0 {
             self.times_start = now;
@@ -210,11 +210,11 @@ impl BeatTracker {
             let keep = cap / 2;
             self.odf.copy_within(cap - keep.., 0);
             self.odf.truncate(keep);
-            self.low.copy_within(cap - keep.., 0);
-            self.low.truncate(keep);
+            self.hits.copy_within(cap - keep.., 0);
+            self.hits.truncate(keep);
         }
         self.odf.push(s);
-        self.low.push(low.max(0.0));
+        self.hits.push(hits.map(|h| h.max(0.0)));
         // Is there music? Compare to a slowly decaying peak of the ODF.
         self.activity = (self.activity * 0.999).max(s);
         let active = s > 0.02 * self.activity && self.activity > 1e-4;
@@ -300,6 +300,7 @@ impl BeatTracker {
                     detected_at: end_time,
                     strength: self.confidence.clamp(0.0, 1.0),
                 });
+                self.downbeats.beat_started(index);
                 if self.n_pending < self.pending.len() {
                     self.pending[self.n_pending] = (self.next_beat, index);
                     self.n_pending += 1;
@@ -308,6 +309,8 @@ impl BeatTracker {
                 self.next_index += 1;
             }
         }
+        // This frame belongs to the beat that started in it, if any.
+        self.downbeats.push_chroma(chroma);
         self.settle_downbeats(now);
     }
 
@@ -399,9 +402,8 @@ impl BeatTracker {
         while i < self.n_pending {
             let (t, index) = self.pending[i];
             if now >= t + settle {
-                let strength = self.low_strength_near(t, now);
-                self.downbeats
-                    .beat_heard(index, strength, self.manual_downbeat);
+                let hits = self.hits_near(t, now);
+                self.downbeats.beat_heard(index, hits, self.manual_downbeat);
                 if !self.manual_downbeat {
                     self.downbeat_index = self.downbeats.downbeat_index;
                 }
@@ -413,15 +415,16 @@ impl BeatTracker {
         }
     }
 
-    fn low_strength_near(&self, t: f64, now: f64) -> f32 {
+    /// The strongest low- and mid-band onsets within 50 ms of stream time `t`.
+    fn hits_near(&self, t: f64, now: f64) -> [f32; 2] {
         let rate = f64::from(self.rate);
         let back_centre = (now - t) * rate;
         let half = 0.05 * rate;
-        let n = self.low.len();
+        let n = self.hits.len();
         let lo = (back_centre - half).max(0.0) as usize;
         let hi = ((back_centre + half) as usize).min(n.saturating_sub(1));
         (lo..=hi)
-            .filter_map(|b| n.checked_sub(1 + b).map(|i| self.low[i]))
-            .fold(0.0, f32::max)
+            .filter_map(|b| n.checked_sub(1 + b).map(|i| self.hits[i]))
+            .fold([0.0; 2], |a, h| [a[0].max(h[0]), a[1].max(h[1])])
     }
 }

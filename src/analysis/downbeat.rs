@@ -1,20 +1,38 @@
-//! Downbeats and metre, from two cues counted per bar position:
+//! Downbeats and metre, from cues counted per bar position.
 //!
-//! - **bass onsets**: the low-band onset strength at each beat (kick drums
-//!   and bass notes lean toward the start of the bar);
-//! - **harmonic change**: the cosine distance between the mean chroma of
-//!   the beat that starts here and of the beat before (chords change at bar
-//!   lines far more often than inside a bar).
+//! Every beat, once the beats after it have been heard, gives four cues:
+//!
+//! - **kick**: the low-band onset strength at the beat;
+//! - **snare**: the mid-band onset strength at the beat;
+//! - **change**: the cosine distance between the mean chroma of the beat
+//!   and of the beat before;
+//! - **bar change**: the cosine distance between the mean chroma of the bar
+//!   starting here and of the bar before (for each cycle, its own bar
+//!   length): chords change at bar lines, and a whole bar on each side
+//!   averages out melody notes and a chord played a little early. In the
+//!   middle of a bar, the two windows share chords and differ less.
 //!
 //! Each cue is accumulated with a slow decay for every position of a 4-beat
-//! and of a 3-beat cycle. The cues are combined per cycle, each scaled to its
-//! mean and weighted by how unequal its positions are (a cue that says
-//! nothing about the bar, such as chroma of drums alone, has flat positions
-//! and drops out). The metre is the cycle whose combined positions differ
-//! most (a 3-cycle over 4/4 music, or a 4-cycle over a waltz, smears every
-//! pattern flat); the downbeat is that cycle's strongest position, and
-//! changes only when another is clearly stronger. Causal: a beat is scored
-//! once the beat after it has been heard.
+//! and of a 3-beat cycle, and scaled to its mean over the positions.
+//!
+//! **Metre.** The kick and change cues are combined per cycle, each weighted
+//! by how unequal its positions are (a cue that says nothing about the bar,
+//! such as chroma of drums alone, has flat positions and drops out). The
+//! metre is the cycle whose combined positions differ most: a 3-cycle over
+//! 4/4 music, or a 4-cycle over a waltz, smears every pattern flat.
+//!
+//! **Downbeat**, in two questions that different cues answer:
+//!
+//! 1. *Which beats are strong?* Kicks fall on the strong beats (1 and 3 in
+//!    4/4, 1 in 3/4) and snares on the weak ones (the backbeat). This tells 1
+//!    and 3 from 2 and 4, but not 1 from 3: kicks on 3 are often as strong as
+//!    on 1.
+//! 2. *Where does the bar start?* The bar change is larger at 1 than in the
+//!    middle of the bar when chords follow bars.
+//!
+//! A position's score is the sum of both answers; the downbeat moves only to
+//! a position that scores clearly higher (hysteresis). Causal: a beat is
+//! scored once the beats its cues need have been heard.
 
 /// Pitch classes.
 pub const CHROMA: usize = 12;
@@ -23,23 +41,35 @@ pub const CHROMA: usize = 12;
 const METRES: [usize; 2] = [4, 3];
 /// Per-beat decay of the position scores (a memory of ~30 beats).
 const DECAY: f32 = 0.97;
-/// Per cue, the mean position score below which it says nothing: any bass
-/// onset counts; harmonic change must be more than numerical noise (a
-/// click or tone repeated exactly has a chroma that does not change, and
-/// its tiny differences must not pick a downbeat).
-const CUE_FLOOR: [f32; 2] = [1e-9, 0.003];
+/// Cues, in the order of the position-score arrays.
+const KICK: usize = 0;
+const CHANGE: usize = 1;
+const SNARE: usize = 2;
+const BAR_CHANGE: usize = 3;
+const CUES: usize = 4;
+/// Per cue, the mean position score below which it says nothing: any onset
+/// counts; harmonic change must be more than numerical noise (a click or
+/// tone repeated exactly has a chroma that does not change, and its tiny
+/// differences must not pick a downbeat).
+const CUE_FLOOR: [f32; CUES] = [1e-9, 0.003, 1e-9, 0.003];
 /// A cycle must differ this much more than the other to change the metre.
 const METRE_MARGIN: f32 = 1.5;
+/// How much higher (in mean-scaled cue units) another position must score
+/// to become the downbeat.
+const DOWNBEAT_MARGIN: f32 = 0.5;
+/// Chroma of the last beats, for the bar change (two 4-beat bars).
+const SPANS: usize = 8;
 
 /// Metre and downbeat from per-beat cues. See the module docs.
 #[derive(Clone, Debug)]
 pub struct DownbeatTracker {
     chroma_acc: [f32; CHROMA],
     span_frames: u32,
-    prev_span: Option<[f32; CHROMA]>,
-    /// Per cue (bass onsets, harmonic change): scores of the 4- and 3-cycle.
-    scores4: [[f32; 4]; 2],
-    scores3: [[f32; 3]; 2],
+    /// Unit mean chroma of the last beats, newest last (`None`: silent).
+    spans: [Option<[f32; CHROMA]>; SPANS],
+    /// Per cue: scores of the 4- and 3-cycle positions.
+    scores4: [[f32; 4]; CUES],
+    scores3: [[f32; 3]; CUES],
     beats_seen: u32,
     /// Beats per bar now (4 or 3).
     pub beats_per_bar: usize,
@@ -52,9 +82,9 @@ impl Default for DownbeatTracker {
         Self {
             chroma_acc: [0.0; CHROMA],
             span_frames: 0,
-            prev_span: None,
-            scores4: [[0.0; 4]; 2],
-            scores3: [[0.0; 3]; 2],
+            spans: [None; SPANS],
+            scores4: [[0.0; 4]; CUES],
+            scores3: [[0.0; 3]; CUES],
             beats_seen: 0,
             beats_per_bar: 4,
             downbeat_index: 0,
@@ -71,40 +101,42 @@ impl DownbeatTracker {
         self.span_frames += 1;
     }
 
-    /// Beat `index` has been heard (with low-band onset strength `low` at
-    /// it), and the frames pushed since the previous call are the beat
-    /// before it. `locked`: the VJ set the downbeat; keep counting, do not move it.
-    pub fn beat_heard(&mut self, index: i64, low: f32, locked: bool) {
-        // Harmonic change at the previous beat: its span against the one before.
+    /// Beat `index` starts now: the chroma pushed since the previous call
+    /// is the beat before it.
+    pub fn beat_started(&mut self, index: i64) {
         let span = normalised(&self.chroma_acc, self.span_frames);
         self.chroma_acc = [0.0; CHROMA];
         self.span_frames = 0;
-        let change = match (&self.prev_span, &span) {
-            (Some(a), Some(b)) => Some(1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()),
-            _ => None,
-        };
-        if span.is_some() {
-            self.prev_span = span;
+        self.spans.rotate_left(1);
+        self.spans[SPANS - 1] = span;
+        if let [.., Some(a), Some(b)] = self.spans {
+            self.add(CHANGE, index - 1, distance(&[a], &[b]));
         }
-        self.add(0, index, low.max(0.0));
-        if let Some(c) = change {
-            self.add(1, index - 1, c.max(0.0));
+        // Bar change at the beat a bar back, from the two bars around it.
+        if let Some(d) = bar_change(&self.spans[SPANS - 8..]) {
+            add_at(&mut self.scores4[BAR_CHANGE], index - 4, d);
         }
+        if let Some(d) = bar_change(&self.spans[SPANS - 6..]) {
+            add_at(&mut self.scores3[BAR_CHANGE], index - 3, d);
+        }
+    }
+
+    /// Beat `index` has been heard, with low- and mid-band onset strengths
+    /// `hits` at it. `locked`: the VJ set the downbeat; keep counting, do
+    /// not move it.
+    pub fn beat_heard(&mut self, index: i64, hits: [f32; 2], locked: bool) {
+        self.add(KICK, index, hits[0]);
+        self.add(SNARE, index, hits[1]);
         self.beats_seen += 1;
         if !locked {
             self.choose();
         }
     }
 
+    /// Adds a cue's value at beat `index` to both cycles.
     fn add(&mut self, cue: usize, index: i64, v: f32) {
-        for s in self.scores4[cue].iter_mut() {
-            *s *= DECAY;
-        }
-        for s in self.scores3[cue].iter_mut() {
-            *s *= DECAY;
-        }
-        self.scores4[cue][index.rem_euclid(4) as usize] += v;
-        self.scores3[cue][index.rem_euclid(3) as usize] += v;
+        add_at(&mut self.scores4[cue], index, v);
+        add_at(&mut self.scores3[cue], index, v);
     }
 
     /// Metre, then downbeat, each with hysteresis.
@@ -112,23 +144,24 @@ impl DownbeatTracker {
         if self.beats_seen < 8 {
             return;
         }
-        let s4 = combine(&self.scores4);
-        let s3 = combine(&self.scores3);
-        let (c4, c3) = (contrast(&s4), contrast(&s3));
+        let c4 = contrast(&combine(&self.scores4));
+        let c3 = contrast(&combine(&self.scores3));
         let metre = match self.beats_per_bar {
             4 if c3 > METRE_MARGIN * c4 && self.beats_seen >= 9 => 3,
             3 if c4 > METRE_MARGIN * c3 => 4,
             m => m,
         };
-        let scores: &[f32] = if metre == 3 { &s3 } else { &s4 };
-        let best = scores
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(k, _)| k);
         let m = metre as i64;
         let cur = self.downbeat_index.rem_euclid(m) as usize;
-        if metre != self.beats_per_bar || scores[best] > 1.15 * scores[cur] {
+        // The best position and how much it beats the current one.
+        let (best, gain) = if metre == 3 {
+            let s = bar_scores(&self.scores3);
+            (argmax(&s), s[argmax(&s)] - s[cur])
+        } else {
+            let s = bar_scores(&self.scores4);
+            (argmax(&s), s[argmax(&s)] - s[cur])
+        };
+        if metre != self.beats_per_bar || gain > DOWNBEAT_MARGIN {
             self.beats_per_bar = metre;
             self.downbeat_index = best as i64;
         }
@@ -136,11 +169,116 @@ impl DownbeatTracker {
     }
 }
 
-/// The cues' position scores, each scaled to its mean and weighted by its
-/// own contrast, summed.
-fn combine<const N: usize>(cues: &[[f32; N]; 2]) -> [f32; N] {
+/// How well each position of an `N`-beat cycle fits a downbeat: kicks on
+/// the strong beats and snares on the weak ones (which beats are strong),
+/// plus the bar change at the position over that in the middle of the bar
+/// (where the bar starts). See the module docs.
+fn bar_scores<const N: usize>(cues: &[[f32; N]; CUES]) -> [f32; N] {
+    let kick = scaled(&cues[KICK], CUE_FLOOR[KICK]);
+    let snare = scaled(&cues[SNARE], CUE_FLOOR[SNARE]);
+    let bar = scaled(&cues[BAR_CHANGE], CUE_FLOOR[BAR_CHANGE]);
+    // Strong beats of a bar starting at 0: 0 and N/2 in 4/4, 0 in 3/4.
+    let strong = |k: usize| k == 0 || (N % 2 == 0 && k == N / 2);
+    let n_strong = if N % 2 == 0 { 2.0 } else { 1.0 };
+    let n_weak = N as f32 - n_strong;
+    std::array::from_fn(|d| {
+        let (mut rhythm, mut harmony) = (0.0, bar[d]);
+        for k in 0..N {
+            let p = (d + k) % N;
+            let (w_kick, w_snare) = if strong(k) {
+                (1.0 / n_strong, -1.0 / n_strong)
+            } else {
+                (-1.0 / n_weak, 1.0 / n_weak)
+            };
+            rhythm += w_kick * kick[p] + w_snare * snare[p];
+        }
+        // The middle of the bar in 4/4, the rest of it in 3/4.
+        if N % 2 == 0 {
+            harmony -= bar[(d + N / 2) % N];
+            rhythm += 0.5 * accent(kick[d], kick[(d + N / 2) % N]);
+        } else {
+            harmony -= (1..N).map(|k| bar[(d + k) % N]).sum::<f32>() / (N - 1) as f32;
+        }
+        2.0 * rhythm + harmony
+    })
+}
+
+/// Decays a cycle's position scores and adds `v` at beat `index`.
+fn add_at<const N: usize>(scores: &mut [f32; N], index: i64, v: f32) {
+    let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
+    scores.iter_mut().for_each(|s| *s *= DECAY);
+    scores[index.rem_euclid(N as i64) as usize] += v;
+}
+
+/// The change between the first and second half of `spans` (two bars of
+/// beat chroma), or `None` while any of them is silent or unheard.
+fn bar_change(spans: &[Option<[f32; CHROMA]>]) -> Option<f32> {
+    let mut halves = [[0.0f32; CHROMA]; 2];
+    let bar = spans.len() / 2;
+    for (k, span) in spans.iter().enumerate() {
+        let span = (*span)?;
+        halves[k / bar]
+            .iter_mut()
+            .zip(span)
+            .for_each(|(h, v)| *h += v);
+    }
+    Some(distance(&[halves[0]], &[halves[1]]))
+}
+
+/// How much more strongly 1 is hit than 3: the octaves by which the first
+/// exceeds twice the second, at most 3. Drummers often hit 3 as hard as 1,
+/// or harder, so a mild difference says nothing; a bass note or a drum
+/// machine's accent on the one is several times stronger.
+fn accent(one: f32, three: f32) -> f32 {
+    if one <= 0.0 {
+        return 0.0;
+    }
+    ((one / three.max(1e-3 * one)).log2() - 1.0).clamp(0.0, 3.0)
+}
+
+/// Scores divided by their mean; zeros when the cue says nothing.
+fn scaled<const N: usize>(s: &[f32; N], floor: f32) -> [f32; N] {
+    let mean = s.iter().sum::<f32>() / N as f32;
+    if mean <= floor {
+        [0.0; N]
+    } else {
+        s.map(|v| v / mean)
+    }
+}
+
+fn argmax(s: &[f32]) -> usize {
+    s.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(k, _)| k)
+}
+
+/// Cosine distance between the sums of two groups of unit chroma vectors.
+fn distance(a: &[[f32; CHROMA]], b: &[[f32; CHROMA]]) -> f32 {
+    let sum = |g: &[[f32; CHROMA]]| {
+        let mut s = [0.0f32; CHROMA];
+        for v in g {
+            s.iter_mut().zip(v).for_each(|(s, v)| *s += v);
+        }
+        s
+    };
+    let (a, b) = (sum(a), sum(b));
+    let dot: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let nb = b.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if na < 1e-9 || nb < 1e-9 {
+        0.0
+    } else {
+        (1.0 - dot / (na * nb)).max(0.0)
+    }
+}
+
+/// The metre cues' (kick, change) position scores, each scaled to its mean
+/// and weighted by its own contrast, summed.
+fn combine<const N: usize>(cues: &[[f32; N]; CUES]) -> [f32; N] {
     let mut out = [0.0; N];
-    for (c, floor) in cues.iter().zip(CUE_FLOOR) {
+    for cue in [KICK, CHANGE] {
+        let (c, floor) = (&cues[cue], CUE_FLOOR[cue]);
         let mean = c.iter().sum::<f32>() / N as f32;
         if mean <= floor {
             continue;
@@ -194,15 +332,16 @@ pub fn chroma_map(fft_len: usize, sample_rate: u32, bins: usize) -> Vec<Option<u
 mod tests {
     use super::*;
 
-    /// Feeds `beats` beats: a chord (pitch classes) per beat and a low hit.
+    /// Feeds `beats` beats: a chord (pitch classes) per beat and the kick
+    /// and snare strengths at each.
     fn feed(
         d: &mut DownbeatTracker,
         beats: i64,
         chord: impl Fn(i64) -> [usize; 3],
-        low: impl Fn(i64) -> f32,
+        hits: impl Fn(i64) -> [f32; 2],
     ) {
         // As the beat tracker calls it: the frames pushed before
-        // `beat_heard(i)` are those of beat i - 1.
+        // `beat_started(i)` are those of beat i - 1.
         for i in 0..beats {
             if i > 0 {
                 let mut c = [0.0; CHROMA];
@@ -214,24 +353,65 @@ mod tests {
                     d.push_chroma(&c);
                 }
             }
-            d.beat_heard(i, low(i), false);
+            d.beat_started(i);
+            d.beat_heard(i, hits(i), false);
         }
     }
+
+    const CHORDS: [[usize; 3]; 4] = [[0, 4, 7], [5, 9, 0], [7, 11, 2], [9, 0, 4]];
 
     #[test]
     fn chord_changes_find_the_downbeat_where_kicks_cannot() {
         // Kicks on 1 and 3 (equal), chords changing every bar from beat 2
         // (index 2 mod 4): only harmony tells 1 from 3.
         let mut d = DownbeatTracker::default();
-        let chords = [[0, 4, 7], [5, 9, 0], [7, 11, 2], [9, 0, 4]];
         feed(
             &mut d,
             64,
-            |i| chords[((i - 2).div_euclid(4)).rem_euclid(4) as usize],
-            |i| if i % 2 == 0 { 1.0 } else { 0.2 },
+            |i| CHORDS[((i - 2).div_euclid(4)).rem_euclid(4) as usize],
+            |i| [if i % 2 == 0 { 1.0 } else { 0.2 }, 0.0],
         );
         assert_eq!(d.beats_per_bar, 4);
         assert_eq!(d.downbeat_index.rem_euclid(4), 2);
+    }
+
+    #[test]
+    fn a_louder_kick_on_three_does_not_move_the_bar_line() {
+        // Rock: kick on 1 and 3, the one on 3 half as loud again, snare on
+        // 2 and 4, chords changing at the bar line (index 1 mod 4).
+        let mut d = DownbeatTracker::default();
+        feed(
+            &mut d,
+            64,
+            |i| CHORDS[((i - 1).div_euclid(4)).rem_euclid(4) as usize],
+            |i| match (i - 1).rem_euclid(4) {
+                0 => [1.0, 0.1],
+                2 => [1.5, 0.1],
+                _ => [0.1, 1.0],
+            },
+        );
+        assert_eq!(d.beats_per_bar, 4);
+        assert_eq!(d.downbeat_index.rem_euclid(4), 1);
+    }
+
+    #[test]
+    fn a_backbeat_and_an_accent_find_the_one_without_harmony() {
+        // A drum machine: no chords, snare on 2 and 4, the kick on 1 four
+        // times the kick on 3; the bar starts at index 1 mod 4 (a tie
+        // between 1 and 3 would go to 3).
+        let mut d = DownbeatTracker::default();
+        feed(
+            &mut d,
+            48,
+            |_| [0, 4, 7],
+            |i| match (i - 1).rem_euclid(4) {
+                0 => [2.0, 0.0],
+                2 => [0.5, 0.0],
+                _ => [0.0, 1.0],
+            },
+        );
+        assert_eq!(d.beats_per_bar, 4);
+        assert_eq!(d.downbeat_index.rem_euclid(4), 1);
     }
 
     #[test]
@@ -242,7 +422,7 @@ mod tests {
             &mut d,
             60,
             |i| chords[(i.div_euclid(3)).rem_euclid(3) as usize],
-            |i| if i % 3 == 0 { 1.0 } else { 0.3 },
+            |i| [if i % 3 == 0 { 1.0 } else { 0.3 }, 0.0],
         );
         assert_eq!(d.beats_per_bar, 3);
         assert_eq!(d.downbeat_index.rem_euclid(3), 0);

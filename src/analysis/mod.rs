@@ -123,7 +123,8 @@ pub struct Analyzer {
     delay: f64,
     pulse_decay: f32,
     beat_odf: f32,
-    beat_low: f32,
+    /// Low- and mid-band onset strength since the last beat-rate frame.
+    beat_hits: [f32; 2],
     /// A longer transform (~93 ms, every 8 hops) for chroma: semitones
     /// resolve from about 180 Hz.
     chroma_stft: Stft,
@@ -198,7 +199,7 @@ impl Analyzer {
             delay,
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
             beat_odf: 0.0,
-            beat_low: 0.0,
+            beat_hits: [0.0; 2],
             chroma_stft: Stft::new(window * 4, hop * 8),
             chroma_map: downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1),
             beat_chroma: [0.0; downbeat::CHROMA],
@@ -329,11 +330,10 @@ impl Analyzer {
             });
         }
         let diffs = self.flux.band_diffs();
-        let mut low = 0.0;
         for (i, h) in self.hits.iter_mut().enumerate() {
             let v: f32 = diffs[h.bands.clone()].iter().sum();
-            if i == 0 {
-                low = v;
+            if let Some(b) = self.beat_hits.get_mut(i) {
+                *b = b.max(v);
             }
             let norm = h.gain.normalize(v);
             h.pulse *= self.pulse_decay;
@@ -354,18 +354,17 @@ impl Analyzer {
 
         // Beat tracking at half the hop rate (~100 frames/s).
         self.beat_odf = self.beat_odf.max(strength.beat);
-        self.beat_low = self.beat_low.max(low);
         self.hop_parity = !self.hop_parity;
         if !self.hop_parity {
             self.beat.push(
                 self.beat_odf,
-                self.beat_low,
+                self.beat_hits,
                 &self.beat_chroma,
                 now,
                 &mut self.events,
             );
             self.beat_odf = 0.0;
-            self.beat_low = 0.0;
+            self.beat_hits = [0.0; 2];
             self.beat_chroma = [0.0; downbeat::CHROMA];
         }
         self.frame.rhythm = self.beat.rhythm();
