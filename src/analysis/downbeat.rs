@@ -178,8 +178,8 @@ fn bar_scores<const N: usize>(cues: &[[f32; N]; CUES]) -> [f32; N] {
     let snare = scaled(&cues[SNARE], CUE_FLOOR[SNARE]);
     let bar = scaled(&cues[BAR_CHANGE], CUE_FLOOR[BAR_CHANGE]);
     // Strong beats of a bar starting at 0: 0 and N/2 in 4/4, 0 in 3/4.
-    let strong = |k: usize| k == 0 || (N % 2 == 0 && k == N / 2);
-    let n_strong = if N % 2 == 0 { 2.0 } else { 1.0 };
+    let strong = |k: usize| k == 0 || (N.is_multiple_of(2) && k == N / 2);
+    let n_strong = if N.is_multiple_of(2) { 2.0 } else { 1.0 };
     let n_weak = N as f32 - n_strong;
     std::array::from_fn(|d| {
         let (mut rhythm, mut harmony) = (0.0, bar[d]);
@@ -193,7 +193,7 @@ fn bar_scores<const N: usize>(cues: &[[f32; N]; CUES]) -> [f32; N] {
             rhythm += w_kick * kick[p] + w_snare * snare[p];
         }
         // The middle of the bar in 4/4, the rest of it in 3/4.
-        if N % 2 == 0 {
+        if N.is_multiple_of(2) {
             harmony -= bar[(d + N / 2) % N];
             rhythm += 0.5 * accent(kick[d], kick[(d + N / 2) % N]);
         } else {
