@@ -327,12 +327,19 @@ impl BeatTracker {
         let mut best = (0usize, f32::MIN);
         let mut sum = 0.0f32;
         let last = n - 1;
-        let at = |back: f64| -> f32 {
-            let i = back.floor() as usize;
+        // Beat k of the comb lies `k p` frames back: whole frames and the
+        // fraction between them, the same for every phase.
+        let mut offsets = [(0usize, 0.0f32); COMB_BEATS];
+        for (k, o) in offsets.iter_mut().enumerate().take(beats) {
+            let back = k as f64 * p;
+            let i = back.floor();
+            *o = (i as usize, (back - i) as f32);
+        }
+        let at = |phi: usize, (i, f): (usize, f32)| -> f32 {
+            let i = phi + i;
             if i + 1 > last {
                 return 0.0;
             }
-            let f = (back - i as f64) as f32;
             self.odf[last - i] * (1.0 - f) + self.odf[last - i - 1] * f
         };
         // Continuity prior: candidates within ~8 % of a beat of where the
@@ -344,8 +351,8 @@ impl BeatTracker {
         for (phi, slot) in scores.iter_mut().enumerate().take(steps.min(512)) {
             let mut s = 0.0;
             let mut w = 1.0;
-            for k in 0..beats {
-                s += w * at(phi as f64 + k as f64 * p);
+            for &o in &offsets[..beats] {
+                s += w * at(phi, o);
                 w *= COMB_DECAY;
             }
             sum += s;
@@ -356,7 +363,11 @@ impl BeatTracker {
             let bias = expected.map_or(1.0, |e| {
                 let mut d = (phi as f64 / f64::from(self.rate) - e).abs() / self.period;
                 d = d.min(1.0 - d);
-                1.0 + bias_amt * (-0.5 * (d / bias_w).powi(2)).exp() as f32
+                if d > 4.0 * bias_w {
+                    1.0 // the Gaussian below is under 0.0004 here
+                } else {
+                    1.0 + bias_amt * (-0.5 * (d / bias_w).powi(2)).exp() as f32
+                }
             });
             let s = s * bias;
             *slot = s;

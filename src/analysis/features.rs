@@ -7,6 +7,41 @@ use super::normalize::{AutoGain, Envelope, fast_log2};
 const LOG_LO_HZ: f32 = 50.0;
 const LOG_HI_HZ: f32 = 12_800.0;
 
+/// The sum of `f(x)` over `x`, in eight lanes: a single running `f32` sum
+/// must keep its order, so the compiler cannot vectorise it; eight can.
+#[inline(always)]
+fn lane_sum(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            lanes[k] += f(c[k]);
+        }
+    }
+    for &v in rest {
+        lanes[0] += f(v);
+    }
+    lanes.iter().sum()
+}
+
+/// The dot product of `a` and `b`, in eight lanes (see [`lane_sum`]).
+#[inline(always)]
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            lanes[k] += x[k] * y[k];
+        }
+    }
+    for (x, y) in ra.iter().zip(rb) {
+        lanes[0] += x * y;
+    }
+    lanes.iter().sum()
+}
+
 fn log_map(hz: f32) -> f32 {
     ((hz.max(1.0) / LOG_LO_HZ).log2() / (LOG_HI_HZ / LOG_LO_HZ).log2()).clamp(0.0, 1.0)
 }
@@ -44,7 +79,8 @@ pub struct FeatureExtractor {
     treb: (usize, usize),
     flat: (usize, usize),
     band_edges: [usize; NUM_BANDS + 1],
-    spectrum_edges: Vec<usize>,
+    /// Bins of each spectrum texel (never empty).
+    spectrum_ranges: Vec<(usize, usize)>,
     level: Meter,
     bass_m: Meter,
     mid_m: Meter,
@@ -56,11 +92,15 @@ pub struct FeatureExtractor {
     rolloff: Envelope,
     flatness: Envelope,
     power: Vec<f32>,
+    /// 0, 1, 2, … per bin (for the centroid's weighted sum).
+    bin_index: Vec<f32>,
 }
 
 impl FeatureExtractor {
-    /// An extractor for spectra of `n_bins` bins spaced `bin_hz`, updated `rate` times a second.
-    pub fn new(n_bins: usize, bin_hz: f32, rate: f32) -> Self {
+    /// An extractor for spectra of `n_bins` bins spaced `bin_hz`, updated
+    /// `rate` times a second, with texture rows refreshed `texture_rate`
+    /// times a second.
+    pub fn new(n_bins: usize, bin_hz: f32, rate: f32, texture_rate: f32) -> Self {
         let bin = |hz: f32| ((hz / bin_hz).round() as usize).clamp(1, n_bins - 1);
         let mut band_edges = [0usize; NUM_BANDS + 1];
         for (i, e) in band_edges.iter_mut().enumerate() {
@@ -73,10 +113,15 @@ impl FeatureExtractor {
                 band_edges[i] = (band_edges[i - 1] + 1).min(n_bins);
             }
         }
-        let spectrum_edges = (0..=SPECTRUM_LEN)
+        let edge = |i: usize| {
+            let hz = 20.0 * 1000.0f32.powf(i as f32 / SPECTRUM_LEN as f32);
+            ((hz / bin_hz) as usize).min(n_bins - 1)
+        };
+        let spectrum_ranges = (0..SPECTRUM_LEN)
             .map(|i| {
-                let hz = 20.0 * 1000.0f32.powf(i as f32 / SPECTRUM_LEN as f32);
-                ((hz / bin_hz) as usize).min(n_bins - 1)
+                let (a, b) = (edge(i), edge(i + 1));
+                let b = b.max(a + 1).min(n_bins);
+                (a.min(b - 1), b)
             })
             .collect();
         // Amplitude floors: magnitudes are unnormalised FFT sums (a full-scale
@@ -90,24 +135,25 @@ impl FeatureExtractor {
             treb: (bin(4000.0), n_bins - 1),
             flat: (bin(50.0), bin(16_000.0)),
             band_edges,
-            spectrum_edges,
+            spectrum_ranges,
             level: Meter::new(rate, 1e-3),
             bass_m: Meter::new(rate, floor),
             mid_m: Meter::new(rate, floor),
             treb_m: Meter::new(rate, floor * 0.3),
             band_m: [Meter::new(rate, floor * 0.3); NUM_BANDS],
-            spectrum_gain: AutoGain::new(rate / 2.0, 6.0, floor),
-            wave_gain: AutoGain::new(rate / 2.0, 6.0, 1e-3),
+            spectrum_gain: AutoGain::new(texture_rate, 6.0, floor),
+            wave_gain: AutoGain::new(texture_rate, 6.0, 1e-3),
             centroid: Envelope::new(rate, 0.03, 0.15),
             rolloff: Envelope::new(rate, 0.03, 0.15),
             flatness: Envelope::new(rate, 0.03, 0.15),
             power: vec![0.0; n_bins],
+            bin_index: (0..n_bins).map(|k| k as f32).collect(),
         }
     }
 
     fn band_amp(&self, (lo, hi): (usize, usize)) -> f32 {
         let hi = hi.max(lo + 1).min(self.n_bins);
-        self.power[lo..hi].iter().sum::<f32>().sqrt()
+        lane_sum(&self.power[lo..hi], |p| p).sqrt()
     }
 
     /// Updates `frame` from `mags` (FFT magnitudes), `log_bands` (the onset
@@ -141,23 +187,13 @@ impl FeatureExtractor {
 
         // Shape features over 50 Hz – 16 kHz.
         let (lo, hi) = self.flat;
-        let mut total = 0.0f32;
-        let mut weighted = 0.0f32;
-        let mut power_total = 0.0f32;
-        for (k, (&p, &m)) in self.power[lo..hi].iter().zip(&mags[lo..hi]).enumerate() {
-            total += m;
-            weighted += m * (lo + k) as f32;
-            power_total += p;
-        }
+        let total = lane_sum(&mags[lo..hi], |m| m);
+        let weighted = lane_dot(&mags[lo..hi], &self.bin_index[lo..hi]);
+        let power_total = lane_sum(&self.power[lo..hi], |p| p);
         // Flatness over the log-spaced bands (equal weight per 1/12 octave,
         // closer to what is heard than per linear bin, and cheaper).
-        let mut log_sum = 0.0f32;
-        let mut band_power = 0.0f32;
-        for &b in log_bands {
-            let p = b * b;
-            band_power += p;
-            log_sum += fast_log2(p + 1e-12);
-        }
+        let band_power = lane_sum(log_bands, |b| b * b);
+        let log_sum = lane_sum(log_bands, |b| fast_log2(b * b + 1e-12));
         let nb = log_bands.len().max(1) as f32;
         let audible = total > 1e-5 * self.n_bins as f32;
         if audible {
@@ -191,20 +227,25 @@ impl FeatureExtractor {
         }
         // Spectrum row: log-frequency, dB over a 60 dB range under the recent peak.
         let mut row_peak = 0.0f32;
-        for i in 0..SPECTRUM_LEN {
-            let (a, b) = (self.spectrum_edges[i], self.spectrum_edges[i + 1]);
-            let b = b.max(a + 1).min(self.n_bins);
-            let m = mags[a.min(b - 1)..b].iter().cloned().fold(0.0f32, f32::max);
-            frame.spectrum[i] = m;
-            row_peak = row_peak.max(m);
+        for (v, &(a, b)) in frame.spectrum.iter_mut().zip(&self.spectrum_ranges) {
+            // Low texels are one bin each; high ones take the loudest bin.
+            let m = if b == a + 1 {
+                mags[a].max(0.0)
+            } else {
+                mags[a..b]
+                    .iter()
+                    .fold(0.0f32, |m, &x| if x > m { x } else { m })
+            };
+            *v = m;
+            row_peak = if m > row_peak { m } else { row_peak };
         }
         let gain = self.spectrum_gain.normalize(row_peak);
         let reference = if gain > 0.0 { row_peak / gain } else { 1.0 };
-        let inv_ref = 1.0 / reference.max(1e-12);
+        // dB over a 60 dB range: 20 log10(x) = 20 log10(2) log2(x).
+        let offset = fast_log2(1.0 / reference.max(1e-12));
         for v in frame.spectrum.iter_mut() {
-            // 20 log10(x) = 20 log10(2) log2(x)
-            let db = 6.020_6 * fast_log2((*v * inv_ref).max(1e-6));
-            *v = ((db + 60.0) / 60.0).clamp(0.0, 1.0);
+            let db = 6.020_6 * (fast_log2(v.max(1e-30)) + offset);
+            *v = ((db + 60.0) * (1.0 / 60.0)).clamp(0.0, 1.0);
         }
         // Waveform row, auto-gained around 0.5.
         let wpeak = recent.iter().fold(0.0f32, |m, &x| m.max(x.abs()));

@@ -55,6 +55,30 @@ pub fn odf_peak_delay(sample_rate: u32) -> f64 {
     (window as f64 * 0.5 + hop as f64 * 0.5) / f64::from(sample_rate.max(1))
 }
 
+/// Hops between refreshes of the spectrum, waveform and Web Audio rows.
+const TEXTURE_EVERY: u8 = 3;
+
+/// The sum of squares and the largest magnitude of `x`, in eight lanes
+/// (the compiler vectorises it; a single running `f32::max` it cannot).
+fn sum_of_squares_and_peak(x: &[f32]) -> (f32, f32) {
+    let mut sums = [0.0f32; 8];
+    let mut peaks = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            sums[k] += c[k] * c[k];
+            let a = c[k].abs();
+            peaks[k] = if a > peaks[k] { a } else { peaks[k] };
+        }
+    }
+    for &v in rest {
+        sums[0] += v * v;
+        peaks[0] = peaks[0].max(v.abs());
+    }
+    (sums.iter().sum(), peaks.iter().copied().fold(0.0, f32::max))
+}
+
 /// Window and hop lengths (samples) used at `sample_rate`.
 pub fn geometry(sample_rate: u32) -> (usize, usize) {
     let sr = f64::from(sample_rate.max(8000));
@@ -115,7 +139,8 @@ pub struct Analyzer {
     frame: FeatureFrame,
     events: Vec<Event>,
     clean: [f32; 256],
-    window_samples: Vec<f32>,
+    /// The newest samples, for the waveform row.
+    recent: Vec<f32>,
     dc_x1: f32,
     dc_y1: f32,
     dc_r: f32,
@@ -135,7 +160,7 @@ pub struct Analyzer {
     /// Shadertoy's audio texture (Web Audio's analyser), refreshed every
     /// third hop (~65 Hz, about a display frame).
     web_audio: webaudio::WebAudioAnalyser,
-    web_audio_countdown: u8,
+    texture_countdown: u8,
 }
 
 impl Analyzer {
@@ -186,12 +211,12 @@ impl Analyzer {
             onset_gain: AutoGain::new(rate, 6.0, 1e-3),
             onset_pulse: 0.0,
             hits,
-            features: FeatureExtractor::new(n_bins, bin_hz, rate),
+            features: FeatureExtractor::new(n_bins, bin_hz, rate, rate / f32::from(TEXTURE_EVERY)),
             beat: BeatTracker::new(rate / 2.0, odf_peak_delay(sample_rate)),
             frame: FeatureFrame::default(),
             events: Vec::with_capacity(64),
             clean: [0.0; 256],
-            window_samples: vec![0.0; window],
+            recent: vec![0.0; SPECTRUM_LEN.min(window)],
             dc_x1: 0.0,
             dc_y1: 0.0,
             dc_r: 1.0 - std::f32::consts::TAU * 10.0 / sr,
@@ -205,7 +230,7 @@ impl Analyzer {
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
             web_audio: webaudio::WebAudioAnalyser::new(),
-            web_audio_countdown: 0,
+            texture_countdown: 0,
         }
     }
 
@@ -241,18 +266,21 @@ impl Analyzer {
         self.events.clear();
         for chunk in block.chunks(self.clean.len()) {
             let n = chunk.len();
+            // One-pole DC blocker (10 Hz), its state in locals so that it
+            // stays in registers.
+            let (mut x1, mut y1, r) = (self.dc_x1, self.dc_y1, self.dc_r);
             for (d, &s) in self.clean[..n].iter_mut().zip(chunk) {
                 let x = if s.is_finite() {
                     s.clamp(-4.0, 4.0)
                 } else {
                     0.0
                 };
-                // One-pole DC blocker (10 Hz).
-                let y = x - self.dc_x1 + self.dc_r * self.dc_y1;
-                self.dc_x1 = x;
-                self.dc_y1 = y;
+                let y = x - x1 + r * y1;
+                x1 = x;
+                y1 = y;
                 *d = y;
             }
+            (self.dc_x1, self.dc_y1) = (x1, y1);
             let mut pos = 0;
             while pos < n {
                 let (took, due) = self.stft.push(&self.clean[pos..n]);
@@ -284,33 +312,33 @@ impl Analyzer {
     fn hop(&mut self) {
         let now = self.time();
         self.stft.compute();
-        self.stft.latest_samples(&mut self.window_samples);
         let mags = self.stft.magnitudes();
-        let (mut sumsq, mut peak) = (0.0f32, 0.0f32);
-        for &x in &self.window_samples {
-            sumsq += x * x;
-            peak = peak.max(x.abs());
-        }
-        let rms = (sumsq / self.window_samples.len() as f32).sqrt();
-        let recent = &self.window_samples
-            [self.window_samples.len() - SPECTRUM_LEN.min(self.window_samples.len())..];
+        let (older, newer) = self.stft.window_samples();
+        let ((sq_old, peak_old), (sq_new, peak_new)) = (
+            sum_of_squares_and_peak(older),
+            sum_of_squares_and_peak(newer),
+        );
+        let rms = ((sq_old + sq_new) / self.stft.window_len() as f32).sqrt();
+        let peak = peak_old.max(peak_new);
         self.filterbank.apply(mags, &mut self.band_mags);
-        if self.web_audio_countdown == 0 {
-            self.web_audio_countdown = 2;
+        // The texture rows (ours and Web Audio's) are refreshed every third
+        // hop (~67 Hz, above a 60 Hz display); everything else every hop.
+        let texture_rows = self.texture_countdown == 0;
+        if texture_rows {
+            self.texture_countdown = TEXTURE_EVERY - 1;
+            self.stft.latest_samples(&mut self.recent);
             self.web_audio
                 .update(&mut self.frame.audio_fft, &mut self.frame.audio_wave);
         } else {
-            self.web_audio_countdown -= 1;
+            self.texture_countdown -= 1;
         }
-        // The texture rows are refreshed every second hop (~100 Hz, above
-        // any display rate); everything else every hop.
         self.features.update(
             mags,
             &self.band_mags,
             rms,
             peak,
-            recent,
-            !self.hop_parity,
+            &self.recent,
+            texture_rows,
             &mut self.frame,
         );
 

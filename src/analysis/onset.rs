@@ -135,10 +135,14 @@ impl PeakPicker {
         let n = self.history.len();
         let mut sum = 0.0;
         let mut max = 0.0f32;
-        for k in 1..=self.avg_len.min(self.filled) {
-            let v = self.history[(self.pos + n - k) % n];
+        // The newest values first: `..pos` backwards, then `pos..` backwards.
+        let (newer, older) = self.history.split_at(self.pos);
+        for (k, &v) in newer.iter().rev().chain(older.iter().rev()).enumerate() {
+            if k >= self.avg_len.min(self.filled) {
+                break;
+            }
             sum += v;
-            if k <= self.max_len {
+            if k < self.max_len {
                 max = max.max(v);
             }
         }

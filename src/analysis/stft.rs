@@ -67,12 +67,12 @@ impl Stft {
     /// whether a new frame is due (then call [`Stft::compute`]).
     pub fn push(&mut self, samples: &[f32]) -> (usize, bool) {
         let take = samples.len().min(self.until_hop);
-        for &s in &samples[..take] {
-            self.history[self.write] = s;
-            self.write += 1;
-            if self.write == self.window_len {
-                self.write = 0;
-            }
+        let mut rest = &samples[..take];
+        while !rest.is_empty() {
+            let n = rest.len().min(self.window_len - self.write);
+            self.history[self.write..self.write + n].copy_from_slice(&rest[..n]);
+            self.write = (self.write + n) % self.window_len;
+            rest = &rest[n..];
         }
         self.until_hop -= take;
         if self.until_hop == 0 {
@@ -113,6 +113,13 @@ impl Stft {
     /// The last computed magnitude spectrum (`window_len / 2 + 1` bins).
     pub fn magnitudes(&self) -> &[f32] {
         &self.magnitudes
+    }
+
+    /// The window's samples in time order, as two slices (the ring's
+    /// oldest part, then its newest).
+    pub fn window_samples(&self) -> (&[f32], &[f32]) {
+        let (newer, older) = self.history.split_at(self.write);
+        (older, newer)
     }
 
     /// The newest `out.len()` samples (oldest first), for the waveform texture.

@@ -48,6 +48,8 @@ pub struct TempoEstimator {
     forward: Vec<f32>,
     next_forward: Vec<f32>,
     scratch_scores: Vec<f32>,
+    /// Forward-pass transition weight for a step of `i - reach` candidates.
+    transition: Vec<f32>,
     acf: Vec<f32>,
     fft: Arc<dyn RealToComplex<f32>>,
     ifft: Arc<dyn ComplexToReal<f32>>,
@@ -85,6 +87,14 @@ impl TempoEstimator {
             forward: vec![1.0; n_cand],
             next_forward: vec![0.0; n_cand],
             scratch_scores: vec![0.0; n_cand],
+            transition: {
+                // A Gaussian in log-tempo, 3 % of an octave wide, to 3 sigma.
+                let sigma = STEPS_PER_OCTAVE * 0.03;
+                let reach = (3.0 * sigma).ceil() as i32;
+                (-reach..=reach)
+                    .map(|d| (-0.5 * (d as f32 / sigma).powi(2)).exp())
+                    .collect()
+            },
             candidates,
             acf: vec![0.0; fft_len],
             fft_in: fft.make_input_vec(),
@@ -234,8 +244,7 @@ impl TempoEstimator {
             return;
         }
         // Max-product forward pass with a Gaussian transition in log-tempo.
-        let sigma = STEPS_PER_OCTAVE * 0.03;
-        let reach = (3.0 * sigma).ceil() as isize;
+        let reach = (self.transition.len() / 2) as isize;
         let m = self.candidates.len() as isize;
         let prev_max = self
             .forward
@@ -252,7 +261,7 @@ impl TempoEstimator {
                 if j < 0 || j >= m {
                     continue;
                 }
-                let t = (-0.5 * (d as f32 / sigma).powi(2)).exp();
+                let t = self.transition[(d + reach) as usize];
                 carry = carry.max(self.forward[j as usize] / prev_max * t);
             }
             // A floor lets a new tempo take over when the music changes.

@@ -15,6 +15,7 @@ use realfft::num_complex::Complex32;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::frame::SPECTRUM_LEN;
+use super::normalize::fast_log2;
 
 /// Web Audio's `fftSize` as Shadertoy sets it.
 pub const FFT_SIZE: usize = 2048;
@@ -66,17 +67,28 @@ impl WebAudioAnalyser {
 
     /// Takes in samples (newest last).
     pub fn push(&mut self, samples: &[f32]) {
-        for &s in samples {
-            self.history[self.write] = s;
-            self.write = (self.write + 1) % FFT_SIZE;
+        // The newest FFT_SIZE samples are all that can matter.
+        let mut rest = &samples[samples.len().saturating_sub(FFT_SIZE)..];
+        while !rest.is_empty() {
+            let n = rest.len().min(FFT_SIZE - self.write);
+            self.history[self.write..self.write + n].copy_from_slice(&rest[..n]);
+            self.write = (self.write + n) % FFT_SIZE;
+            rest = &rest[n..];
         }
     }
 
     /// One `getByteFrequencyData` + `getByteTimeDomainData` call: transforms
     /// the newest 2048 samples, smooths, and writes both rows as bytes.
     pub fn update(&mut self, fft_row: &mut [u8; SPECTRUM_LEN], wave_row: &mut [u8; SPECTRUM_LEN]) {
-        for (i, (d, w)) in self.input.iter_mut().zip(&self.window).enumerate() {
-            *d = self.history[(self.write + i) % FFT_SIZE] * w;
+        // The ring from its oldest sample: `write..` then `..write`.
+        let (newer, older) = self.history.split_at(self.write);
+        let (in_old, in_new) = self.input.split_at_mut(older.len());
+        let (win_old, win_new) = self.window.split_at(older.len());
+        for ((d, w), &x) in in_old.iter_mut().zip(win_old).zip(older) {
+            *d = x * w;
+        }
+        for ((d, w), &x) in in_new.iter_mut().zip(win_new).zip(newer) {
+            *d = x * w;
         }
         if self
             .fft
@@ -94,8 +106,9 @@ impl WebAudioAnalyser {
             .zip(&self.output)
             .zip(fft_row.iter_mut())
         {
-            *s = SMOOTHING * *s + (1.0 - SMOOTHING) * c.norm() * norm;
-            let db = 20.0 * s.max(1e-12).log10();
+            *s = SMOOTHING * *s + (1.0 - SMOOTHING) * c.norm_sqr().sqrt() * norm;
+            // 20 log10(x) = 20 log10(2) log2(x)
+            let db = 6.020_6 * fast_log2(s.max(1e-12));
             *b = ((db - lo) * scale).clamp(0.0, 255.0) as u8;
         }
         // The newest 512 samples, 128 = zero.
