@@ -341,14 +341,15 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         clip_path.display()
     );
     println!(
-        "| beat F | median / p95 beat error ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) |"
+        "| beat F | median / p95 beat error ms | median signed ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     println!(
-        "| {:.3} | {:.1} / {:.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} |",
+        "| {:.3} | {:.1} / {:.1} | {:+.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} |",
         r.beat_f,
         r.beat_error_ms.0,
         r.beat_error_ms.1,
+        r.beat_bias_ms,
         r.beats_real * 100.0,
         opt(r.downbeat_f),
         opt(r.onset_f),

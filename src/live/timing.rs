@@ -72,6 +72,9 @@ pub struct TimingReport {
     pub beat_f: f64,
     /// Median and p95 |emitted beat − nearest annotated beat| (ms), matched beats.
     pub beat_error_ms: (f64, f64),
+    /// Median signed emitted − annotated beat time (ms), matched beats:
+    /// positive is late.
+    pub beat_bias_ms: f64,
     /// Share of emitted beats within 70 ms of an annotated one.
     pub beats_real: f64,
     /// Downbeat F, when the annotations have bar positions.
@@ -162,6 +165,13 @@ pub fn score(
         offset,
         beat_f,
         beat_error_ms: (percentile(&errors, 0.5), percentile(&errors, 0.95)),
+        beat_bias_ms: percentile(
+            &matched
+                .iter()
+                .map(|&(i, j)| (et[j] - rt[i]) * 1000.0)
+                .collect::<Vec<_>>(),
+            0.5,
+        ),
         beats_real,
         downbeat_f,
         onset_f,
