@@ -155,6 +155,8 @@ pub struct Analyzer {
     chroma_stft: Stft,
     /// Its bins -> pitch class, for the downbeat tracker's chroma.
     chroma_map: Vec<Option<u8>>,
+    /// The bins that map to a pitch class lie in `chroma_bins.0..chroma_bins.1`.
+    chroma_bins: (usize, usize),
     beat_chroma: [f32; downbeat::CHROMA],
     hop_parity: bool,
     /// Shadertoy's audio texture (Web Audio's analyser), refreshed every
@@ -226,6 +228,12 @@ impl Analyzer {
             beat_odf: 0.0,
             beat_hits: [0.0; 2],
             chroma_stft: Stft::new(window * 4, hop * 8),
+            chroma_bins: {
+                let map = downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1);
+                let lo = map.iter().position(Option::is_some).unwrap_or(0);
+                let hi = map.iter().rposition(Option::is_some).map_or(lo, |k| k + 1);
+                (lo, hi)
+            },
             chroma_map: downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1),
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
@@ -291,7 +299,9 @@ impl Analyzer {
                     fed += t;
                     if chroma_due {
                         self.chroma_stft.compute();
-                        for (m, pc) in self.chroma_stft.magnitudes().iter().zip(&self.chroma_map) {
+                        let (lo, hi) = self.chroma_bins;
+                        let mags = &self.chroma_stft.magnitudes()[lo..hi];
+                        for (m, pc) in mags.iter().zip(&self.chroma_map[lo..hi]) {
                             if let Some(pc) = pc {
                                 self.beat_chroma[usize::from(*pc)] += m.sqrt();
                             }

@@ -9,7 +9,10 @@
 
 /// Triangular filters on a log-frequency axis, stored sparsely.
 pub struct LogFilterbank {
-    filters: Vec<(usize, Vec<f32>)>,
+    /// Per band: first bin and its weights' range in `weights`.
+    filters: Vec<(usize, std::ops::Range<usize>)>,
+    /// Every band's weights, one after another.
+    weights: Vec<f32>,
     centers_hz: Vec<f32>,
 }
 
@@ -29,6 +32,7 @@ impl LogFilterbank {
             f *= 2f32.powf(1.0 / per_octave);
         }
         let mut filters = Vec::new();
+        let mut all_weights = Vec::new();
         let mut centers_hz = Vec::new();
         for w in bins.windows(3) {
             let (lo, mid, hi) = (w[0], w[1], w[2]);
@@ -50,11 +54,13 @@ impl LogFilterbank {
             if sum > 0.0 {
                 weights.iter_mut().for_each(|w| *w /= sum);
             }
-            filters.push((lo, weights));
+            filters.push((lo, all_weights.len()..all_weights.len() + weights.len()));
+            all_weights.extend_from_slice(&weights);
             centers_hz.push(mid as f32 * bin_hz);
         }
         Self {
             filters,
+            weights: all_weights,
             centers_hz,
         }
     }
@@ -76,7 +82,8 @@ impl LogFilterbank {
 
     /// Applies the bank to `mags`, writing one value per band into `out`.
     pub fn apply(&self, mags: &[f32], out: &mut [f32]) {
-        for ((start, w), o) in self.filters.iter().zip(out.iter_mut()) {
+        for ((start, range), o) in self.filters.iter().zip(out.iter_mut()) {
+            let w = &self.weights[range.clone()];
             *o = mags[*start..*start + w.len()]
                 .iter()
                 .zip(w)
