@@ -345,6 +345,7 @@ impl BeatTracker {
         // Continuity prior: candidates within ~8 % of a beat of where the
         // clock expects the last beat count up to 2.5x.
         let (bias_amt, bias_w) = (1.5f32, 0.08f64);
+        let beats_per_frame = 1.0 / (f64::from(self.rate) * self.period);
         let mut scores = [0.0f32; 512];
         let mut raw = [0.0f32; 512];
         let mut raw_best = (0usize, f32::MIN);
@@ -361,12 +362,13 @@ impl BeatTracker {
                 raw_best = (phi, s);
             }
             let bias = expected.map_or(1.0, |e| {
-                let mut d = (phi as f64 / f64::from(self.rate) - e).abs() / self.period;
+                // Distance from the expected phase, in beats (circular).
+                let mut d = (phi as f64 * beats_per_frame - e / self.period).abs();
                 d = d.min(1.0 - d);
                 if d > 4.0 * bias_w {
                     1.0 // the Gaussian below is under 0.0004 here
                 } else {
-                    1.0 + bias_amt * (-0.5 * (d / bias_w).powi(2)).exp() as f32
+                    1.0 + bias_amt * (-0.5 * ((d / bias_w) as f32).powi(2)).exp()
                 }
             });
             let s = s * bias;

@@ -298,8 +298,8 @@ impl Analyzer {
                     let (t, chroma_due) = self.chroma_stft.push(&self.clean[pos + fed..pos + took]);
                     fed += t;
                     if chroma_due {
-                        self.chroma_stft.compute();
                         let (lo, hi) = self.chroma_bins;
+                        self.chroma_stft.compute_bins(lo..hi);
                         let mags = &self.chroma_stft.magnitudes()[lo..hi];
                         for (m, pc) in mags.iter().zip(&self.chroma_map[lo..hi]) {
                             if let Some(pc) = pc {

@@ -219,10 +219,12 @@ impl SuperFlux {
         self.frames[self.newest].copy_from_slice(&self.bands);
         let old = &self.frames[(self.newest + n - self.lag) % n];
         let nb = old.len();
+        // Bands are finite, so a plain comparison (which vectorises) is max.
+        let max = |a: f32, b: f32| if a > b { a } else { b };
         for i in 0..nb {
             let lo = i.saturating_sub(1);
             let hi = (i + 1).min(nb - 1);
-            self.maxed[i] = old[lo].max(old[i]).max(old[hi]);
+            self.maxed[i] = max(max(old[lo], old[i]), old[hi]);
         }
         let mut flux = 0.0;
         let mut weighted = 0.0;

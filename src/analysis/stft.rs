@@ -85,6 +85,13 @@ impl Stft {
 
     /// Windows the newest `window_len` samples and fills the magnitude spectrum.
     pub fn compute(&mut self) -> &[f32] {
+        let bins = self.magnitudes.len();
+        self.compute_bins(0..bins)
+    }
+
+    /// As [`Stft::compute`], but only the magnitudes of `bins` are updated
+    /// (the others keep their last values).
+    pub fn compute_bins(&mut self, bins: std::ops::Range<usize>) -> &[f32] {
         // Oldest samples first: history[write..] then history[..write].
         let (newer, older) = self.history.split_at(self.write);
         let n_old = older.len();
@@ -103,7 +110,10 @@ impl Stft {
         {
             self.magnitudes.fill(0.0);
         } else {
-            for (m, c) in self.magnitudes.iter_mut().zip(&self.output) {
+            for (m, c) in self.magnitudes[bins.clone()]
+                .iter_mut()
+                .zip(&self.output[bins])
+            {
                 *m = c.norm_sqr().sqrt();
             }
         }
