@@ -242,5 +242,74 @@ pub fn format_table(scores: &[ClipScore]) -> String {
         locks.iter().cloned().fold(0.0, f64::max),
         locks.len()
     );
+    if let Some(families) = format_families(scores) {
+        out += "\n";
+        out += &families;
+    }
     out
+}
+
+/// The song a clip comes from: its id without a `_at<BPM>` suffix (the
+/// stretched copies `scripts/stretch-set` makes).
+pub fn family(id: &str) -> &str {
+    match id.rsplit_once("_at") {
+        Some((song, bpm)) if !bpm.is_empty() && bpm.bytes().all(|b| b.is_ascii_digit()) => song,
+        _ => id,
+    }
+}
+
+/// Mean scores per song family, when some family has more than one clip:
+/// a change is progress when families improve, not one clip.
+pub fn format_families(scores: &[ClipScore]) -> Option<String> {
+    let mut names: Vec<&str> = scores.iter().map(|s| family(&s.id)).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() == scores.len() {
+        return None;
+    }
+    let f = |v: Option<f64>| v.map_or("    -".to_string(), |x| format!("{x:.3}"));
+    let mut out = String::from(
+        "| family | clips | onset F | beat F | downbeat F | Acc1 | Acc2 |\n|---|---|---|---|---|---|---|\n",
+    );
+    for name in names {
+        let members: Vec<&ClipScore> = scores.iter().filter(|s| family(&s.id) == name).collect();
+        out += &format!(
+            "| {name} | {} | {} | {} | {} | {} | {} |\n",
+            members.len(),
+            f(mean(members.iter().filter_map(|s| s.onset_f))),
+            f(mean(members.iter().filter_map(|s| s.beats.map(|b| b.f)))),
+            f(mean(members.iter().filter_map(|s| s.downbeat_f))),
+            f(mean(members.iter().filter_map(|s| s.tempo.map(|t| t.0)))),
+            f(mean(members.iter().filter_map(|s| s.tempo.map(|t| t.1)))),
+        );
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip(id: &str, acc1: f64) -> ClipScore {
+        ClipScore {
+            id: id.into(),
+            tempo: Some((acc1, 1.0)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn stretched_copies_are_scored_by_song() {
+        assert_eq!(family("mdb_rock_mix_at70"), "mdb_rock_mix");
+        assert_eq!(family("stretch_britpop_128"), "stretch_britpop_128");
+        assert_eq!(family("a_atlas"), "a_atlas");
+        let table = format_families(&[clip("a_at70", 1.0), clip("a_at128", 0.0), clip("b", 1.0)])
+            .expect("a has two clips");
+        assert!(
+            table.contains("| a | 2 |     - |     - |     - | 0.500 | 1.000 |"),
+            "{table}"
+        );
+        assert!(table.contains("| b | 1 |"), "{table}");
+        assert!(format_families(&[clip("a", 1.0), clip("b", 1.0)]).is_none());
+    }
 }
