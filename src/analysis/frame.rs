@@ -54,7 +54,9 @@ pub struct FeatureFrame {
     pub hat: f32,
     /// The beat clock's state; ask it for the phase at any time.
     pub rhythm: Rhythm,
-    /// Log-frequency magnitude spectrum 20 Hz–20 kHz, 0..1 (dB scaled, auto-gained).
+    /// Log-frequency magnitude spectrum 20 Hz–20 kHz, 0..1 (dB scaled,
+    /// auto-gained). This and the three rows below are refreshed every
+    /// third hop (~67 Hz, just above a 60 Hz display).
     pub spectrum: [f32; SPECTRUM_LEN],
     /// The newest samples, auto-gained and mapped to 0..1 (0.5 = zero).
     pub waveform: [f32; SPECTRUM_LEN],

@@ -8,7 +8,8 @@
 //! not allocate, except to grow the event list for unusually large blocks.
 //!
 //! Pipeline per hop: DC blocker → [`stft::Stft`] (Hann, ~23 ms window) →
-//! [`features::FeatureExtractor`] (levels, bands, shape, texture rows) and
+//! [`features::FeatureExtractor`] (levels, bands, shape; texture rows and
+//! [`webaudio`] every third hop) and
 //! [`onset::LogFilterbank`] → [`onset::SuperFlux`] → [`onset::PeakPicker`]s
 //! (broadband onsets, kick/snare/hat hits); every second hop the onset
 //! strength feeds [`beat::BeatTracker`] (tempo + predictive beat clock).
