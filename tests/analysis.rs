@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use sonolux::analysis::{Analyzer, EventKind, eval};
 use sonolux::audio::{AudioClip, decode_file};
-use sonolux::offline::analyze::{analyze_clip, read_columns, read_times};
+use sonolux::offline::analyze::analyze_clip;
+use sonolux::offline::dataset::score_clip;
 
 /// The checkout the tests run in. Read at run time (cargo sets it for each
 /// test run): the compile-time value can name another checkout when several
@@ -237,39 +238,16 @@ fn regression_on_annotated_clips() {
         let path = data(&format!("{id}.flac"));
         let clip = decode_file(&path).expect("test clip");
         let res = analyze_clip(&clip, 512, 0.0);
-        let onsets = read_times(&path.with_extension("onsets")).expect("onsets");
-        let of = eval::f_measure(&onsets, &res.onsets, 0.05);
+        // Scored as `sonolux eval` scores it (beats and downbeats after 5 s).
+        let score = score_clip(&path, clip.duration(), &res);
+        let of = score.onset_f.expect("onsets");
         assert!(of >= onset_floor, "{id}: onset F {of:.3} < {onset_floor}");
-        let beats: Vec<f64> = read_columns(&path.with_extension("beats"))
-            .expect("beats")
-            .into_iter()
-            .map(|c| c.0)
-            .collect();
-        let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
-        let trim = if clip.duration() >= 20.0 { 5.0 } else { 0.0 };
-        let bf = eval::score_beats(&beats, &est, trim).f;
+        let bf = score.beats.expect("beats").f;
         assert!(bf >= beat_floor, "{id}: beat F {bf:.3} < {beat_floor}");
-        let bars = read_columns(&path.with_extension("beats")).expect("beats");
-        let truth: Vec<f64> = bars
-            .iter()
-            .filter(|c| c.1 == Some(1.0))
-            .map(|c| c.0)
-            .collect();
-        let down: Vec<f64> = res.beats.iter().filter(|b| b.1 == 1).map(|b| b.0).collect();
-        let df = eval::f_measure(&eval::trim(&truth, trim), &eval::trim(&down, trim), 0.07);
-        downbeat_f.push((id, df));
+        downbeat_f.push((id, score.downbeat_f.expect("bar positions")));
         if tempo {
-            let bpm: f64 = std::fs::read_to_string(path.with_extension("bpm"))
-                .expect("bpm")
-                .trim()
-                .parse()
-                .expect("number");
-            assert_eq!(
-                eval::tempo_accuracy(bpm, res.bpm).0,
-                1.0,
-                "{id}: {} vs {bpm}",
-                res.bpm
-            );
+            let (acc1, _) = score.tempo.expect("bpm");
+            assert_eq!(acc1, 1.0, "{id}: {} vs {:?}", res.bpm, score.bpm.1);
         }
     }
     // One clip's downbeats can flip between 1 and 3 on a few bars of

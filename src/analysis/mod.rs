@@ -204,6 +204,7 @@ impl Analyzer {
         onset_picker.rel_delta = 2.5;
         onset_picker.mean_factor = 2.0;
         let delay = detector_delay(sample_rate);
+        let chroma_map = downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1);
         Self {
             sample_rate,
             stft: Stft::new(window, hop),
@@ -229,13 +230,14 @@ impl Analyzer {
             beat_odf: 0.0,
             beat_hits: [0.0; 2],
             chroma_stft: Stft::new(window * 4, hop * 8),
-            chroma_bins: {
-                let map = downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1);
-                let lo = map.iter().position(Option::is_some).unwrap_or(0);
-                let hi = map.iter().rposition(Option::is_some).map_or(lo, |k| k + 1);
-                (lo, hi)
-            },
-            chroma_map: downbeat::chroma_map(window * 4, sample_rate, window * 2 + 1),
+            chroma_bins: (
+                chroma_map.iter().position(Option::is_some).unwrap_or(0),
+                chroma_map
+                    .iter()
+                    .rposition(Option::is_some)
+                    .map_or(0, |k| k + 1),
+            ),
+            chroma_map,
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
             web_audio: webaudio::WebAudioAnalyser::new(),

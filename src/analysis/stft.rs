@@ -8,13 +8,81 @@ use std::sync::Arc;
 use realfft::num_complex::Complex32;
 use realfft::{RealFftPlanner, RealToComplex};
 
+/// The newest `len` samples of a stream, in a circular buffer.
+pub struct SampleRing {
+    samples: Vec<f32>,
+    /// Where the next sample goes: the oldest one.
+    write: usize,
+}
+
+impl SampleRing {
+    /// A ring of `len` silent samples.
+    pub fn new(len: usize) -> Self {
+        Self {
+            samples: vec![0.0; len.max(1)],
+            write: 0,
+        }
+    }
+
+    /// Samples held.
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// Always false: a ring holds at least one sample.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Takes in samples (newest last), by slice: only the newest `len` can matter.
+    pub fn push(&mut self, samples: &[f32]) {
+        let len = self.samples.len();
+        let mut rest = &samples[samples.len().saturating_sub(len)..];
+        while !rest.is_empty() {
+            let n = rest.len().min(len - self.write);
+            self.samples[self.write..self.write + n].copy_from_slice(&rest[..n]);
+            self.write = (self.write + n) % len;
+            rest = &rest[n..];
+        }
+    }
+
+    /// The samples in time order, as two slices: the ring's oldest part,
+    /// then its newest.
+    pub fn halves(&self) -> (&[f32], &[f32]) {
+        let (newer, older) = self.samples.split_at(self.write);
+        (older, newer)
+    }
+
+    /// Writes the samples in time order times `window` into `out` (all
+    /// three `len` long), in two straight loops the compiler vectorises.
+    pub fn windowed(&self, window: &[f32], out: &mut [f32]) {
+        let (older, newer) = self.halves();
+        let (win_old, win_new) = window.split_at(older.len());
+        let (out_old, out_new) = out.split_at_mut(older.len());
+        for ((d, &s), &w) in out_old.iter_mut().zip(older).zip(win_old) {
+            *d = s * w;
+        }
+        for ((d, &s), &w) in out_new.iter_mut().zip(newer).zip(win_new) {
+            *d = s * w;
+        }
+    }
+
+    /// The newest `out.len()` samples (oldest first).
+    pub fn latest(&self, out: &mut [f32]) {
+        let len = self.samples.len();
+        let n = out.len().min(len);
+        let start = (self.write + len - n) % len;
+        let first = (len - start).min(n);
+        out[..first].copy_from_slice(&self.samples[start..start + first]);
+        out[first..n].copy_from_slice(&self.samples[..n - first]);
+    }
+}
+
 /// A sliding-window STFT with a Hann window.
 pub struct Stft {
-    window_len: usize,
     hop: usize,
-    /// Circular history of the last `window_len` samples.
-    history: Vec<f32>,
-    write: usize,
+    /// The last `window_len` samples.
+    history: SampleRing,
     until_hop: usize,
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
@@ -39,10 +107,8 @@ impl Stft {
         let output = fft.make_output_vec();
         let scratch = fft.make_scratch_vec();
         Self {
-            window_len,
             hop: hop.max(1),
-            history: vec![0.0; window_len],
-            write: 0,
+            history: SampleRing::new(window_len),
             until_hop: hop.max(1),
             magnitudes: vec![0.0; window_len / 2 + 1],
             fft,
@@ -55,7 +121,7 @@ impl Stft {
 
     /// Samples per window.
     pub fn window_len(&self) -> usize {
-        self.window_len
+        self.history.len()
     }
 
     /// Samples per hop.
@@ -67,13 +133,7 @@ impl Stft {
     /// whether a new frame is due (then call [`Stft::compute`]).
     pub fn push(&mut self, samples: &[f32]) -> (usize, bool) {
         let take = samples.len().min(self.until_hop);
-        let mut rest = &samples[..take];
-        while !rest.is_empty() {
-            let n = rest.len().min(self.window_len - self.write);
-            self.history[self.write..self.write + n].copy_from_slice(&rest[..n]);
-            self.write = (self.write + n) % self.window_len;
-            rest = &rest[n..];
-        }
+        self.history.push(&samples[..take]);
         self.until_hop -= take;
         if self.until_hop == 0 {
             self.until_hop = self.hop;
@@ -92,17 +152,7 @@ impl Stft {
     /// As [`Stft::compute`], but only the magnitudes of `bins` are updated
     /// (the others keep their last values).
     pub fn compute_bins(&mut self, bins: std::ops::Range<usize>) -> &[f32] {
-        // Oldest samples first: history[write..] then history[..write].
-        let (newer, older) = self.history.split_at(self.write);
-        let n_old = older.len();
-        let (win_old, win_new) = self.window.split_at(n_old);
-        let (in_old, in_new) = self.input.split_at_mut(n_old);
-        for ((d, &s), &w) in in_old.iter_mut().zip(older).zip(win_old) {
-            *d = s * w;
-        }
-        for ((d, &s), &w) in in_new.iter_mut().zip(newer).zip(win_new) {
-            *d = s * w;
-        }
+        self.history.windowed(&self.window, &mut self.input);
         if self
             .fft
             .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
@@ -128,17 +178,12 @@ impl Stft {
     /// The window's samples in time order, as two slices (the ring's
     /// oldest part, then its newest).
     pub fn window_samples(&self) -> (&[f32], &[f32]) {
-        let (newer, older) = self.history.split_at(self.write);
-        (older, newer)
+        self.history.halves()
     }
 
     /// The newest `out.len()` samples (oldest first), for the waveform texture.
     pub fn latest_samples(&self, out: &mut [f32]) {
-        let n = out.len().min(self.window_len);
-        let start = (self.write + self.window_len - n) % self.window_len;
-        let first = (self.window_len - start).min(n);
-        out[..first].copy_from_slice(&self.history[start..start + first]);
-        out[first..n].copy_from_slice(&self.history[..n - first]);
+        self.history.latest(out);
     }
 }
 

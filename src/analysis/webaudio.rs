@@ -16,6 +16,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::frame::SPECTRUM_LEN;
 use super::normalize::fast_log2;
+use super::stft::SampleRing;
 
 /// Web Audio's `fftSize` as Shadertoy sets it.
 pub const FFT_SIZE: usize = 2048;
@@ -26,8 +27,7 @@ pub const DB_RANGE: (f32, f32) = (-100.0, -30.0);
 
 /// A streaming analyser with Web Audio's numbers.
 pub struct WebAudioAnalyser {
-    history: Vec<f32>,
-    write: usize,
+    history: SampleRing,
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
     input: Vec<f32>,
@@ -54,8 +54,7 @@ impl WebAudioAnalyser {
             })
             .collect();
         Self {
-            history: vec![0.0; FFT_SIZE],
-            write: 0,
+            history: SampleRing::new(FFT_SIZE),
             input: fft.make_input_vec(),
             output: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
@@ -67,29 +66,13 @@ impl WebAudioAnalyser {
 
     /// Takes in samples (newest last).
     pub fn push(&mut self, samples: &[f32]) {
-        // The newest FFT_SIZE samples are all that can matter.
-        let mut rest = &samples[samples.len().saturating_sub(FFT_SIZE)..];
-        while !rest.is_empty() {
-            let n = rest.len().min(FFT_SIZE - self.write);
-            self.history[self.write..self.write + n].copy_from_slice(&rest[..n]);
-            self.write = (self.write + n) % FFT_SIZE;
-            rest = &rest[n..];
-        }
+        self.history.push(samples);
     }
 
     /// One `getByteFrequencyData` + `getByteTimeDomainData` call: transforms
     /// the newest 2048 samples, smooths, and writes both rows as bytes.
     pub fn update(&mut self, fft_row: &mut [u8; SPECTRUM_LEN], wave_row: &mut [u8; SPECTRUM_LEN]) {
-        // The ring from its oldest sample: `write..` then `..write`.
-        let (newer, older) = self.history.split_at(self.write);
-        let (in_old, in_new) = self.input.split_at_mut(older.len());
-        let (win_old, win_new) = self.window.split_at(older.len());
-        for ((d, w), &x) in in_old.iter_mut().zip(win_old).zip(older) {
-            *d = x * w;
-        }
-        for ((d, w), &x) in in_new.iter_mut().zip(win_new).zip(newer) {
-            *d = x * w;
-        }
+        self.history.windowed(&self.window, &mut self.input);
         if self
             .fft
             .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
@@ -112,9 +95,9 @@ impl WebAudioAnalyser {
             *b = ((db - lo) * scale).clamp(0.0, 255.0) as u8;
         }
         // The newest 512 samples, 128 = zero.
-        let start = self.write + FFT_SIZE - SPECTRUM_LEN;
-        for (i, b) in wave_row.iter_mut().enumerate() {
-            let x = self.history[(start + i) % FFT_SIZE];
+        let (older, newer) = self.history.halves();
+        let newest = older.iter().chain(newer).skip(FFT_SIZE - SPECTRUM_LEN);
+        for (b, &x) in wave_row.iter_mut().zip(newest) {
             *b = (128.0 * (1.0 + x)).clamp(0.0, 255.0) as u8;
         }
     }
