@@ -146,6 +146,40 @@ fn fbm(p: vec2f) -> f32 {
     return v;
 }
 
+/// Value noise with its gradient: (value, d/dx, d/dy). Same value as `noise2`.
+fn noise2_grad(p: vec2f) -> vec3f {
+    let i = floor(p);
+    let f = fract(p);
+    let w = f * f * (3.0 - 2.0 * f);
+    let dw = 6.0 * f * (1.0 - f);
+    let a = hash21(i);
+    let b = hash21(i + vec2f(1.0, 0.0));
+    let c = hash21(i + vec2f(0.0, 1.0));
+    let d = hash21(i + vec2f(1.0, 1.0));
+    let k = a - b - c + d;
+    let v = a + (b - a) * w.x + (c - a) * w.y + k * w.x * w.y;
+    return vec3f(v, dw.x * (b - a + k * w.y), dw.y * (c - a + k * w.x));
+}
+
+/// `fbm` with its analytic gradient: (value, d/dx, d/dy) in one pass, for
+/// curl fields and normals without five finite-difference evaluations.
+fn fbm_grad(p: vec2f) -> vec3f {
+    var v = vec3f(0.0);
+    var a = 0.5;
+    var q = p;
+    // dq/dp so far: each octave rotates and scales the domain.
+    var m = mat2x2f(1.0, 0.0, 0.0, 1.0);
+    let step = rot2(0.5) * 2.03;
+    for (var i = 0; i < 5; i++) {
+        let n = noise2_grad(q);
+        v += a * vec3f(n.x, transpose(m) * n.yz);
+        q = rot2(0.5) * q * 2.03 + vec2f(1.7, 9.2);
+        m = step * m;
+        a *= 0.5;
+    }
+    return v;
+}
+
 /// Anti-aliased step: 1 inside (d < 0), 0 outside, one pixel wide edge.
 fn aa_fill(d: f32) -> f32 {
     let w = max(fwidth(d), 1e-5);
