@@ -10,7 +10,12 @@ fn main() -> std::process::ExitCode {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             EnvFilter::new(
                 // symphonia logs its own probe failures; sonolux reports them once, clearly.
-                "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,symphonia_core=off",
+                // The PulseAudio client's reactor has no clean shutdown: every
+                // show that ends logs "Reactor error: Client disconnected" as an
+                // ERROR. A server that really goes away mid-show reaches the
+                // stream's error callback, which sonolux reports itself.
+                "info,wgpu_core=warn,wgpu_hal=warn,naga=warn,symphonia_core=off,\
+                 pulseaudio::client::reactor=off",
             )
         }))
         .with_writer(std::io::stderr)
