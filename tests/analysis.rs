@@ -412,6 +412,86 @@ fn manual_overrides_steer_the_beat_clock() {
     );
 }
 
+/// Feeds `audio[from..to]` (seconds) and returns the beats emitted.
+fn beats_between(an: &mut Analyzer, audio: &[f32], from: f64, to: f64) -> Vec<f64> {
+    let (a, b) = (
+        (from * f64::from(SR)) as usize,
+        (to * f64::from(SR)) as usize,
+    );
+    let mut beats = Vec::new();
+    for block in audio[a..b.min(audio.len())].chunks(512) {
+        for e in an.process(block) {
+            if matches!(e.kind, EventKind::Beat { .. }) {
+                beats.push(e.time);
+            }
+        }
+    }
+    beats
+}
+
+#[test]
+fn the_vj_moves_the_clock_to_double_or_half_tempo_and_it_stays() {
+    use sonolux::analysis::BeatOverride;
+    let (audio, clicks_at) = clicks(140.0, 44.0, 0.3);
+    let on_a_click = |t: f64| clicks_at.iter().any(|&c| (c - t).abs() < 0.07);
+    let mut an = Analyzer::new(SR);
+    beats_between(&mut an, &audio, 0.0, 10.0);
+    let bpm = an.frame().rhythm.bpm;
+    assert!(
+        (bpm / 140.0 - 1.0).abs() < 0.04,
+        "read {bpm:.1} before any override"
+    );
+
+    // "/2": the clock runs at 70 at once, and the analysis stays there
+    // although every click says 140.
+    an.override_beat(BeatOverride::Octave(0.5));
+    let r = an.frame().rhythm;
+    assert!((r.bpm / 70.0 - 1.0).abs() < 0.04, "{}", r.bpm);
+    assert!(r.tempo_hint.is_some_and(|h| (h / 70.0 - 1.0).abs() < 0.04));
+    let half = beats_between(&mut an, &audio, 10.0, 26.0);
+    let bpm = an.frame().rhythm.bpm;
+    assert!((bpm / 70.0 - 1.0).abs() < 0.04, "drifted back to {bpm:.1}");
+    let settled: Vec<f64> = half.into_iter().filter(|&t| t > 13.0).collect();
+    let expected = (26.0 - 13.0) * 70.0 / 60.0;
+    assert!(
+        (settled.len() as f64 - expected).abs() <= 2.0,
+        "{} beats from 13 to 26 s at 70 BPM, expected about {expected:.0}",
+        settled.len()
+    );
+    let on = settled.iter().filter(|&&t| on_a_click(t)).count();
+    assert!(
+        on + 1 >= settled.len(),
+        "{on} of {} beats on a click",
+        settled.len()
+    );
+
+    // "x2": back to every click.
+    an.override_beat(BeatOverride::Octave(2.0));
+    let double = beats_between(&mut an, &audio, 26.0, 34.0);
+    let bpm = an.frame().rhythm.bpm;
+    assert!((bpm / 140.0 - 1.0).abs() < 0.04, "{bpm:.1}");
+    let settled: Vec<f64> = double.into_iter().filter(|&t| t > 28.0).collect();
+    let on = settled.iter().filter(|&&t| on_a_click(t)).count();
+    assert!(
+        settled.len() >= 12 && on + 1 >= settled.len(),
+        "{on} of {} beats on a click after x2",
+        settled.len()
+    );
+
+    // Auto frees the level: held at 70 again, then released, the analysis
+    // goes back to the level it picks itself.
+    an.override_beat(BeatOverride::Octave(0.5));
+    beats_between(&mut an, &audio, 34.0, 36.0);
+    an.override_beat(BeatOverride::Auto);
+    assert_eq!(an.frame().rhythm.tempo_hint, None);
+    beats_between(&mut an, &audio, 36.0, 44.0);
+    let bpm = an.frame().rhythm.bpm;
+    assert!(
+        (bpm / 140.0 - 1.0).abs() < 0.04,
+        "Auto left the clock at {bpm:.1}"
+    );
+}
+
 #[test]
 fn metre_and_downbeats_from_harmony_or_bass_alone() {
     use sonolux::audio::demo::{BarCue, metre_track};

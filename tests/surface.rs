@@ -235,6 +235,40 @@ fn four_taps_500_ms_apart_give_120_bpm() {
 }
 
 #[test]
+fn halving_the_tempo_from_the_panel_holds_the_analysis_there() {
+    let sr = 44_100;
+    let mut h = harness(rig("tunnel"));
+    let mut analyzer = Analyzer::new(sr);
+    let groove = sonolux::audio::demo::synthesize_groove(24.0, sr);
+    let second = sr as usize;
+    analyzer.process(&groove[..10 * second]);
+    let read = analyzer.frame().rhythm.bpm;
+    assert!(read > 110.0, "the demo groove reads {read} BPM");
+    tick(&mut h, analyzer.frame(), 10.0);
+    h.get_by_label("/2").click();
+    h.run();
+    for o in h.state_mut().show.take_beat_overrides() {
+        analyzer.override_beat(o);
+    }
+    analyzer.process(&groove[10 * second..]);
+    let frame = *analyzer.frame();
+    tick(&mut h, &frame, 24.0);
+    let bpm = frame.rhythm.bpm;
+    assert!(
+        (bpm / (read / 2.0) - 1.0).abs() < 0.04,
+        "read {read:.1}, then /2 and 14 s of the same groove: {bpm:.1}"
+    );
+    h.get_by_label_contains("held near");
+    // Auto lets the analysis choose again.
+    h.get_by_label("Auto").click();
+    h.run();
+    for o in h.state_mut().show.take_beat_overrides() {
+        analyzer.override_beat(o);
+    }
+    assert_eq!(analyzer.frame().rhythm.tempo_hint, None);
+}
+
+#[test]
 fn a_modulation_assignment_moves_its_parameter_with_a_bass_line() {
     let sr = 44_100u32;
     let mut h = harness(rig("tunnel"));

@@ -14,7 +14,7 @@
 
 use super::downbeat::{CHROMA, DownbeatTracker};
 use super::frame::{Event, EventKind, Rhythm};
-use super::tempo::{TempoEstimate, TempoEstimator};
+use super::tempo::{MAX_BPM, MIN_BPM, PRIOR_BPM, PRIOR_OCTAVES, TempoEstimate, TempoEstimator};
 
 const COMB_BEATS: usize = 8;
 const COMB_DECAY: f32 = 0.8;
@@ -30,9 +30,20 @@ pub enum BeatOverride {
     Resync(f64),
     /// Hold this tempo (BPM); the phase still follows the music.
     FixedBpm(f32),
-    /// Back to automatic tempo.
+    /// The music is at twice (2.0) or half (0.5) the tempo the clock runs
+    /// at: the clock moves to that metrical level at once and the tempo
+    /// estimator stays near it (it still follows drift and tempo changes of
+    /// up to about a fifth), until [`BeatOverride::Auto`]. With a fixed
+    /// tempo, the fixed tempo is doubled or halved.
+    Octave(f32),
+    /// Back to automatic tempo, on any metrical level.
     Auto,
 }
+
+/// Width (octaves, one standard deviation) of the tempo prior around a
+/// VJ's octave choice: a tempo change of a fifth costs a factor 0.8, the
+/// octave above or below a factor 3e-4.
+const HINT_OCTAVES: f32 = 0.25;
 
 /// What the comb says about the phase at one frame.
 struct CombPhase {
@@ -70,8 +81,12 @@ pub struct BeatTracker {
     manual_downbeat: bool,
     // Overrides.
     fixed_bpm: Option<f32>,
+    /// The tempo a VJ's octave choice centred the estimator on.
+    tempo_hint: Option<f32>,
     taps: [f64; 8],
     n_taps: usize,
+    /// Sound time of the newest smoothed ODF frame (the comb's reference).
+    last_frame_time: f64,
     activity: f32,
     challenger: f64,
     /// PLL gain per frame for phase corrections (0..1).
@@ -104,8 +119,10 @@ impl BeatTracker {
             downbeat_index: 0,
             manual_downbeat: false,
             fixed_bpm: None,
+            tempo_hint: None,
             taps: [0.0; 8],
             n_taps: 0,
+            last_frame_time: 0.0,
             activity: 0.0,
             challenger: 0.0,
             phase_gain: 0.1,
@@ -132,6 +149,7 @@ impl BeatTracker {
             downbeat_index: self.downbeat_index,
             confidence: if self.running { self.confidence } else { 0.0 },
             manual: self.fixed_bpm.is_some(),
+            tempo_hint: self.tempo_hint,
         }
     }
 
@@ -157,10 +175,51 @@ impl BeatTracker {
                     self.confidence = 0.5;
                 }
             }
+            BeatOverride::Octave(factor) => self.change_octave(factor),
             BeatOverride::Auto => {
                 self.fixed_bpm = None;
                 self.manual_downbeat = false;
+                if self.tempo_hint.take().is_some() {
+                    self.tempo.set_prior(PRIOR_BPM, PRIOR_OCTAVES);
+                }
             }
+        }
+    }
+
+    fn change_octave(&mut self, factor: f32) {
+        if !(factor.is_finite() && factor > 0.0) {
+            return;
+        }
+        if let Some(bpm) = self.fixed_bpm {
+            let bpm = (bpm * factor).clamp(20.0, 400.0);
+            self.fixed_bpm = Some(bpm);
+            self.period = 60.0 / f64::from(bpm);
+            return;
+        }
+        if !self.running {
+            return;
+        }
+        let target = (60.0 / self.period) as f32 * factor;
+        if !(MIN_BPM..=MAX_BPM).contains(&target) {
+            return;
+        }
+        self.tempo_hint = Some(target);
+        self.tempo.set_prior(target, HINT_OCTAVES);
+        self.tempo.restart_at(target);
+        self.period = 60.0 / f64::from(target);
+        self.challenger = 0.0;
+        // Doubling: every beat of the old grid is one of the new, so the next
+        // beat stays. Halving: every other beat goes, and which one is for
+        // the music to say, not for the old grid: the comb picks the phase
+        // afresh, without the continuity prior.
+        if factor < 1.0
+            && let Some(comb) = self.comb_phase(None)
+        {
+            let mut t = self.last_frame_time - comb.last_beat + self.period;
+            while t < self.last_frame_time + 1.0 / f64::from(self.rate) {
+                t += self.period;
+            }
+            self.next_beat = t;
         }
     }
 
@@ -238,6 +297,7 @@ impl BeatTracker {
         if est.bpm > 0.0 || self.fixed_bpm.is_some() {
             // ODF frames are `smooth` centred one frame back.
             let centre = now - 1.0 / f64::from(self.rate);
+            self.last_frame_time = centre;
             // Where the clock expects the most recent beat, in seconds back
             // from the comb's reference frame: favours continuity when the
             // music allows two phases (an even pulse at twice the tempo).

@@ -118,6 +118,9 @@ pub struct Rhythm {
     /// Taps or a fixed BPM hold the tempo (the analysis follows only the
     /// phase); false while the analysis leads.
     pub manual: bool,
+    /// The tempo (BPM) a VJ's octave choice (x2, /2) holds the analysis
+    /// near, until Auto; `None` while the analysis picks the level itself.
+    pub tempo_hint: Option<f32>,
 }
 
 impl Default for Rhythm {
@@ -130,6 +133,7 @@ impl Default for Rhythm {
             downbeat_index: 0,
             confidence: 0.0,
             manual: false,
+            tempo_hint: None,
         }
     }
 }
@@ -250,6 +254,7 @@ mod tests {
             downbeat_index: 0,
             confidence: 1.0,
             manual: false,
+            tempo_hint: None,
         };
         let p = r.position_at(10.0);
         assert!((p.beats - 20.0).abs() < 1e-9);

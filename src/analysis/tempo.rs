@@ -20,6 +20,10 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 pub const MIN_BPM: f32 = 55.0;
 /// Highest tempo considered, BPM.
 pub const MAX_BPM: f32 = 215.0;
+/// Centre of the tempo prior, BPM.
+pub const PRIOR_BPM: f32 = 120.0;
+/// Width of the tempo prior, octaves (one standard deviation).
+pub const PRIOR_OCTAVES: f32 = 1.0;
 const STEPS_PER_OCTAVE: f32 = 60.0;
 /// A candidate yields to twice its tempo when the autocorrelation at half
 /// its period reaches this share of the one at its period...
@@ -104,8 +108,8 @@ impl TempoEstimator {
             fft,
             ifft,
             estimate: TempoEstimate::default(),
-            prior_bpm: 120.0,
-            prior_octaves: 1.0,
+            prior_bpm: PRIOR_BPM,
+            prior_octaves: PRIOR_OCTAVES,
         };
         me.set_prior(me.prior_bpm, me.prior_octaves);
         me
@@ -119,6 +123,17 @@ impl TempoEstimator {
             let d = (c / bpm).log2() / self.prior_octaves;
             *p = (-0.5 * d * d).exp();
         }
+    }
+
+    /// Forgets the tempo history and starts from `bpm`: the forward pass
+    /// favours it until the music says otherwise (a VJ's octave choice).
+    pub fn restart_at(&mut self, bpm: f32) {
+        let at = (bpm / MIN_BPM).log2() * STEPS_PER_OCTAVE;
+        for (i, f) in self.forward.iter_mut().enumerate() {
+            let d = (i as f32 - at) / (STEPS_PER_OCTAVE * 0.03);
+            *f = (-0.5 * d * d).exp().max(0.05);
+        }
+        self.estimate.bpm = bpm;
     }
 
     /// The current estimate (bpm 0 until the first update with signal).

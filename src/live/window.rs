@@ -255,6 +255,9 @@ fn key_action(event: &KeyEvent, mods: ModifiersState) -> Option<KeyAction> {
             "t" => KeyAction::Show(Command::Tap),
             "r" => KeyAction::Show(Command::Resync),
             "a" => KeyAction::Show(Command::AutoTempo),
+            // Also the numeric keypad's * and /.
+            "*" => KeyAction::Show(Command::DoubleTempo),
+            "/" => KeyAction::Show(Command::HalveTempo),
             // Toggles: `LiveApp::apply` flips the current state.
             "l" => KeyAction::Show(Command::SetLimiter(true)),
             "p" => KeyAction::Show(Command::SetlistPlay(true)),

@@ -42,6 +42,7 @@ fn moment(t: f64) -> FeatureFrame {
             downbeat_index: 0,
             confidence: 1.0,
             manual: false,
+            tempo_hint: None,
         },
         ..Default::default()
     };

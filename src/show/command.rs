@@ -53,7 +53,12 @@ pub enum Command {
     Resync,
     /// Hold this tempo (BPM).
     FixedBpm(f32),
-    /// Tempo back to automatic.
+    /// The music is twice as fast as the clock says: move the clock to
+    /// double the tempo and keep the analysis near it (until `AutoTempo`).
+    DoubleTempo,
+    /// The music is half as fast as the clock says (see `DoubleTempo`).
+    HalveTempo,
+    /// Tempo back to automatic, on the level the analysis picks.
     AutoTempo,
     /// Blackout on/off.
     ToggleBlackout,

@@ -204,6 +204,7 @@ mod tests {
             downbeat_index: 0,
             confidence: 1.0,
             manual: false,
+            tempo_hint: None,
         };
         let mut c = BarCounter::default();
         c.reset(&r, 0.1);

@@ -450,6 +450,8 @@ impl Show {
             Command::Nudge(dt) => self.beat_overrides.push(BeatOverride::Nudge(dt)),
             Command::Resync => self.beat_overrides.push(BeatOverride::Resync(self.time)),
             Command::FixedBpm(bpm) => self.beat_overrides.push(BeatOverride::FixedBpm(bpm)),
+            Command::DoubleTempo => self.beat_overrides.push(BeatOverride::Octave(2.0)),
+            Command::HalveTempo => self.beat_overrides.push(BeatOverride::Octave(0.5)),
             Command::AutoTempo => self.beat_overrides.push(BeatOverride::Auto),
             Command::ToggleBlackout => self.blackout = !self.blackout,
             Command::ToggleFreeze => self.frozen = !self.frozen,

@@ -13,6 +13,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Space", "freeze the picture"),
     ("L", "lift / restore the flash limiter"),
     ("T", "tap tempo (3+ taps)"),
+    ("*", "the music is twice the tempo shown (x2)"),
+    ("/", "the music is half the tempo shown (/2)"),
     ("A", "tempo back to automatic"),
     ("R", "this beat is the downbeat"),
     ("Up / Down", "nudge the beat grid ±10 ms"),

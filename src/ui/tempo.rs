@@ -1,5 +1,5 @@
 //! Tempo: BPM, confidence, beat lamp, bar position, tap, nudge, resync,
-//! fixed/auto, and which source leads.
+//! fixed/auto, the tempo octave (x2, /2), and which source leads.
 
 use crate::show::{Command, Show};
 
@@ -84,10 +84,32 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             out.push(Command::AutoTempo);
         }
     });
-    ui.label(if r.manual {
-        egui::RichText::new("taps / fixed BPM lead (Auto gives the lead back to the analysis)")
-            .color(egui::Color32::from_rgb(255, 200, 60))
+    ui.horizontal(|ui| {
+        if ui
+            .button("x2")
+            .on_hover_text("the music is twice this tempo (key *)")
+            .clicked()
+        {
+            out.push(Command::DoubleTempo);
+        }
+        if ui
+            .button("/2")
+            .on_hover_text("the music is half this tempo (key /)")
+            .clicked()
+        {
+            out.push(Command::HalveTempo);
+        }
+    });
+    let lead = if r.manual {
+        "taps / fixed BPM lead (Auto gives the lead back to the analysis)".to_owned()
+    } else if let Some(bpm) = r.tempo_hint {
+        format!("the analysis follows, held near {bpm:.0} BPM (Auto frees it)")
     } else {
+        String::new()
+    };
+    ui.label(if lead.is_empty() {
         egui::RichText::new("the analysis leads").small()
+    } else {
+        egui::RichText::new(lead).color(egui::Color32::from_rgb(255, 200, 60))
     });
 }
