@@ -15,8 +15,9 @@ fn repo() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// `sonolux` started in the repository, showing on `x`'s display.
-fn show_on(x: &Xvfb) -> Command {
+/// `sonolux run ARGS` in the repository, showing on `x`'s display and
+/// logging at info level.
+fn live_show(x: &Xvfb, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sonolux"));
     cmd.current_dir(repo())
         .env("DISPLAY", &x.display)
@@ -25,8 +26,26 @@ fn show_on(x: &Xvfb) -> Command {
             "SONOLUX_CONFIG_DIR",
             temp_dir(&format!("config-{}", x.display)),
         )
-        .env_remove("WAYLAND_DISPLAY");
+        .env_remove("WAYLAND_DISPLAY")
+        .env("RUST_LOG", "info")
+        .arg("run")
+        .args(args);
     cmd
+}
+
+/// A small show (160x90, no surface) for `seconds`, with `extra` arguments.
+fn small_show(x: &Xvfb, seconds: u32, extra: &[&str]) -> Command {
+    let seconds = seconds.to_string();
+    let mut args = vec![
+        "--surface",
+        "none",
+        "--size",
+        "160x90",
+        "--duration",
+        &seconds,
+    ];
+    args.extend_from_slice(extra);
+    live_show(x, &args)
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -162,35 +181,31 @@ fn window_renders_the_demo_show_under_xvfb() {
     let x = Xvfb::start(1);
     let dir = temp_dir("window");
     let shot = dir.join("last.png");
-    let mut child = show_on(&x)
-        .env("RUST_LOG", "info")
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--preset",
-            "spectrum",
-            "--size",
-            "320x180",
-            "--duration",
-            "8",
-        ])
+    let mut show = Watched::spawn(
+        live_show(
+            &x,
+            &[
+                "--surface",
+                "none",
+                "--preset",
+                "spectrum",
+                "--size",
+                "320x180",
+                "--duration",
+                "8",
+            ],
+        )
         .arg("--screenshot")
-        .arg(&shot)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sonolux");
+        .arg(&shot),
+    );
     // Screenshot the real X window once the show is up.
-    let rx = line_reader(child.stderr.take().expect("stderr"));
-    let mut seen = Vec::new();
-    let started = wait_for_line(&rx, "live: Spectrum Halo", 30, &mut seen);
+    let started = show.wait_for("live: Spectrum Halo", 30);
     std::thread::sleep(Duration::from_millis(1500));
     let screen = dir.join("screen.png");
     let grabbed = started && grab_screen(&x.display, &screen);
-    let out = child.wait_with_output().expect("wait");
+    let (out, log) = show.finish();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    assert!(out.status.success(), "{stdout}\n{log}");
     assert!(stdout.contains("live:"), "{stdout}");
     assert!(grabbed, "could not grab the X screen");
     assert!(
@@ -227,20 +242,8 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
         .stderr(Stdio::null())
         .spawn()
         .expect("paplay");
-    let out = show_on(&x)
+    let out = small_show(&x, 12, &["--input", "default"])
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--input",
-            "default",
-            "--size",
-            "160x90",
-            "--duration",
-            "12",
-        ])
-        .stderr(Stdio::null())
         .output()
         .expect("run sonolux");
     let _ = player.kill();
@@ -271,44 +274,83 @@ fn summary(stdout: &str) -> (&str, Vec<f64>) {
     (line, nums)
 }
 
-/// Collects a child's stderr lines on a thread.
-fn line_reader(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
-    use std::io::BufRead;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stream)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
+/// A running show whose stderr is read line by line on a thread, so a test
+/// can wait for a log line and still have the whole log for its messages.
+struct Watched {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
 }
 
-/// Waits (up to `secs`) for a line containing `needle`; returns every line seen.
-fn wait_for_line(
-    rx: &std::sync::mpsc::Receiver<String>,
-    needle: &str,
-    secs: u64,
-    seen: &mut Vec<String>,
-) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let hit = line.contains(needle);
-                seen.push(line);
-                if hit {
-                    return true;
+impl Watched {
+    /// Spawns `cmd` with stdout and stderr piped.
+    fn spawn(cmd: &mut Command) -> Self {
+        use std::io::BufRead;
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sonolux");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
                 }
             }
-            Err(_) => return false,
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
         }
     }
-    false
+
+    /// Waits up to `secs` for a stderr line containing `needle`.
+    fn wait_for(&mut self, needle: &str, secs: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(needle);
+                    self.seen.push(line);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    /// Whether the show is still running.
+    fn running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// Waits for the show to end: its output (stdout) and its whole log.
+    fn finish(self) -> (std::process::Output, String) {
+        let Self {
+            child,
+            lines,
+            mut seen,
+        } = self;
+        let out = child.wait_with_output().expect("wait");
+        // The reader ends with the pipe, so this drains every line.
+        seen.extend(lines.iter());
+        (out, seen.join("\n"))
+    }
+
+    /// Stops the show now; returns its log.
+    fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        self.finish().1
+    }
 }
 
 #[test]
@@ -322,27 +364,10 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
     for f in ["preset.toml", "main.wgsl"] {
         std::fs::copy(src.join(f), dst.join(f)).expect("copy");
     }
-    let mut child = show_on(&x)
-        .env("SONOLUX_PRESETS", &presets)
-        .env("RUST_LOG", "info")
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--preset",
-            "spectrum",
-            "--size",
-            "160x90",
-            "--duration",
-            "60",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sonolux");
-    let rx = line_reader(child.stderr.take().expect("stderr"));
-    let mut seen = Vec::new();
-    let started = wait_for_line(&rx, "live: Spectrum Halo", 30, &mut seen);
+    let mut show = Watched::spawn(
+        small_show(&x, 60, &["--preset", "spectrum"]).env("SONOLUX_PRESETS", &presets),
+    );
+    let started = show.wait_for("live: Spectrum Halo", 30);
     // Let the watcher and the first frames settle.
     std::thread::sleep(Duration::from_millis(500));
     // A broken edit: reported with file:line:col, the show keeps going.
@@ -352,15 +377,12 @@ fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
         format!("{good}\nfn broken() -> f32 {{ return nope; }}\n"),
     )
     .expect("write");
-    let rejected =
-        started && wait_for_line(&rx, "still showing the previous version", 15, &mut seen);
+    let rejected = started && show.wait_for("still showing the previous version", 15);
     // A good edit: reloaded.
     std::fs::write(dst.join("main.wgsl"), format!("{good}\n// tweaked\n")).expect("write");
-    let reloaded = rejected && wait_for_line(&rx, "reloaded preset Spectrum Halo", 15, &mut seen);
-    let still_running = child.try_wait().expect("wait").is_none();
-    let _ = child.kill();
-    let _ = child.wait();
-    let log = seen.join("\n");
+    let reloaded = rejected && show.wait_for("reloaded preset Spectrum Halo", 15);
+    let still_running = show.running();
+    let log = show.kill();
     assert!(started, "the show did not start:\n{log}");
     assert!(rejected, "the broken edit was not reported:\n{log}");
     let broken_line = good.lines().count() + 2;
@@ -401,42 +423,37 @@ fn panel_share(path: &Path) -> f64 {
 fn projector_and_control_windows_each_show_their_own_picture() {
     let x = Xvfb::start(4);
     let dir = temp_dir("two-windows");
-    let mut child = show_on(&x)
-        .env("RUST_LOG", "info")
-        .args([
-            "run",
-            "--surface",
-            "window",
-            "--default-windows",
-            "--preset",
-            "tunnel",
-            "--size",
-            "320x180",
-            "--control-size",
-            "900x600",
-            "--duration",
-            "12",
-            "--freeze-after",
-            "6",
-        ])
+    let mut show = Watched::spawn(
+        live_show(
+            &x,
+            &[
+                "--surface",
+                "window",
+                "--default-windows",
+                "--preset",
+                "tunnel",
+                "--size",
+                "320x180",
+                "--control-size",
+                "900x600",
+                "--duration",
+                "12",
+                "--freeze-after",
+                "6",
+            ],
+        )
         .arg("--screenshot")
-        .arg(dir.join("rendered.png"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sonolux");
-    let rx = line_reader(child.stderr.take().expect("stderr"));
-    let mut seen = Vec::new();
-    let started = wait_for_line(&rx, "surface: control window", 30, &mut seen);
+        .arg(dir.join("rendered.png")),
+    );
+    let started = show.wait_for("surface: control window", 30);
     // Thumbnails render, the control window settles, the picture freezes.
     std::thread::sleep(Duration::from_millis(8000));
     let (projector, control) = (dir.join("projector.png"), dir.join("control.png"));
     let grabbed = started
         && grab_rect(&x.display, [0, 0], [320, 180], &projector)
         && grab_rect(&x.display, [336, 0], [900, 600], &control);
-    let out = child.wait_with_output().expect("wait");
+    let (out, log) = show.finish();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let log = seen.join("\n");
     assert!(started, "the show did not start:\n{log}");
     assert!(out.status.success(), "{stdout}\n{log}");
     assert!(grabbed, "could not grab the windows");
@@ -463,47 +480,26 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
     let samples = sonolux::audio::demo::synthesize_groove(40.0, 44_100);
     sonolux::audio::decode::write_wav(&wav, &samples, 44_100).expect("wav");
     let mut player = pulse.play(&wav).expect("paplay");
-    let mut child = show_on(&x)
-        .env("XDG_RUNTIME_DIR", &pulse.runtime)
-        .env("RUST_LOG", "info")
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--input",
-            "default",
-            "--size",
-            "160x90",
-            "--duration",
-            "22",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sonolux");
-    let rx = line_reader(child.stderr.take().expect("stderr"));
-    let mut seen = Vec::new();
-    let started = wait_for_line(&rx, "live: ", 30, &mut seen);
+    let mut show = Watched::spawn(
+        small_show(&x, 22, &["--input", "default"]).env("XDG_RUNTIME_DIR", &pulse.runtime),
+    );
+    let started = show.wait_for("live: ", 30);
     std::thread::sleep(Duration::from_secs(4));
     // The sound server goes away.
     let _ = player.kill();
     let _ = player.wait();
     pulse.stop();
-    let lost = started && wait_for_line(&rx, "audio input lost", 6, &mut seen);
+    let lost = started && show.wait_for("audio input lost", 6);
     std::thread::sleep(Duration::from_secs(3));
     // ... and comes back.
     let pulse = start_pulse_in(pulse.runtime.clone());
     let back_at = Instant::now();
     let mut player = pulse.play(&wav).expect("paplay");
-    let back = lost && wait_for_line(&rx, "audio input back", 8, &mut seen);
+    let back = lost && show.wait_for("audio input back", 8);
     let back_after = back_at.elapsed();
-    let out = child.wait_with_output().expect("wait");
+    let (out, log) = show.finish();
     let _ = player.kill();
     let _ = player.wait();
-    while let Ok(l) = rx.try_recv() {
-        seen.push(l);
-    }
-    let log = seen.join("\n");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(started, "the show did not start:\n{log}");
     assert!(lost, "the loss was not noticed:\n{log}");
@@ -528,20 +524,8 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
 #[test]
 fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
     let x = Xvfb::start(6);
-    let out = show_on(&x)
-        .env("RUST_LOG", "info")
+    let out = small_show(&x, 6, &["--preset", "warp"])
         .env("SONOLUX_LOSE_DEVICE_AFTER_FRAMES", "20")
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--preset",
-            "warp",
-            "--size",
-            "160x90",
-            "--duration",
-            "6",
-        ])
         .output()
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -566,34 +550,28 @@ fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
     let dir = temp_dir("overlay");
     let mut shares = Vec::new();
     for hidden in [false, true] {
-        let mut cmd = show_on(&x);
-        cmd.env("RUST_LOG", "info").args([
-            "run",
-            "--default-windows",
-            "--preset",
-            "tunnel",
-            "--size",
-            "960x600",
-            "--duration",
-            "9",
-        ]);
+        let mut cmd = live_show(
+            &x,
+            &[
+                "--default-windows",
+                "--preset",
+                "tunnel",
+                "--size",
+                "960x600",
+                "--duration",
+                "9",
+            ],
+        );
         if hidden {
             cmd.arg("--hide-overlay");
         }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run sonolux");
-        let rx = line_reader(child.stderr.take().expect("stderr"));
-        let mut seen = Vec::new();
+        let mut show = Watched::spawn(&mut cmd);
         // One Xvfb screen: auto mode picks the overlay.
-        let started = wait_for_line(&rx, "surface: overlay (Tab)", 30, &mut seen);
+        let started = show.wait_for("surface: overlay (Tab)", 30);
         std::thread::sleep(Duration::from_millis(4000));
         let shot = dir.join(format!("overlay-{hidden}.png"));
         let grabbed = started && grab_rect(&x.display, [0, 0], [960, 600], &shot);
-        let out = child.wait_with_output().expect("wait");
-        let log = seen.join("\n");
+        let (out, log) = show.finish();
         assert!(started && grabbed, "no overlay show to grab:\n{log}");
         assert!(out.status.success(), "{log}");
         shares.push(panel_share(&shot));
@@ -611,21 +589,8 @@ fn calibration_on_live_input_plays_a_click_every_second() {
     let x = Xvfb::start(8);
     let pulse = start_pulse();
     // Nothing else plays: what the monitor captures is the calibration click.
-    let out = show_on(&x)
+    let out = small_show(&x, 10, &["--input", "default", "--calibrate"])
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--input",
-            "default",
-            "--calibrate",
-            "--size",
-            "160x90",
-            "--duration",
-            "10",
-        ])
-        .stderr(Stdio::null())
         .output()
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -648,20 +613,8 @@ fn playback_through_pulseaudio_loses_no_audio() {
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(4);
     let pulse = start_pulse();
-    let out = show_on(&x)
+    let out = small_show(&x, 10, &["--preset", "plasma"])
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
-        .env("RUST_LOG", "info")
-        .args([
-            "run",
-            "--surface",
-            "none",
-            "--preset",
-            "plasma",
-            "--size",
-            "160x90",
-            "--duration",
-            "10",
-        ])
         .output()
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
