@@ -357,6 +357,11 @@ pub enum Command {
         /// Samples per block.
         #[arg(long, default_value_t = 512)]
         block: usize,
+        /// Simulate a VJ who, from this time on (seconds, then every 5 s),
+        /// presses x2 or /2 when the clock runs at half or twice the
+        /// annotated tempo.
+        #[arg(long)]
+        vj_octave_at: Option<f64>,
     },
 }
 
@@ -392,8 +397,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Some(Command::Eval { data, out, block }) => {
-            let scores = dataset::evaluate_dir(&data, out.as_deref(), block)?;
+        Some(Command::Eval {
+            data,
+            out,
+            block,
+            vj_octave_at,
+        }) => {
+            let scores = dataset::evaluate_dir(&data, out.as_deref(), block, vj_octave_at)?;
             print!("{}", dataset::format_table(&scores));
             Ok(())
         }

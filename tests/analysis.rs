@@ -493,6 +493,36 @@ fn the_vj_moves_the_clock_to_double_or_half_tempo_and_it_stays() {
 }
 
 #[test]
+fn eval_simulates_a_vj_who_fixes_the_octave() {
+    use sonolux::offline::dataset::evaluate_dir;
+    // Clicks at 140 BPM annotated as a 70 BPM song (every other click a
+    // beat): the analysis reads 140, the annotation's listener hears 70.
+    let dir = std::env::temp_dir().join(format!("sonolux-vj-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (audio, clicks_at) = clicks(140.0, 30.0, 0.3);
+    sonolux::audio::decode::write_wav(&dir.join("half.wav"), &audio, SR).expect("wav");
+    let beats: String = clicks_at
+        .iter()
+        .step_by(2)
+        .map(|t| format!("{t:.4}\n"))
+        .collect();
+    std::fs::write(dir.join("half.beats"), beats).expect("beats");
+    std::fs::write(dir.join("half.bpm"), "70\n").expect("bpm");
+    let alone = evaluate_dir(&dir, None, 512, None).expect("eval");
+    let helped = evaluate_dir(&dir, None, 512, Some(8.0)).expect("eval");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (a, h) = (&alone[0], &helped[0]);
+    assert_eq!(a.tempo.map(|t| t.0), Some(0.0), "read {:?} alone", a.bpm);
+    assert_eq!(h.tempo.map(|t| t.0), Some(1.0), "read {:?} with /2", h.bpm);
+    let (fa, fh) = (a.beats.expect("beats").f, h.beats.expect("beats").f);
+    assert!(
+        fh > 0.85 && fh > fa + 0.1,
+        "beat F {fa:.2} alone, {fh:.2} with /2"
+    );
+}
+
+#[test]
 fn metre_and_downbeats_from_harmony_or_bass_alone() {
     use sonolux::audio::demo::{BarCue, metre_track};
     for (bpb, cue) in [

@@ -33,6 +33,17 @@ pub struct AnalysisResult {
 /// Feeds `clip` through a fresh [`Analyzer`] in blocks of `block` samples.
 /// Keeps a feature frame every `frame_step` seconds (0 keeps none).
 pub fn analyze_clip(clip: &AudioClip, block: usize, frame_step: f64) -> AnalysisResult {
+    analyze_clip_steered(clip, block, frame_step, |_| {})
+}
+
+/// [`analyze_clip`] with `steer` called after every block, as a VJ at the
+/// controls would act (tap, x2, /2 through [`Analyzer::override_beat`]).
+pub fn analyze_clip_steered(
+    clip: &AudioClip,
+    block: usize,
+    frame_step: f64,
+    mut steer: impl FnMut(&mut Analyzer),
+) -> AnalysisResult {
     let mut an = Analyzer::new(clip.sample_rate);
     let mut res = AnalysisResult::default();
     let mut bpms = Vec::new();
@@ -53,6 +64,7 @@ pub fn analyze_clip(clip: &AudioClip, block: usize, frame_step: f64) -> Analysis
                 }
             }
         }
+        steer(&mut an);
         let f = an.frame();
         if f.rhythm.bpm > 0.0 {
             bpms.push(f.rhythm.bpm);

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::eval;
+use crate::analysis::{BeatOverride, eval};
 use crate::audio::decode_file;
 
-use super::analyze::{AnalysisResult, analyze_clip, read_columns, read_times};
+use super::analyze::{AnalysisResult, analyze_clip_steered, read_columns, read_times};
 
 /// Scores of one clip; `None` where the clip has no such annotation.
 #[derive(Clone, Debug, Default)]
@@ -105,11 +105,20 @@ pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScor
     s
 }
 
+/// How often the simulated VJ of [`evaluate_dir`] checks the tempo, seconds.
+pub const VJ_LOOKS_EVERY_S: f64 = 5.0;
+
 /// Analyses and scores every clip in `dir`; writes result files into `out` when given.
+///
+/// With `vj_octave_at` (seconds), a VJ is simulated who listens from that
+/// time on, every [`VJ_LOOKS_EVERY_S`]: when the clock runs at twice or half
+/// the annotated tempo (within 4 %), they press /2 or x2
+/// ([`BeatOverride::Octave`]). The ears come from the annotation.
 pub fn evaluate_dir(
     dir: &Path,
     out: Option<&Path>,
     block: usize,
+    vj_octave_at: Option<f64>,
 ) -> anyhow::Result<Vec<ClipScore>> {
     let clips = find_clips(dir)?;
     if clips.is_empty() {
@@ -118,7 +127,25 @@ pub fn evaluate_dir(
     let mut scores = Vec::new();
     for path in clips {
         let clip = decode_file(&path)?;
-        let res = analyze_clip(&clip, block, 0.0);
+        let reference_bpm = std::fs::read_to_string(path.with_extension("bpm"))
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<f32>().ok());
+        let mut next_look = vj_octave_at.unwrap_or(f64::INFINITY);
+        let res = analyze_clip_steered(&clip, block, 0.0, |an| {
+            let Some(reference) = reference_bpm else {
+                return;
+            };
+            if an.time() < next_look {
+                return;
+            }
+            next_look += VJ_LOOKS_EVERY_S;
+            let ratio = an.frame().rhythm.bpm / reference;
+            if (ratio / 2.0 - 1.0).abs() < 0.04 {
+                an.override_beat(BeatOverride::Octave(0.5));
+            } else if (ratio * 2.0 - 1.0).abs() < 0.04 {
+                an.override_beat(BeatOverride::Octave(2.0));
+            }
+        });
         let score = score_clip(&path, clip.duration(), &res);
         if let Some(out) = out {
             super::analyze::write_result(out, &score.id, &res, super::analyze::TableFormat::Csv)?;
