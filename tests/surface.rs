@@ -232,6 +232,8 @@ fn four_taps_500_ms_apart_give_120_bpm() {
     // The tempo panel shows it, and who leads.
     h.get_by_label("120.0");
     h.get_by_label_contains("taps / fixed BPM lead");
+    // The top bar says so too, beside the BPM.
+    h.get_by_label("fixed tempo");
 }
 
 #[test]
@@ -259,6 +261,8 @@ fn halving_the_tempo_from_the_panel_holds_the_analysis_there() {
         "read {read:.1}, then /2 and 14 s of the same groove: {bpm:.1}"
     );
     h.get_by_label_contains("held near");
+    // The top bar says so too, beside the BPM.
+    h.get_by_label("held");
     // Auto lets the analysis choose again.
     h.get_by_label("Auto").click();
     h.run();

@@ -43,6 +43,28 @@ pub fn ui(
             })
             .strong(),
         );
+        // Who holds the tempo, where the VJ looks first.
+        let held = if r.manual {
+            Some((
+                "fixed tempo",
+                "taps or a fixed BPM lead; Auto gives the lead back",
+            ))
+        } else if r.tempo_hint.is_some() {
+            Some((
+                "held",
+                "x2 or /2 holds the analysis on this level; Auto frees it",
+            ))
+        } else {
+            None
+        };
+        if let Some((tag, why)) = held {
+            ui.label(
+                egui::RichText::new(tag)
+                    .small()
+                    .color(egui::Color32::from_rgb(255, 200, 60)),
+            )
+            .on_hover_text(why);
+        }
         lamp(
             ui,
             "beat",
