@@ -493,6 +493,27 @@ fn the_vj_moves_the_clock_to_double_or_half_tempo_and_it_stays() {
 }
 
 #[test]
+fn a_held_octave_still_follows_a_tempo_change() {
+    use sonolux::analysis::BeatOverride;
+    // 140 BPM clicks for 12 s, then 150 BPM: held at half, the clock goes
+    // from 70 to 75.
+    let (mut audio, _) = clicks(140.0, 12.0, 0.3);
+    let (faster, _) = clicks(150.0, 20.0, 0.2);
+    audio.extend_from_slice(&faster);
+    let mut an = Analyzer::new(SR);
+    beats_between(&mut an, &audio, 0.0, 10.0);
+    an.override_beat(BeatOverride::Octave(0.5));
+    beats_between(&mut an, &audio, 10.0, 32.0);
+    let r = an.frame().rhythm;
+    assert!(
+        (r.bpm / 75.0 - 1.0).abs() < 0.04,
+        "held at half of 140, then the music went to 150: clock at {:.1}",
+        r.bpm
+    );
+    assert!(r.tempo_hint.is_some(), "the hold was kept");
+}
+
+#[test]
 fn eval_simulates_a_vj_who_fixes_the_octave() {
     use sonolux::offline::dataset::evaluate_dir;
     // Clicks at 140 BPM annotated as a 70 BPM song (every other click a

@@ -33,7 +33,7 @@ pub enum BeatOverride {
     /// The music is at twice (2.0) or half (0.5) the tempo the clock runs
     /// at: the clock moves to that metrical level at once and the tempo
     /// estimator stays near it (it still follows drift and tempo changes of
-    /// up to about a fifth), until [`BeatOverride::Auto`]. With a fixed
+    /// up to about 20 %), until [`BeatOverride::Auto`]. With a fixed
     /// tempo, the fixed tempo is doubled or halved.
     Octave(f32),
     /// Back to automatic tempo, on any metrical level.
@@ -41,8 +41,8 @@ pub enum BeatOverride {
 }
 
 /// Width (octaves, one standard deviation) of the tempo prior around a
-/// VJ's octave choice: a tempo change of a fifth costs a factor 0.8, the
-/// octave above or below a factor 3e-4.
+/// VJ's octave choice: a tempo 12 % away is weighted 0.8, 20 % away 0.58,
+/// the octave above or below 3e-4.
 const HINT_OCTAVES: f32 = 0.25;
 
 /// What the comb says about the phase at one frame.
