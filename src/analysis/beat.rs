@@ -175,7 +175,7 @@ impl BeatTracker {
                     self.confidence = 0.5;
                 }
             }
-            BeatOverride::Octave(factor) => self.change_octave(factor),
+            BeatOverride::Octave(factor) => self.change_octave(factor, now),
             BeatOverride::Auto => {
                 self.fixed_bpm = None;
                 self.manual_downbeat = false;
@@ -186,14 +186,12 @@ impl BeatTracker {
         }
     }
 
-    fn change_octave(&mut self, factor: f32) {
+    fn change_octave(&mut self, factor: f32, now: f64) {
         if !(factor.is_finite() && factor > 0.0) {
             return;
         }
         if let Some(bpm) = self.fixed_bpm {
-            let bpm = (bpm * factor).clamp(20.0, 400.0);
-            self.fixed_bpm = Some(bpm);
-            self.period = 60.0 / f64::from(bpm);
+            self.apply(BeatOverride::FixedBpm(bpm * factor), now);
             return;
         }
         if !self.running {

@@ -25,6 +25,9 @@ pub const PRIOR_BPM: f32 = 120.0;
 /// Width of the tempo prior, octaves (one standard deviation).
 pub const PRIOR_OCTAVES: f32 = 1.0;
 const STEPS_PER_OCTAVE: f32 = 60.0;
+/// Width (octaves, one standard deviation) of the forward pass's tempo
+/// transition, and of the start a restart gives it.
+const TRANSITION_OCTAVES: f32 = 0.03;
 /// A candidate yields to twice its tempo when the autocorrelation at half
 /// its period reaches this share of the one at its period...
 const HALF_RATIO: f32 = 0.95;
@@ -92,8 +95,8 @@ impl TempoEstimator {
             next_forward: vec![0.0; n_cand],
             scratch_scores: vec![0.0; n_cand],
             transition: {
-                // A Gaussian in log-tempo, 3 % of an octave wide, to 3 sigma.
-                let sigma = STEPS_PER_OCTAVE * 0.03;
+                // A Gaussian in log-tempo, to 3 sigma.
+                let sigma = STEPS_PER_OCTAVE * TRANSITION_OCTAVES;
                 let reach = (3.0 * sigma).ceil() as i32;
                 (-reach..=reach)
                     .map(|d| (-0.5 * (d as f32 / sigma).powi(2)).exp())
@@ -130,7 +133,7 @@ impl TempoEstimator {
     pub fn restart_at(&mut self, bpm: f32) {
         let at = (bpm / MIN_BPM).log2() * STEPS_PER_OCTAVE;
         for (i, f) in self.forward.iter_mut().enumerate() {
-            let d = (i as f32 - at) / (STEPS_PER_OCTAVE * 0.03);
+            let d = (i as f32 - at) / (STEPS_PER_OCTAVE * TRANSITION_OCTAVES);
             *f = (-0.5 * d * d).exp().max(0.05);
         }
         self.estimate.bpm = bpm;

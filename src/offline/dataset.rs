@@ -51,6 +51,12 @@ pub fn find_clips(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(clips)
 }
 
+/// The annotated tempo of `audio`: the first number of `<id>.bpm` beside it.
+fn reference_bpm(audio: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(audio.with_extension("bpm")).ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
 /// Scores an analysis of `audio` against the annotation files beside it.
 pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScore {
     let id = audio
@@ -96,9 +102,7 @@ pub fn score_clip(audio: &Path, duration: f64, res: &AnalysisResult) -> ClipScor
             ));
         }
     }
-    if let Ok(text) = std::fs::read_to_string(audio.with_extension("bpm"))
-        && let Some(Ok(bpm)) = text.split_whitespace().next().map(str::parse::<f64>)
-    {
+    if let Some(bpm) = reference_bpm(audio) {
         s.bpm.1 = Some(bpm);
         s.tempo = Some(eval::tempo_accuracy(bpm, res.bpm));
     }
@@ -127,22 +131,21 @@ pub fn evaluate_dir(
     let mut scores = Vec::new();
     for path in clips {
         let clip = decode_file(&path)?;
-        let reference_bpm = std::fs::read_to_string(path.with_extension("bpm"))
-            .ok()
-            .and_then(|t| t.split_whitespace().next()?.parse::<f32>().ok());
+        let reference = reference_bpm(&path);
         let mut next_look = vj_octave_at.unwrap_or(f64::INFINITY);
         let res = analyze_clip_steered(&clip, block, 0.0, |an| {
-            let Some(reference) = reference_bpm else {
+            let Some(reference) = reference else {
                 return;
             };
             if an.time() < next_look {
                 return;
             }
             next_look += VJ_LOOKS_EVERY_S;
-            let ratio = an.frame().rhythm.bpm / reference;
-            if (ratio / 2.0 - 1.0).abs() < 0.04 {
+            // Within 4 % of twice or half the annotation, as Acc1 counts.
+            let shown = f64::from(an.frame().rhythm.bpm);
+            if eval::tempo_accuracy(2.0 * reference, shown).0 == 1.0 {
                 an.override_beat(BeatOverride::Octave(0.5));
-            } else if (ratio * 2.0 - 1.0).abs() < 0.04 {
+            } else if eval::tempo_accuracy(0.5 * reference, shown).0 == 1.0 {
                 an.override_beat(BeatOverride::Octave(2.0));
             }
         });
