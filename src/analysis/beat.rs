@@ -10,14 +10,18 @@
 //!
 //! Bars: once each beat has been heard, its low- and mid-band hit strengths
 //! and its chroma go to [`DownbeatTracker`], which chooses the metre (4 or 3
-//! beats) and the downbeat.
+//! beats) and the downbeat. When music starts, at the start of the stream or
+//! after [`MUSIC_GAP_S`] of silence, the beat nearest to its first sound is
+//! the downbeat until the cues have been heard.
 
-use super::downbeat::{CHROMA, DownbeatTracker};
+use super::downbeat::{CHROMA, DownbeatTracker, MIN_BEATS};
 use super::frame::{Event, EventKind, Rhythm};
 use super::tempo::{MAX_BPM, MIN_BPM, PRIOR_BPM, PRIOR_OCTAVES, TempoEstimate, TempoEstimator};
 
 const COMB_BEATS: usize = 8;
 const COMB_DECAY: f32 = 0.8;
+/// Seconds without music after which music is taken to start anew.
+const MUSIC_GAP_S: f32 = 2.0;
 
 /// Manual control of the beat clock (tap tempo, nudge, resync, fixed tempo).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,6 +92,10 @@ pub struct BeatTracker {
     /// Sound time of the newest smoothed ODF frame (the comb's reference).
     last_frame_time: f64,
     activity: f32,
+    /// Frames in a row without music.
+    quiet_frames: u32,
+    /// Frame count at which the current stretch of music started.
+    music_frame: Option<u64>,
     challenger: f64,
     /// PLL gain per frame for phase corrections (0..1).
     pub phase_gain: f64,
@@ -124,6 +132,8 @@ impl BeatTracker {
             n_taps: 0,
             last_frame_time: 0.0,
             activity: 0.0,
+            quiet_frames: 0,
+            music_frame: None,
             challenger: 0.0,
             phase_gain: 0.1,
             period_gain: 0.05,
@@ -275,6 +285,15 @@ impl BeatTracker {
         // Is there music? Compare to a slowly decaying peak of the ODF.
         self.activity = (self.activity * 0.999).max(s);
         let active = s > 0.02 * self.activity && self.activity > 1e-4;
+        if active {
+            if self.music_frame.is_none() || self.quiet_frames as f32 >= MUSIC_GAP_S * self.rate {
+                self.music_frame = Some(self.frames - 1);
+                self.downbeats.music_started();
+            }
+            self.quiet_frames = 0;
+        } else {
+            self.quiet_frames = self.quiet_frames.saturating_add(1);
+        }
 
         let updated = self.tempo.push(odf, true);
         let est = self.tempo.estimate();
@@ -473,6 +492,11 @@ impl BeatTracker {
         while i < self.n_pending {
             let (t, index) = self.pending[i];
             if now >= t + settle {
+                if self.downbeats.beats_seen() < MIN_BEATS
+                    && let Some(k) = self.music_start_beat(now)
+                {
+                    self.downbeats.music_started_at(k);
+                }
                 let hits = self.hits_near(t, now);
                 self.downbeats.beat_heard(index, hits, self.manual_downbeat);
                 if !self.manual_downbeat {
@@ -484,6 +508,21 @@ impl BeatTracker {
                 i += 1;
             }
         }
+    }
+
+    /// The index of the beat nearest to where the current stretch of music
+    /// started: its first frame above a fifth of its strongest, on the
+    /// grid extrapolated back. `None` once that frame has left the history.
+    fn music_start_beat(&self, now: f64) -> Option<i64> {
+        let first = self.frames - self.odf.len() as u64;
+        let from = usize::try_from(self.music_frame?.checked_sub(first)?).ok()?;
+        let music = self.odf.get(from..)?;
+        let max = music.iter().copied().fold(0.0, f32::max);
+        let i = music.iter().position(|&v| v >= 0.2 * max)?;
+        let rate = f64::from(self.rate);
+        // Smoothed frames are centred one frame back.
+        let t = now - 1.0 / rate - (music.len() - 1 - i) as f64 / rate;
+        Some(self.next_index + ((t - self.next_beat) / self.period).round() as i64)
     }
 
     /// The strongest low- and mid-band onsets within 50 ms of stream time `t`.

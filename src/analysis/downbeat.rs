@@ -33,6 +33,12 @@
 //! A position's score is the sum of both answers; the downbeat moves only to
 //! a position that scores clearly higher (hysteresis). Causal: a beat is
 //! scored once the beats its cues need have been heard.
+//!
+//! **Where the music starts.** Songs start on the one. Before the cues have
+//! been heard over two bars, the beat at which the music started (the caller
+//! says which) is the downbeat; the hysteresis keeps it there unless the
+//! cues clearly disagree, as they do after a pickup, and it breaks ties the
+//! cues cannot (1 and 3 with equal kicks and no chords).
 
 /// Pitch classes.
 pub const CHROMA: usize = 12;
@@ -59,6 +65,13 @@ const METRE_MARGIN: f32 = 1.5;
 const DOWNBEAT_MARGIN: f32 = 0.5;
 /// Chroma of the last beats, for the bar change (two 4-beat bars).
 const SPANS: usize = 8;
+/// Beats heard before the cues choose the metre and downbeat.
+pub const MIN_BEATS: u32 = 8;
+/// What the beat where the music started adds to its position's score
+/// (cue units): it breaks ties between positions the cues cannot tell
+/// apart (1 and 3 with equal kicks and no harmony), and is too small to
+/// outweigh them where they can (a pickup: the cues move the bar line).
+const START_TIE: f32 = 0.1;
 
 /// Metre and downbeat from per-beat cues. See the module docs.
 #[derive(Clone, Debug)]
@@ -71,6 +84,8 @@ pub struct DownbeatTracker {
     scores4: [[f32; 4]; CUES],
     scores3: [[f32; 3]; CUES],
     beats_seen: u32,
+    /// The beat at which the music started.
+    start: Option<i64>,
     /// Beats per bar now (4 or 3).
     pub beats_per_bar: usize,
     /// A beat index that is a downbeat.
@@ -86,6 +101,7 @@ impl Default for DownbeatTracker {
             scores4: [[0.0; 4]; CUES],
             scores3: [[0.0; 3]; CUES],
             beats_seen: 0,
+            start: None,
             beats_per_bar: 4,
             downbeat_index: 0,
         }
@@ -121,6 +137,34 @@ impl DownbeatTracker {
         }
     }
 
+    /// Music starts (after silence, or at the start of the stream): the
+    /// cues heard so far belong to something else and are dropped. Call
+    /// [`Self::music_started_at`] once the beat it started at is known.
+    pub fn music_started(&mut self) {
+        self.scores4 = [[0.0; 4]; CUES];
+        self.scores3 = [[0.0; 3]; CUES];
+        self.spans = [None; SPANS];
+        self.beats_seen = 0;
+        self.start = None;
+    }
+
+    /// Beats heard since the start or the last [`Self::music_started`].
+    pub fn beats_seen(&self) -> u32 {
+        self.beats_seen
+    }
+
+    /// The music started at beat `index` (the caller refines it while the
+    /// beat grid settles). Songs start on the one, so that beat is the
+    /// downbeat until the cues have been heard over two bars; after that
+    /// the cues move it only when they clearly disagree, as they do when a
+    /// song starts with a pickup.
+    pub fn music_started_at(&mut self, index: i64) {
+        self.start = Some(index);
+        if self.beats_seen < MIN_BEATS {
+            self.downbeat_index = index;
+        }
+    }
+
     /// Beat `index` has been heard, with low- and mid-band onset strengths
     /// `hits` at it. `locked`: the VJ set the downbeat; keep counting, do
     /// not move it.
@@ -141,7 +185,7 @@ impl DownbeatTracker {
 
     /// Metre, then downbeat, each with hysteresis.
     fn choose(&mut self) {
-        if self.beats_seen < 8 {
+        if self.beats_seen < MIN_BEATS {
             return;
         }
         let c4 = contrast(&combine(&self.scores4));
@@ -154,11 +198,19 @@ impl DownbeatTracker {
         let m = metre as i64;
         let cur = self.downbeat_index.rem_euclid(m) as usize;
         // The best position and how much it beats the current one.
+        let start = self.start;
+        let with_start = |s: &mut [f32]| {
+            if let Some(index) = start {
+                s[index.rem_euclid(s.len() as i64) as usize] += START_TIE;
+            }
+        };
         let (best, gain) = if metre == 3 {
-            let s = bar_scores(&self.scores3);
+            let mut s = bar_scores(&self.scores3);
+            with_start(&mut s);
             (argmax(&s), s[argmax(&s)] - s[cur])
         } else {
-            let s = bar_scores(&self.scores4);
+            let mut s = bar_scores(&self.scores4);
+            with_start(&mut s);
             (argmax(&s), s[argmax(&s)] - s[cur])
         };
         if metre != self.beats_per_bar || gain > DOWNBEAT_MARGIN {
@@ -411,6 +463,45 @@ mod tests {
             },
         );
         assert_eq!(d.beats_per_bar, 4);
+        assert_eq!(d.downbeat_index.rem_euclid(4), 1);
+    }
+
+    #[test]
+    fn where_the_music_started_is_the_one_when_the_cues_cannot_tell() {
+        // Kicks on 1 and 3 alike, snares on 2 and 4, no chords: the cues
+        // tell {1, 3} from {2, 4} only. The start decides, either way.
+        for start in [0, 2] {
+            let mut d = DownbeatTracker::default();
+            d.music_started();
+            d.music_started_at(start);
+            feed(
+                &mut d,
+                64,
+                |_| [0, 4, 7],
+                |i| if i % 2 == 0 { [1.0, 0.1] } else { [0.1, 1.0] },
+            );
+            assert_eq!(d.downbeat_index.rem_euclid(4), start, "music from {start}");
+        }
+    }
+
+    #[test]
+    fn a_pickup_does_not_hold_the_bar_line() {
+        // The music starts a beat before the bar (index 0; the bar at 1),
+        // and the kick on the one is four times the kick on 3: the cues
+        // move the downbeat off the start.
+        let mut d = DownbeatTracker::default();
+        d.music_started();
+        d.music_started_at(0);
+        feed(
+            &mut d,
+            48,
+            |_| [0, 4, 7],
+            |i| match (i - 1).rem_euclid(4) {
+                0 => [2.0, 0.0],
+                2 => [0.5, 0.0],
+                _ => [0.0, 1.0],
+            },
+        );
         assert_eq!(d.downbeat_index.rem_euclid(4), 1);
     }
 
