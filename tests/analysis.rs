@@ -761,5 +761,75 @@ fn accented_click_tracks_in_four_and_three() {
         }
     }
     eprintln!("{}", report.join("\n"));
+    eprintln!("{}", report.join("\n"));
+    assert!(!failed, "{}", report.join("\n"));
+}
+
+#[test]
+fn fast_even_eighths_are_not_read_at_two_thirds() {
+    use Drum::{Hat, Kick, Snare};
+    use sonolux::audio::demo::{Drum, pattern_track};
+    // Eighths all through: every multiple of the eighth is periodic, so a
+    // dotted quarter (2/3 of the tempo, near the prior's centre) once
+    // scored like the beat: 174 BPM techno read 116.
+    let techno: &[(f64, Drum)] = &[
+        (0.0, Kick),
+        (1.0, Kick),
+        (2.0, Kick),
+        (3.0, Kick),
+        (1.0, Snare),
+        (3.0, Snare),
+        (0.5, Hat),
+        (1.5, Hat),
+        (2.5, Hat),
+        (3.5, Hat),
+    ];
+    let two_step: &[(f64, Drum)] = &[
+        (0.0, Kick),
+        (2.5, Kick),
+        (1.0, Snare),
+        (3.0, Snare),
+        (0.0, Hat),
+        (0.5, Hat),
+        (1.0, Hat),
+        (1.5, Hat),
+        (2.0, Hat),
+        (2.5, Hat),
+        (3.0, Hat),
+        (3.5, Hat),
+    ];
+    // Nothing but a kick on the beat and an open hat between: the hat is
+    // the brighter onset, the kick is the beat.
+    let four_on_the_floor: &[(f64, Drum)] = &[
+        (0.0, Kick),
+        (1.0, Kick),
+        (2.0, Kick),
+        (3.0, Kick),
+        (0.5, Hat),
+        (1.5, Hat),
+        (2.5, Hat),
+        (3.5, Hat),
+    ];
+    let mut report = Vec::new();
+    let mut failed = false;
+    for (name, hits) in [
+        ("techno", techno),
+        ("two-step", two_step),
+        ("four on the floor", four_on_the_floor),
+    ] {
+        for bpm in [124.0, 140.0, 160.0, 174.0] {
+            let (audio, truth) = pattern_track(bpm, 30.0, 0.5, 4, hits, 0.0, SR);
+            let (est, f, _) = judge(audio, &truth, 8.0);
+            // The beat or half of it (F .67 at most), never two thirds.
+            let (_, acc2) = eval::tempo_accuracy(bpm, est);
+            let ok = acc2 == 1.0 && f > 0.6;
+            failed |= !ok;
+            report.push(format!(
+                "{name} {bpm}: read {est:.1}, beat F {f:.2}{}",
+                if ok { "" } else { "  <-- FAIL" }
+            ));
+        }
+    }
+    eprintln!("{}", report.join("\n"));
     assert!(!failed, "{}", report.join("\n"));
 }

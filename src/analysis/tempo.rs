@@ -7,7 +7,8 @@
 //! period, weighted by a broad log-normal tempo prior (120 BPM, one octave),
 //! and yields to twice its tempo when the autocorrelation at half its period
 //! is nearly as strong (an even pulse is the beat; weaker off-beats are
-//! not). The scores are smoothed over time by a max-product (Viterbi-style)
+//! not), and to 3/2 of it when its period divides in three but not in two
+//! (a dotted quarter over even eighths). The scores are smoothed over time by a max-product (Viterbi-style)
 //! forward pass that favours small tempo changes. This holds a tempo steady,
 //! resists octave flips and still re-locks after a real tempo change.
 
@@ -33,6 +34,11 @@ const TRANSITION_OCTAVES: f32 = 0.03;
 const HALF_RATIO: f32 = 0.95;
 /// ...by up to this much (at equal strength).
 const HALF_YIELD: f32 = 0.5;
+/// A candidate whose period divides in three (the autocorrelation at a
+/// third of its period at least this share of the one at its period) and
+/// not in two is a dotted beat of a pulse that divides in two: it yields by
+/// up to [`HALF_YIELD`] as that third outweighs the half.
+const THIRD_RATIO: f32 = 0.5;
 
 /// Tempo estimate with its salience.
 #[derive(Clone, Copy, Debug, Default)]
@@ -254,7 +260,20 @@ impl TempoEstimator {
             } else {
                 1.0
             };
-            let s = (s / wsum.max(1e-9)).max(0.0) * gate * yield_to_double * self.prior[i];
+            // Even eighths with a kick on every beat are periodic at every
+            // multiple of the eighth, so a dotted quarter (two thirds of the
+            // tempo) scores like the beat. Its period divides in three, the
+            // beat's in two: the dotted one yields.
+            let third = acf_at(&self.acf, lag / 3.0 - 1.0)
+                .max(acf_at(&self.acf, lag / 3.0))
+                .max(acf_at(&self.acf, lag / 3.0 + 1.0))
+                .max(0.0);
+            let dotted = if own > 0.0 && third >= THIRD_RATIO * own {
+                1.0 - HALF_YIELD * ((third - half) / own).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            let s = (s / wsum.max(1e-9)).max(0.0) * gate * yield_to_double * dotted * self.prior[i];
             self.scratch_scores[i] = s;
             best = best.max(s);
         }

@@ -266,7 +266,7 @@ pub enum Drum {
     Kick,
     /// Noise with a body tone.
     Snare,
-    /// Short bright noise.
+    /// Short high-passed noise.
     Hat,
 }
 
@@ -306,6 +306,9 @@ pub fn pattern_track(
             let t = start + swung * period;
             let i0 = (t * sr) as usize;
             let len = (0.25 * sr) as usize;
+            // The hat's noise, high-passed (a second difference): cymbals
+            // have little below a few kHz.
+            let mut prev = [0.0f64; 2];
             for k in 0..len {
                 let Some(o) = out.get_mut(i0 + k) else { break };
                 let tt = k as f64 / sr;
@@ -320,7 +323,12 @@ pub fn pattern_track(
                             * (-tt / 0.06).exp()
                             * 0.6
                     }
-                    Drum::Hat => f64::from(noise.next()) * (-tt / 0.012).exp() * 0.3,
+                    Drum::Hat => {
+                        let n = f64::from(noise.next());
+                        let high = n - 2.0 * prev[0] + prev[1];
+                        prev = [n, prev[0]];
+                        high * (-tt / 0.012).exp() * 0.15
+                    }
                 };
                 *o += v as f32;
             }
