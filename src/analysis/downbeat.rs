@@ -160,8 +160,12 @@ impl DownbeatTracker {
     /// song starts with a pickup.
     pub fn music_started_at(&mut self, index: i64) {
         self.start = Some(index);
-        if self.beats_seen < MIN_BEATS {
-            self.downbeat_index = index;
+        // Kept as a position in the bar, as `choose` keeps it: the same
+        // downbeat written another way would look like a jump of a bar to
+        // whoever counts bars.
+        let position = index.rem_euclid(self.beats_per_bar as i64);
+        if self.beats_seen < MIN_BEATS && position != self.downbeat_index {
+            self.downbeat_index = position;
         }
     }
 
