@@ -833,3 +833,36 @@ fn fast_even_eighths_are_not_read_at_two_thirds() {
     eprintln!("{}", report.join("\n"));
     assert!(!failed, "{}", report.join("\n"));
 }
+
+#[test]
+fn downbeats_follow_a_tempo_change() {
+    use sonolux::audio::demo::{BarCue, metre_track};
+    // 20 s at 100 BPM, then 20 s at 150, downbeats marked by the bass.
+    let (mut audio, _, _) = metre_track(100.0, 4, 20.0, BarCue::Bass, SR);
+    let (after, _, downbeats) = metre_track(150.0, 4, 20.0, BarCue::Bass, SR);
+    audio.extend_from_slice(&after);
+    let res = analyze_clip(&clip(audio), 512, 0.0);
+    let from = 30.0;
+    let est: Vec<f64> = res
+        .beats
+        .iter()
+        .filter(|b| b.1 == 1 && b.0 > from)
+        .map(|b| b.0)
+        .collect();
+    let truth: Vec<f64> = downbeats
+        .iter()
+        .map(|t| t + 20.0)
+        .filter(|&t| t > from)
+        .collect();
+    let f = eval::f_measure(&truth, &est, 0.07);
+    let bars: Vec<u32> = res
+        .beats
+        .iter()
+        .filter(|b| b.0 > from)
+        .map(|b| b.1)
+        .collect();
+    assert!(
+        f > 0.9,
+        "downbeat F {f:.2} after the change; bar positions {bars:?}"
+    );
+}

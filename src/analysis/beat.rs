@@ -304,6 +304,9 @@ impl BeatTracker {
             if !self.running || (target / self.period - 1.0).abs() > 0.12 {
                 // A different tempo (octave change, new song): take it directly.
                 if updated {
+                    if self.running {
+                        self.downbeats.new_grid();
+                    }
                     self.period = target;
                 }
             } else {

@@ -141,14 +141,22 @@ impl DownbeatTracker {
     /// cues heard so far belong to something else and are dropped. Call
     /// [`Self::music_started_at`] once the beat it started at is known.
     pub fn music_started(&mut self) {
+        self.new_grid();
+        self.start = None;
+    }
+
+    /// The beat clock took a new tempo (it locked, or jumped an octave or
+    /// to another song's tempo): the cues were counted per position of a
+    /// grid that is gone, and are dropped. Where the music started still
+    /// holds.
+    pub fn new_grid(&mut self) {
         self.scores4 = [[0.0; 4]; CUES];
         self.scores3 = [[0.0; 3]; CUES];
         self.spans = [None; SPANS];
         self.beats_seen = 0;
-        self.start = None;
     }
 
-    /// Beats heard since the start or the last [`Self::music_started`].
+    /// Beats heard since the start or the last [`Self::new_grid`].
     pub fn beats_seen(&self) -> u32 {
         self.beats_seen
     }
