@@ -262,6 +262,29 @@ fn regression_on_annotated_clips() {
     );
 }
 
+/// Real instrument samples (General MIDI, `scripts/gm-set`): the bright
+/// chord between the beats must not pull the clock off the soft bass note on
+/// them, and a waltz is in three.
+#[test]
+fn an_oom_pah_and_a_waltz_with_real_instruments() {
+    // (clip, beats per bar, beat F floor, downbeat F floor)
+    for (id, bpb, beat_floor, downbeat_floor) in [
+        ("gm_oompah_120", 4, 0.95, 0.0),
+        ("gm_waltz_126", 3, 0.95, 0.9),
+    ] {
+        let path = data(&format!("{id}.flac"));
+        let clip = decode_file(&path).expect("test clip");
+        let res = analyze_clip(&clip, 512, 0.0);
+        let score = score_clip(&path, clip.duration(), &res);
+        let bf = score.beats.expect("beats").f;
+        assert!(bf >= beat_floor, "{id}: beat F {bf:.3} < {beat_floor}");
+        let df = score.downbeat_f.expect("bar positions");
+        assert!(df >= downbeat_floor, "{id}: downbeat F {df:.3}");
+        let longest = res.beats.iter().filter(|b| b.0 > 8.0).map(|b| b.1).max();
+        assert_eq!(longest, Some(bpb), "{id}: bars of {longest:?} beats");
+    }
+}
+
 #[test]
 fn unreadable_and_truncated_audio_give_clear_errors() {
     let dir = std::env::temp_dir().join(format!("sonolux-audio-{}", std::process::id()));

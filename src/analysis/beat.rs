@@ -20,6 +20,13 @@ use super::tempo::{MAX_BPM, MIN_BPM, PRIOR_BPM, PRIOR_OCTAVES, TempoEstimate, Te
 
 const COMB_BEATS: usize = 8;
 const COMB_DECAY: f32 = 0.8;
+/// How much more the low band's onsets (35-140 Hz) count in the phase comb
+/// than in the onset strength, where they are one band among many. Bass
+/// notes and kicks fall on the beat; chords, strums and hats fill between
+/// and are brighter, so without it an oom-pah (a tuba on the beat, an
+/// accordion between) locks to the accordion: half a beat off. The tempo
+/// estimate does not use it.
+const LOW_BAND_WEIGHT: f32 = 1.0;
 /// Seconds without music after which music is taken to start anew.
 const MUSIC_GAP_S: f32 = 2.0;
 
@@ -269,8 +276,11 @@ impl BeatTracker {
             self.times_start = now;
         }
         self.frames += 1;
-        // Light smoothing to make the comb tolerant of a frame of jitter.
-        self.smooth = [self.smooth[1], self.smooth[2], odf.max(0.0)];
+        // The comb's signal: the onset strength with the low band's onsets
+        // counted again, then lightly smoothed to make the comb tolerant of a
+        // frame of jitter.
+        let pulse = odf.max(0.0) + LOW_BAND_WEIGHT * hits[0].max(0.0);
+        self.smooth = [self.smooth[1], self.smooth[2], pulse];
         let s = 0.25 * self.smooth[0] + 0.5 * self.smooth[1] + 0.25 * self.smooth[2];
         let cap = self.odf.capacity();
         if self.odf.len() == cap {
