@@ -59,7 +59,11 @@ const CUES: usize = 4;
 /// differences must not pick a downbeat).
 const CUE_FLOOR: [f32; CUES] = [1e-9, 0.003, 1e-9, 0.003];
 /// A cycle must differ this much more than the other to change the metre.
-const METRE_MARGIN: f32 = 1.5;
+/// Over a few bars of 4/4 the 3-cycle's positions are seldom quite flat (a
+/// fill, a chord held over the bar line), and a false 3 costs every downbeat
+/// while it lasts; waltzes differ by more (the `scripts/gm-set` waltzes keep
+/// their three up to a margin of 3).
+const METRE_MARGIN: f32 = 2.5;
 /// How much higher (in mean-scaled cue units) another position must score
 /// to become the downbeat.
 const DOWNBEAT_MARGIN: f32 = 0.5;
