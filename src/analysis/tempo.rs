@@ -222,6 +222,12 @@ impl TempoEstimator {
             let f = lag - i as f32;
             acf[i] * (1.0 - f) + acf[i + 1] * f
         };
+        // The best of a small neighbourhood: real tempi drift.
+        let acf_near = |acf: &[f32], lag: f32| -> f32 {
+            acf_at(acf, lag - 1.0)
+                .max(acf_at(acf, lag))
+                .max(acf_at(acf, lag + 1.0))
+        };
         let mut best = 0.0f32;
         for (i, &bpm) in self.candidates.iter().enumerate() {
             let lag = 60.0 * self.rate / bpm;
@@ -232,28 +238,19 @@ impl TempoEstimator {
                 if l >= (n / 2) as f32 {
                     break;
                 }
-                // Take the best of a small neighbourhood: real tempi drift.
-                let v = acf_at(&self.acf, l - 1.0)
-                    .max(acf_at(&self.acf, l))
-                    .max(acf_at(&self.acf, l + 1.0));
+                let v = acf_near(&self.acf, l);
                 let w = 1.0 / k as f32;
                 s += w * v;
                 wsum += w;
             }
-            let own = acf_at(&self.acf, lag - 1.0)
-                .max(acf_at(&self.acf, lag))
-                .max(acf_at(&self.acf, lag + 1.0))
-                .max(0.0);
+            let own = acf_near(&self.acf, lag).max(0.0);
             // A candidate whose own period shows no periodicity at all (the
             // half-beat of a click track) is not a tempo, whatever its multiples say.
             let gate = (own / 0.02).min(1.0);
             // A pulse twice as fast that is just as periodic (an even click,
             // a kick on every beat) is the beat; a weaker one (off-beat hats)
             // is not. Yield to it only when it is nearly as strong.
-            let half = acf_at(&self.acf, lag * 0.5 - 1.0)
-                .max(acf_at(&self.acf, lag * 0.5))
-                .max(acf_at(&self.acf, lag * 0.5 + 1.0))
-                .max(0.0);
+            let half = acf_near(&self.acf, lag * 0.5).max(0.0);
             let yield_to_double = if 60.0 * self.rate / (lag * 0.5) <= MAX_BPM && own > 0.0 {
                 let r = half / own;
                 1.0 - HALF_YIELD * ((r - HALF_RATIO) / (1.0 - HALF_RATIO)).clamp(0.0, 1.0)
@@ -264,10 +261,7 @@ impl TempoEstimator {
             // multiple of the eighth, so a dotted quarter (two thirds of the
             // tempo) scores like the beat. Its period divides in three, the
             // beat's in two: the dotted one yields.
-            let third = acf_at(&self.acf, lag / 3.0 - 1.0)
-                .max(acf_at(&self.acf, lag / 3.0))
-                .max(acf_at(&self.acf, lag / 3.0 + 1.0))
-                .max(0.0);
+            let third = acf_near(&self.acf, lag / 3.0).max(0.0);
             let dotted = if own > 0.0 && third >= THIRD_RATIO * own {
                 1.0 - HALF_YIELD * ((third - half) / own).clamp(0.0, 1.0)
             } else {
