@@ -466,20 +466,28 @@ mod tests {
     fn a_backbeat_and_an_accent_find_the_one_without_harmony() {
         // A drum machine: no chords, snare on 2 and 4, the kick on 1 four
         // times the kick on 3; the bar starts at index 1 mod 4 (a tie
-        // between 1 and 3 would go to 3).
-        let mut d = DownbeatTracker::default();
-        feed(
-            &mut d,
-            48,
-            |_| [0, 4, 7],
-            |i| match (i - 1).rem_euclid(4) {
-                0 => [2.0, 0.0],
-                2 => [0.5, 0.0],
-                _ => [0.0, 1.0],
-            },
-        );
-        assert_eq!(d.beats_per_bar, 4);
-        assert_eq!(d.downbeat_index.rem_euclid(4), 1);
+        // between 1 and 3 would go to 3). Also when the music starts a beat
+        // before the bar (a pickup at index 0): the cues move the downbeat
+        // off the start.
+        for pickup in [false, true] {
+            let mut d = DownbeatTracker::default();
+            if pickup {
+                d.music_started();
+                d.music_started_at(0);
+            }
+            feed(
+                &mut d,
+                48,
+                |_| [0, 4, 7],
+                |i| match (i - 1).rem_euclid(4) {
+                    0 => [2.0, 0.0],
+                    2 => [0.5, 0.0],
+                    _ => [0.0, 1.0],
+                },
+            );
+            assert_eq!(d.beats_per_bar, 4);
+            assert_eq!(d.downbeat_index.rem_euclid(4), 1, "pickup: {pickup}");
+        }
     }
 
     #[test]
@@ -498,27 +506,6 @@ mod tests {
             );
             assert_eq!(d.downbeat_index.rem_euclid(4), start, "music from {start}");
         }
-    }
-
-    #[test]
-    fn a_pickup_does_not_hold_the_bar_line() {
-        // The music starts a beat before the bar (index 0; the bar at 1),
-        // and the kick on the one is four times the kick on 3: the cues
-        // move the downbeat off the start.
-        let mut d = DownbeatTracker::default();
-        d.music_started();
-        d.music_started_at(0);
-        feed(
-            &mut d,
-            48,
-            |_| [0, 4, 7],
-            |i| match (i - 1).rem_euclid(4) {
-                0 => [2.0, 0.0],
-                2 => [0.5, 0.0],
-                _ => [0.0, 1.0],
-            },
-        );
-        assert_eq!(d.downbeat_index.rem_euclid(4), 1);
     }
 
     #[test]
