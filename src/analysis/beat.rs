@@ -230,11 +230,10 @@ impl BeatTracker {
         if factor < 1.0
             && let Some(comb) = self.comb_phase(None)
         {
-            let mut t = self.last_frame_time - comb.last_beat + self.period;
-            while t < self.last_frame_time + 1.0 / f64::from(self.rate) {
-                t += self.period;
-            }
-            self.next_beat = t;
+            self.next_beat = self.next_grid_beat(
+                self.last_frame_time - comb.last_beat,
+                self.last_frame_time + 1.0 / f64::from(self.rate),
+            );
         }
     }
 
@@ -352,13 +351,8 @@ impl BeatTracker {
                     }
                     None => self.challenger = (self.challenger - frame_s).max(0.0),
                 }
-                let measured_next = {
-                    let mut t = centre - last_beat + self.period;
-                    while t < now - 0.5 * self.period {
-                        t += self.period;
-                    }
-                    t
-                };
+                let measured_next =
+                    self.next_grid_beat(centre - last_beat, now - 0.5 * self.period);
                 self.confidence += 0.05 * (peak * est.confidence.max(0.3) - self.confidence);
                 if !self.running {
                     if self.confidence > 0.08 && active {
@@ -402,6 +396,16 @@ impl BeatTracker {
         // This frame belongs to the beat that started in it, if any.
         self.downbeats.push_chroma(chroma);
         self.settle_downbeats(now);
+    }
+
+    /// The first beat of the grid through `beat` (at the current period)
+    /// that falls after it and at or after `not_before`.
+    fn next_grid_beat(&self, beat: f64, not_before: f64) -> f64 {
+        let mut t = beat + self.period;
+        while t < not_before {
+            t += self.period;
+        }
+        t
     }
 
     /// Best position of the most recent beat: (seconds back from the newest

@@ -175,9 +175,8 @@ impl DownbeatTracker {
         // Kept as a position in the bar, as `choose` keeps it: the same
         // downbeat written another way would look like a jump of a bar to
         // whoever counts bars.
-        let position = index.rem_euclid(self.beats_per_bar as i64);
-        if self.beats_seen < MIN_BEATS && position != self.downbeat_index {
-            self.downbeat_index = position;
+        if self.beats_seen < MIN_BEATS {
+            self.downbeat_index = index.rem_euclid(self.beats_per_bar as i64);
         }
     }
 
@@ -214,20 +213,10 @@ impl DownbeatTracker {
         let m = metre as i64;
         let cur = self.downbeat_index.rem_euclid(m) as usize;
         // The best position and how much it beats the current one.
-        let start = self.start;
-        let with_start = |s: &mut [f32]| {
-            if let Some(index) = start {
-                s[index.rem_euclid(s.len() as i64) as usize] += START_TIE;
-            }
-        };
         let (best, gain) = if metre == 3 {
-            let mut s = bar_scores(&self.scores3);
-            with_start(&mut s);
-            (argmax(&s), s[argmax(&s)] - s[cur])
+            best_position(&self.scores3, self.start, cur)
         } else {
-            let mut s = bar_scores(&self.scores4);
-            with_start(&mut s);
-            (argmax(&s), s[argmax(&s)] - s[cur])
+            best_position(&self.scores4, self.start, cur)
         };
         if metre != self.beats_per_bar || gain > DOWNBEAT_MARGIN {
             self.beats_per_bar = metre;
@@ -269,6 +258,22 @@ fn bar_scores<const N: usize>(cues: &[[f32; N]; CUES]) -> [f32; N] {
         }
         2.0 * rhythm + harmony
     })
+}
+
+/// The position of an `N`-beat cycle that best fits a downbeat, and by how
+/// much it beats position `cur`: [`bar_scores`], with [`START_TIE`] at the
+/// position of `start` (the beat where the music started).
+fn best_position<const N: usize>(
+    cues: &[[f32; N]; CUES],
+    start: Option<i64>,
+    cur: usize,
+) -> (usize, f32) {
+    let mut s = bar_scores(cues);
+    if let Some(index) = start {
+        s[index.rem_euclid(N as i64) as usize] += START_TIE;
+    }
+    let best = argmax(&s);
+    (best, s[best] - s[cur])
 }
 
 /// Decays a cycle's position scores and adds `v` at beat `index`.

@@ -8,9 +8,10 @@
 //! and yields to twice its tempo when the autocorrelation at half its period
 //! is nearly as strong (an even pulse is the beat; weaker off-beats are
 //! not), and to 3/2 of it when its period divides in three but not in two
-//! (a dotted quarter over even eighths). The scores are smoothed over time by a max-product (Viterbi-style)
-//! forward pass that favours small tempo changes. This holds a tempo steady,
-//! resists octave flips and still re-locks after a real tempo change.
+//! (a dotted quarter over even eighths). The scores are smoothed over time
+//! by a max-product (Viterbi-style) forward pass that favours small tempo
+//! changes. This holds a tempo steady, resists octave flips and still
+//! re-locks after a real tempo change.
 
 use std::sync::Arc;
 

@@ -100,16 +100,14 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             out.push(Command::HalveTempo);
         }
     });
-    let lead = if r.manual {
-        "taps / fixed BPM lead (Auto gives the lead back to the analysis)".to_owned()
-    } else if let Some(bpm) = r.tempo_hint {
-        format!("the analysis follows, held near {bpm:.0} BPM (Auto frees it)")
+    let held = if r.manual {
+        Some("taps / fixed BPM lead (Auto gives the lead back to the analysis)".to_owned())
     } else {
-        String::new()
+        r.tempo_hint
+            .map(|bpm| format!("the analysis follows, held near {bpm:.0} BPM (Auto frees it)"))
     };
-    ui.label(if lead.is_empty() {
-        egui::RichText::new("the analysis leads").small()
-    } else {
-        egui::RichText::new(lead).color(egui::Color32::from_rgb(255, 200, 60))
+    ui.label(match held {
+        Some(why) => egui::RichText::new(why).color(egui::Color32::from_rgb(255, 200, 60)),
+        None => egui::RichText::new("the analysis leads").small(),
     });
 }
