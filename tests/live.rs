@@ -28,6 +28,7 @@ fn live_show(x: &Xvfb, args: &[&str]) -> Command {
         )
         .env_remove("WAYLAND_DISPLAY")
         .env("RUST_LOG", "info")
+        .env("RUST_BACKTRACE", "1")
         .arg("run")
         .args(args);
     cmd
@@ -205,7 +206,7 @@ fn window_renders_the_demo_show_under_xvfb() {
     let grabbed = started && grab_screen(&x.display, &screen);
     let (out, log) = show.finish();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{log}");
+    assert!(out.status.success(), "{}\n{stdout}\n{log}", out.status);
     assert!(stdout.contains("live:"), "{stdout}");
     assert!(grabbed, "could not grab the X screen");
     assert!(
@@ -249,7 +250,8 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
     let _ = player.kill();
     let _ = player.wait();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
     let (line, nums) = summary(&stdout);
     let (audio_s, onsets, bpm) = (nums[2], nums[3], nums[4]);
     assert!(audio_s > 4.0, "only {audio_s} s captured: {line}");
@@ -455,7 +457,7 @@ fn projector_and_control_windows_each_show_their_own_picture() {
     let (out, log) = show.finish();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(started, "the show did not start:\n{log}");
-    assert!(out.status.success(), "{stdout}\n{log}");
+    assert!(out.status.success(), "{}\n{stdout}\n{log}", out.status);
     assert!(grabbed, "could not grab the windows");
     assert!(mean_brightness(&projector) > 2.0, "the projector is black");
     let (p_panel, c_panel) = (panel_share(&projector), panel_share(&control));
@@ -508,7 +510,7 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
         back_after < Duration::from_secs(5),
         "resumed after {back_after:?}"
     );
-    assert!(out.status.success(), "{stdout}\n{log}");
+    assert!(out.status.success(), "{}\n{stdout}\n{log}", out.status);
     // "live: N frames in T s, A s of audio analysed, ...": frames kept
     // coming and the clock ran on through the gap.
     let (line, nums) = summary(&stdout);
@@ -530,7 +532,7 @@ fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
     assert!(stderr.contains("GPU device lost"), "{stderr}");
     assert!(stderr.contains("renderer rebuilt"), "{stderr}");
     assert_eq!(
@@ -573,7 +575,7 @@ fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
         let grabbed = started && grab_rect(&x.display, [0, 0], [960, 600], &shot);
         let (out, log) = show.finish();
         assert!(started && grabbed, "no overlay show to grab:\n{log}");
-        assert!(out.status.success(), "{log}");
+        assert!(out.status.success(), "{}\n{log}", out.status);
         shares.push(panel_share(&shot));
     }
     assert!(shares[0] > 0.1, "the overlay is not on screen: {shares:?}");
@@ -594,7 +596,8 @@ fn calibration_on_live_input_plays_a_click_every_second() {
         .output()
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
     let (line, nums) = summary(&stdout);
     let (audio_s, onsets) = (nums[2], nums[3]);
     // One click a second, heard back through the sink's monitor.
@@ -619,7 +622,7 @@ fn playback_through_pulseaudio_loses_no_audio() {
         .expect("run sonolux");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
     assert!(
         !stderr.contains("were dropped"),
         "audio lost on the way to the analysis:\n{stderr}"

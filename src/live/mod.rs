@@ -190,6 +190,7 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
     }
     show.calibrating = options.calibrate;
     let live_input = options.input.is_some();
+    let input_devices = feed::input_device_names();
     let (feed, handle) = match &options.input {
         Some(name) => feed::capture(Some(name))?,
         None => {
@@ -224,6 +225,7 @@ pub fn run(options: LiveOptions, demo: PathBuf) -> anyhow::Result<()> {
         show,
         settings,
         settings_path: path,
+        input_devices,
     };
     let result = window::LiveApp::new(options, parts).run(event_loop);
     if let Some(l) = clock.output_latency() {

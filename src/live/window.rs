@@ -335,6 +335,10 @@ pub struct LiveParts {
     pub settings_path: Option<PathBuf>,
     /// `--record-events`: presented frames go here.
     pub recorder: Option<super::record::RecordSender>,
+    /// Names of the input devices, listed before any stream was opened
+    /// (listing opens every device, which is best not done while one of
+    /// them streams).
+    pub input_devices: Vec<String>,
 }
 
 impl LiveApp {
@@ -351,7 +355,7 @@ impl LiveApp {
         };
         let status = ui::Status {
             audio_source: parts.source,
-            input_devices: crate::audio::feed::input_device_names(),
+            input_devices: parts.input_devices,
             ..Default::default()
         };
         let surface = ui::Surface::new(parts.settings.panels.clone());
