@@ -871,3 +871,55 @@ fn downbeats_follow_a_tempo_change() {
         "downbeat F {f:.2} after the change; bar positions {bars:?}"
     );
 }
+
+#[test]
+fn the_bar_line_survives_an_octave_round_trip() {
+    use Drum::{Kick, Snare};
+    use sonolux::analysis::BeatOverride;
+    use sonolux::audio::demo::{Drum, pattern_track};
+    // Kicks on 1 and 3 alike, snares on 2 and 4: only where the music
+    // started says which kick is the one. The VJ halves the clock, then
+    // doubles it back once the start has left the analysis' history; the
+    // grids in between count beats at another rate, so the bar line must
+    // be carried by time.
+    let groove = [(0.0, Kick), (1.0, Snare), (2.0, Kick), (3.0, Snare)];
+    let (audio, beats) = pattern_track(120.0, 56.0, 0.3, 4, &groove, 0.0, SR);
+    let mut an = Analyzer::new(SR);
+    let mut heard = Vec::new();
+    let mut play = |an: &mut Analyzer, from: f64, to: f64| {
+        let (a, b) = (
+            (from * f64::from(SR)) as usize,
+            (to * f64::from(SR)) as usize,
+        );
+        for block in audio[a..b].chunks(512) {
+            for e in an.process(block) {
+                if let EventKind::Beat { bar_position, .. } = e.kind {
+                    heard.push((e.time, bar_position));
+                }
+            }
+        }
+    };
+    play(&mut an, 0.0, 10.0);
+    an.override_beat(BeatOverride::Octave(0.5));
+    play(&mut an, 10.0, 34.0);
+    an.override_beat(BeatOverride::Octave(2.0));
+    play(&mut an, 34.0, 56.0);
+    let from = 42.0;
+    let truth: Vec<f64> = beats
+        .iter()
+        .step_by(4)
+        .copied()
+        .filter(|&t| t > from)
+        .collect();
+    let est: Vec<f64> = heard
+        .iter()
+        .filter(|b| b.1 == 1 && b.0 > from)
+        .map(|b| b.0)
+        .collect();
+    let f = eval::f_measure(&truth, &est, 0.07);
+    let bars: Vec<u32> = heard.iter().filter(|b| b.0 > from).map(|b| b.1).collect();
+    assert!(
+        f > 0.9,
+        "downbeat F {f:.2} after /2 and x2; bar positions {bars:?}"
+    );
+}

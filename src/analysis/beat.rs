@@ -12,7 +12,12 @@
 //! and its chroma go to [`DownbeatTracker`], which chooses the metre (4 or 3
 //! beats) and the downbeat. When music starts, at the start of the stream or
 //! after [`MUSIC_GAP_S`] of silence, the beat nearest to its first sound is
-//! the downbeat until the cues have been heard.
+//! the downbeat until the cues have been heard. When the grid takes another
+//! tempo (an octave flip, the VJ's x2 or /2), the cues start again and the
+//! bar line carries over by time: the new grid's downbeat is the beat
+//! nearest the old grid's last one, and across an octave excursion the bar
+//! line of the level it left (bars counted an octave away are half or
+//! double bars).
 
 use super::downbeat::{CHROMA, DownbeatTracker, MIN_BEATS};
 use super::frame::{Event, EventKind, Rhythm};
@@ -103,6 +108,10 @@ pub struct BeatTracker {
     quiet_frames: u32,
     /// Frame count at which the current stretch of music started.
     music_frame: Option<u64>,
+    /// Sound time of the last downbeat before the beat grid last changed
+    /// tempo, and that grid's period: the bar line the new grid inherits
+    /// (see [`Self::grid_changed`]).
+    bar_anchor: Option<(f64, f64)>,
     challenger: f64,
     /// PLL gain per frame for phase corrections (0..1).
     pub phase_gain: f64,
@@ -141,6 +150,7 @@ impl BeatTracker {
             activity: 0.0,
             quiet_frames: 0,
             music_frame: None,
+            bar_anchor: None,
             challenger: 0.0,
             phase_gain: 0.1,
             period_gain: 0.05,
@@ -221,6 +231,7 @@ impl BeatTracker {
         self.tempo_hint = Some(target);
         self.tempo.set_prior(target, HINT_OCTAVES);
         self.tempo.restart_at(target);
+        self.grid_changed();
         self.period = 60.0 / f64::from(target);
         self.challenger = 0.0;
         // Doubling: every beat of the old grid is one of the new, so the next
@@ -297,6 +308,7 @@ impl BeatTracker {
         if active {
             if self.music_frame.is_none() || self.quiet_frames as f32 >= MUSIC_GAP_S * self.rate {
                 self.music_frame = Some(self.frames - 1);
+                self.bar_anchor = None;
                 self.downbeats.music_started();
             }
             self.quiet_frames = 0;
@@ -314,7 +326,7 @@ impl BeatTracker {
                 // A different tempo (octave change, new song): take it directly.
                 if updated {
                     if self.running {
-                        self.downbeats.new_grid();
+                        self.grid_changed();
                     }
                     self.period = target;
                 }
@@ -502,6 +514,38 @@ impl BeatTracker {
         })
     }
 
+    /// The beat grid is about to take another tempo (call it before the
+    /// period changes): the downbeat cues, counted per position of the old
+    /// grid, are dropped, and the time of its last downbeat is kept so the
+    /// new grid starts its bars there (by time, not by beat count: the
+    /// counts of the two grids do not line up).
+    fn grid_changed(&mut self) {
+        self.downbeats.new_grid();
+        let bpb = self.downbeats.beats_per_bar as i64;
+        // Bars counted on a grid an octave away from the one that set the
+        // anchor are half or double bars (a faster grid's "downbeats" fall
+        // on 1 or 3, a slower one's every other bar): the anchor's bar line
+        // stands. It is moved up by whole bars, timed by the old grid,
+        // which followed the music's drift meanwhile.
+        if let Some((t, period)) = self.bar_anchor {
+            let octaves = (period / self.period).log2();
+            if octaves.abs() > 0.5 {
+                let beats = (bpb as f64 * period / self.period).round().max(1.0);
+                let bar = beats * self.period;
+                let bars = ((self.next_beat - t) / bar).floor().max(0.0);
+                self.bar_anchor = Some((t + bars * bar, bar / bpb as f64));
+                return;
+            }
+        }
+        let back = 1 + (self.next_index - 1 - self.downbeat_index).rem_euclid(bpb);
+        self.bar_anchor = Some((self.next_beat - back as f64 * self.period, self.period));
+    }
+
+    /// Index of the grid beat nearest to stream time `t`.
+    fn beat_index_at(&self, t: f64) -> i64 {
+        self.next_index + ((t - self.next_beat) / self.period).round() as i64
+    }
+
     /// Scores beats whose surroundings have now been heard, for the downbeat.
     fn settle_downbeats(&mut self, now: f64) {
         let settle = 0.08;
@@ -510,7 +554,9 @@ impl BeatTracker {
             let (t, index) = self.pending[i];
             if now >= t + settle {
                 if self.downbeats.beats_seen() < MIN_BEATS
-                    && let Some(k) = self.music_start_beat(now)
+                    && let Some(k) = self
+                        .music_start_beat(now)
+                        .or_else(|| self.bar_anchor.map(|(t, _)| self.beat_index_at(t)))
                 {
                     self.downbeats.music_started_at(k);
                 }
@@ -539,7 +585,7 @@ impl BeatTracker {
         let rate = f64::from(self.rate);
         // Smoothed frames are centred one frame back.
         let t = now - 1.0 / rate - (music.len() - 1 - i) as f64 / rate;
-        Some(self.next_index + ((t - self.next_beat) / self.period).round() as i64)
+        Some(self.beat_index_at(t))
     }
 
     /// The strongest low- and mid-band onsets within 50 ms of stream time `t`.
