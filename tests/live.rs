@@ -139,7 +139,11 @@ type Pulse = sonolux::audio::null_sink::NullSinkServer;
 
 /// Starts one in a fresh temp folder.
 fn start_pulse() -> Pulse {
-    start_pulse_in(temp_dir("pulse"))
+    // A folder of its own: never one that a server of another test might
+    // still be leaving.
+    static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    start_pulse_in(temp_dir(&format!("pulse-{n}")))
 }
 
 /// Starts one in `runtime` (again, after `stop`).

@@ -56,14 +56,35 @@ impl NullSinkServer {
 
     /// Stops this server (the folder stays, for a restart). By its pid
     /// file: `pulseaudio --kill` can find another server of the same user
-    /// through the runtime link in ~/.config/pulse.
+    /// through the runtime link in ~/.config/pulse. Returns once the process
+    /// has exited: a server still shutting down removes its socket and pid
+    /// file on the way out, which would be those of a server started next
+    /// in the same folder.
     pub fn stop(&self) {
-        if let Ok(pid) = std::fs::read_to_string(self.runtime.join("pulse/pid")) {
-            let _ = Command::new("kill").args(["-TERM", pid.trim()]).status();
+        let pid = std::fs::read_to_string(self.runtime.join("pulse/pid"))
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        if let Some(pid) = pid {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
         }
+        let alive = || match pid {
+            // Running unless gone or a zombie (nobody may reap a daemon).
+            Some(pid) => std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next().map(|r| r.trim_start().to_owned()))
+                .is_some_and(|r| !r.starts_with('Z')),
+            None => self.pactl(&["info"]),
+        };
         let t0 = Instant::now();
-        while self.pactl(&["info"]) && t0.elapsed() < Duration::from_secs(5) {
-            std::thread::sleep(Duration::from_millis(100));
+        while alive() && t0.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(pid) = pid.filter(|_| alive()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         }
     }
 
