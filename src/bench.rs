@@ -259,11 +259,11 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         });
     let dir = std::env::temp_dir().join(format!("sonolux-bench-timing-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    // The played file: the marker click, then the clip.
+    // The played file: one marker click, silence, then the clip.
     let sr = clip.sample_rate;
     let (mut wav, _) = demo::click_track(
         60.0,
-        crate::live::timing::CLIP_AT,
+        crate::live::timing::MARKER_AT + 0.5,
         crate::live::timing::MARKER_AT,
         sr,
     );
@@ -341,11 +341,11 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         clip_path.display()
     );
     println!(
-        "| beat F | median / p95 beat error ms | median signed ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) |"
+        "| beat F | median / p95 beat error ms | median signed ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) | frames (back in time) |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {:.3} | {:.1} / {:.1} | {:+.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} |",
+        "| {:.3} | {:.1} / {:.1} | {:+.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} | {} ({}) |",
         r.beat_f,
         r.beat_error_ms.0,
         r.beat_error_ms.1,
@@ -356,7 +356,9 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         r.onset_to_present_ms.0,
         r.onset_to_present_ms.1,
         r.input_latency_ms
-            .map_or_else(|| "-".into(), |v| format!("{v:.1}"))
+            .map_or_else(|| "-".into(), |v| format!("{v:.1}")),
+        r.frames.0,
+        r.frames.1
     );
     Ok(())
 }

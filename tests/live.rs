@@ -649,3 +649,49 @@ fn playback_through_pulseaudio_loses_no_audio() {
         "output latency {latency_ms} ms"
     );
 }
+
+#[test]
+fn recorded_events_of_a_clip_played_live_find_its_beats() {
+    // `bench timing` plays an annotated clip into a PulseAudio null sink,
+    // runs the show on its monitor with --record-events and scores the
+    // recording: the events' music times against the annotations, and the
+    // frames' music times, which must never go back.
+    let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let x = Xvfb::start(9);
+    let out = Command::new(env!("CARGO_BIN_EXE_sonolux"))
+        .current_dir(repo())
+        .env("DISPLAY", &x.display)
+        .env("RUST_BACKTRACE", "1")
+        .args([
+            "bench",
+            "timing",
+            "--clip",
+            "tests/data/stretch_country1_140.flac",
+        ])
+        .output()
+        .expect("run sonolux bench timing");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    let row = stdout
+        .lines()
+        .last()
+        .filter(|l| l.starts_with("| "))
+        .unwrap_or_else(|| panic!("no result row:\n{stdout}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let number = |s: &str| -> f64 {
+        s.trim_end_matches('%')
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{s:?} in {row}"))
+    };
+    let (beat_f, real) = (number(cells[1]), number(cells[4]));
+    let (frames, back) = cells[9]
+        .split_once(" (")
+        .map(|(n, b)| (number(n), number(b.trim_end_matches(')'))))
+        .unwrap_or_else(|| panic!("frames cell in {row}"));
+    assert!(beat_f >= 0.8, "beat F {beat_f} live: {row}");
+    assert!(real >= 80.0, "{real} % of emitted beats real: {row}");
+    assert!(frames > 600.0, "{frames} frames recorded: {row}");
+    assert_eq!(back, 0.0, "frames whose music time went back: {row}");
+}

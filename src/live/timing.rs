@@ -10,8 +10,10 @@ use crate::analysis::eval;
 
 /// Where the marker click sits in the played file (s).
 pub const MARKER_AT: f64 = 1.0;
-/// Where the clip starts in the played file (s).
-pub const CLIP_AT: f64 = 2.0;
+/// Where the clip starts in the played file (s): after a silence longer
+/// than the beat clock's gap between songs (2 s), so the clip starts as a
+/// song does after silence, not as the continuation of the marker.
+pub const CLIP_AT: f64 = 4.0;
 
 /// What a recording holds, in the recording's own times.
 #[derive(Clone, Debug, Default)]
@@ -86,6 +88,9 @@ pub struct TimingReport {
     pub onset_to_present_ms: (f64, f64),
     /// Input latency from cpal's timestamps (ms).
     pub input_latency_ms: Option<f64>,
+    /// Frame records, and how many of them show an earlier music time
+    /// than the frame before (the picture going back in time).
+    pub frames: (usize, usize),
 }
 
 fn percentile(v: &[f64], p: f64) -> f64 {
@@ -177,6 +182,10 @@ pub fn score(
         onset_f,
         onset_to_present_ms: (percentile(&latency, 0.5), percentile(&latency, 0.95)),
         input_latency_ms: rec.input_latency_ms,
+        frames: (
+            rec.frames.len(),
+            rec.frames.windows(2).filter(|w| w[1].0 < w[0].0).count(),
+        ),
     })
 }
 
@@ -232,5 +241,6 @@ mod tests {
         assert!(r.downbeat_f.is_some_and(|f| f > 0.99), "{r:?}");
         assert!((r.onset_to_present_ms.0 - 30.0).abs() < 17.0, "{r:?}");
         assert_eq!(r.input_latency_ms, Some(5.0));
+        assert_eq!(r.frames, (1500, 0));
     }
 }

@@ -283,6 +283,8 @@ pub struct LiveApp {
     recorder: Option<super::record::RecordSender>,
     /// Music time of the frame being drawn (for `--record-events`).
     frame_music_time: f64,
+    /// The smoothed show clock ([`smooth_show_time`]), once running.
+    show_clock: Option<f64>,
     running: Option<Running>,
     error: Option<anyhow::Error>,
     started: Instant,
@@ -375,6 +377,7 @@ impl LiveApp {
             settings_path: parts.settings_path,
             recorder: parts.recorder,
             frame_music_time: 0.0,
+            show_clock: None,
             running: None,
             error: None,
             started: now,
@@ -818,8 +821,10 @@ impl LiveApp {
         } else {
             0.0
         };
-        let show_time =
+        let target =
             self.clock.now() - output_latency + f64::from(delta) + self.show.latency_ms / 1000.0;
+        let show_time = smooth_show_time(self.show_clock, f64::from(delta), target);
+        self.show_clock = Some(show_time);
         let frame = self.analysis.latest();
         self.show.update(&frame, show_time, delta);
         self.frame_music_time = show_time;
@@ -1165,5 +1170,62 @@ impl ApplicationHandler for LiveApp {
         if let Some(r) = &self.running {
             r.projector.window.request_redraw();
         }
+    }
+}
+
+/// The music time a frame shows: the audio clock advances in blocks (one
+/// per audio callback) and frames come at uneven intervals, so `target`
+/// (the clock plus the frame interval) jitters and can step back between
+/// two frames. The shown time follows it smoothly instead: it advances by
+/// the frame interval, corrected by a tenth of the difference, and never
+/// goes back; it jumps to `target` at the start and when the two are more
+/// than 250 ms apart (a stall, a new input).
+pub(crate) fn smooth_show_time(previous: Option<f64>, delta: f64, target: f64) -> f64 {
+    let Some(previous) = previous else {
+        return target;
+    };
+    let predicted = previous + delta.max(0.0);
+    if (target - predicted).abs() > 0.25 {
+        return target;
+    }
+    (predicted + 0.1 * (target - predicted)).max(previous)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smooth_show_time;
+
+    #[test]
+    fn the_show_clock_never_goes_back_and_stays_on_the_audio_clock() {
+        // Audio arrives in 21.3 ms blocks; frames come every 12 to 21 ms.
+        let block = 1024.0 / 48_000.0;
+        let (mut wall, mut shown, mut raw_back) = (0.0f64, None, 0);
+        let mut last_raw = f64::MIN;
+        for k in 0..3000 {
+            let delta = 0.012 + 0.009 * f64::from((k * 7919) % 13) / 12.0;
+            wall += delta;
+            let audio = (wall / block).floor() * block;
+            let target = audio + delta;
+            raw_back += usize::from(target < last_raw);
+            last_raw = target;
+            let t = smooth_show_time(shown, delta, target);
+            if let Some(p) = shown {
+                assert!(t >= p, "frame {k}: {t} after {p}");
+            }
+            // Within a block of the audio clock once settled.
+            if k > 100 {
+                assert!(
+                    (t - (wall - block / 2.0)).abs() < block,
+                    "frame {k}: {t} at {wall}"
+                );
+            }
+            shown = Some(t);
+        }
+        assert!(
+            raw_back > 100,
+            "the unsmoothed time went back only {raw_back} times"
+        );
+        // A stall or a new input: it jumps.
+        assert_eq!(smooth_show_time(Some(10.0), 0.016, 12.0), 12.0);
     }
 }
