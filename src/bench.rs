@@ -295,7 +295,7 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         }
     };
     let events = dir.join("events.jsonl");
-    let seconds = wav.len() as f64 / f64::from(sr) + 3.0;
+    let seconds = wav.len() as f64 / f64::from(sr) + 8.0;
     let mut show = Command::new(std::env::current_exe()?)
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .env("DISPLAY", &display)
@@ -319,7 +319,17 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Play once the capture runs (its first clock line is in the
+    // recording), so the marker is heard: a fixed wait was too short on a
+    // loaded machine, and a missed marker misaligns the whole score.
+    let t0 = std::time::Instant::now();
+    while !std::fs::read_to_string(&events).is_ok_and(|t| t.contains("\"type\":\"clock\""))
+        && t0.elapsed() < std::time::Duration::from_secs(60)
+        && show.try_wait()?.is_none()
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
     let played = pulse.play(&wav_path).and_then(|mut p| p.wait());
     let status = show.wait()?;
     drop(pulse);

@@ -36,10 +36,18 @@ impl EventRecorder {
         let writer = std::thread::Builder::new()
             .name("record-events".into())
             .spawn(move || {
+                // Flushed whenever the queue runs empty, so the file can be
+                // followed while the show runs (`bench timing` waits in it
+                // for the capture to start).
                 let mut out = std::io::BufWriter::new(file);
-                for line in rx {
+                while let Ok(line) = rx.recv() {
                     out.write_all(line.as_bytes())?;
                     out.write_all(b"\n")?;
+                    for line in rx.try_iter() {
+                        out.write_all(line.as_bytes())?;
+                        out.write_all(b"\n")?;
+                    }
+                    out.flush()?;
                 }
                 out.flush()
             })?;

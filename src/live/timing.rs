@@ -111,6 +111,15 @@ pub fn score(
         .or(rec.onsets.first())
         .ok_or_else(|| anyhow::anyhow!("no onset in the recording: was the clip heard?"))?
         .0;
+    // The marker is followed by silence until the clip: an onset soon
+    // after it means the marker was missed and the clip taken for it.
+    if rec
+        .onsets
+        .iter()
+        .any(|&(t, _)| t > marker + 0.1 && t < marker + (CLIP_AT - MARKER_AT) - 0.2)
+    {
+        anyhow::bail!("the marker click was not heard (did the capture start late?)");
+    }
     let offset = marker - MARKER_AT;
     let to_clip = |t: f64| t - offset - CLIP_AT;
     let reference: Vec<f64> = beats.iter().map(|b| b.0).collect();
