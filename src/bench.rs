@@ -351,11 +351,11 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         clip_path.display()
     );
     println!(
-        "| beat F | median / p95 beat error ms | median signed ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) | frames (back in time) |"
+        "| beat F | median / p95 beat error ms | median signed ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) | frames (back in time) | audio lost ms |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {:.3} | {:.1} / {:.1} | {:+.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} | {} ({}) |",
+        "| {:.3} | {:.1} / {:.1} | {:+.1} | {:.0} % | {} | {} | {:.1} / {:.1} | {} | {} ({}) | {:.0} |",
         r.beat_f,
         r.beat_error_ms.0,
         r.beat_error_ms.1,
@@ -368,7 +368,8 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         r.input_latency_ms
             .map_or_else(|| "-".into(), |v| format!("{v:.1}")),
         r.frames.0,
-        r.frames.1
+        r.frames.1,
+        r.audio_lost_ms
     );
     Ok(())
 }

@@ -694,4 +694,9 @@ fn recorded_events_of_a_clip_played_live_find_its_beats() {
     assert!(real >= 80.0, "{real} % of emitted beats real: {row}");
     assert!(frames > 600.0, "{frames} frames recorded: {row}");
     assert_eq!(back, 0.0, "frames whose music time went back: {row}");
+    let lost = number(cells[10]);
+    assert!(
+        lost.abs() < 50.0,
+        "{lost} ms of audio lost on the way in: {row}"
+    );
 }

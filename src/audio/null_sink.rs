@@ -88,10 +88,13 @@ impl NullSinkServer {
         }
     }
 
-    /// Starts `paplay wav` into the null sink.
+    /// Starts `paplay wav` into the null sink, with a 1 s buffer: with
+    /// paplay's default, a player delayed a moment on a busy machine runs
+    /// dry and the sink plays silence in the middle of the file.
     pub fn play(&self, wav: &Path) -> std::io::Result<Child> {
         Command::new("paplay")
             .env("XDG_RUNTIME_DIR", &self.runtime)
+            .arg("--latency-msec=1000")
             .arg(wav)
             .stderr(Stdio::null())
             .spawn()

@@ -91,6 +91,10 @@ pub struct TimingReport {
     /// Frame records, and how many of them show an earlier music time
     /// than the frame before (the picture going back in time).
     pub frames: (usize, usize),
+    /// How far the captured music time fell behind the capture wall clock
+    /// from the first clock line to the last (ms): audio the capture never
+    /// got. Every event after a loss is early by it.
+    pub audio_lost_ms: f64,
 }
 
 fn percentile(v: &[f64], p: f64) -> f64 {
@@ -191,6 +195,10 @@ pub fn score(
         onset_f,
         onset_to_present_ms: (percentile(&latency, 0.5), percentile(&latency, 0.95)),
         input_latency_ms: rec.input_latency_ms,
+        audio_lost_ms: match (rec.clock.first(), rec.clock.last()) {
+            (Some(a), Some(b)) => ((b.1 - a.1) - (b.0 - a.0)) * 1000.0,
+            _ => 0.0,
+        },
         frames: (
             rec.frames.len(),
             rec.frames.windows(2).filter(|w| w[1].0 < w[0].0).count(),
@@ -251,5 +259,6 @@ mod tests {
         assert!((r.onset_to_present_ms.0 - 30.0).abs() < 17.0, "{r:?}");
         assert_eq!(r.input_latency_ms, Some(5.0));
         assert_eq!(r.frames, (1500, 0));
+        assert!(r.audio_lost_ms.abs() < 1e-6, "{r:?}");
     }
 }
