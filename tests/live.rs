@@ -134,6 +134,15 @@ impl Drop for Xvfb {
 /// user share state in ~/.config/pulse and disturb each other.
 static PULSE_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Every test here shows something on lavapipe, which takes both cores in
+/// bursts. The timing check runs alone (a write lock), the others side by
+/// side (read locks); always taken before [`PULSE_TESTS`].
+static LIVE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn side_by_side() -> std::sync::RwLockReadGuard<'static, ()> {
+    LIVE.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A private PulseAudio server with a null sink `vj`, default source `vj.monitor`.
 type Pulse = sonolux::audio::null_sink::NullSinkServer;
 
@@ -183,6 +192,7 @@ fn mean_brightness(path: &Path) -> f64 {
 
 #[test]
 fn window_renders_the_demo_show_under_xvfb() {
+    let _live = side_by_side();
     let x = Xvfb::start(1);
     let dir = temp_dir("window");
     let shot = dir.join("last.png");
@@ -222,6 +232,7 @@ fn window_renders_the_demo_show_under_xvfb() {
 
 #[test]
 fn live_capture_from_pulseaudio_finds_the_beat() {
+    let _live = side_by_side();
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(2);
     let pulse = start_pulse();
@@ -361,6 +372,7 @@ impl Watched {
 
 #[test]
 fn edited_presets_reload_and_broken_edits_keep_the_show_running() {
+    let _live = side_by_side();
     let x = Xvfb::start(3);
     // A private copy of the presets, so the test can edit them.
     let presets = temp_dir("presets");
@@ -427,6 +439,7 @@ fn panel_share(path: &Path) -> f64 {
 
 #[test]
 fn projector_and_control_windows_each_show_their_own_picture() {
+    let _live = side_by_side();
     let x = Xvfb::start(4);
     let dir = temp_dir("two-windows");
     let mut show = Watched::spawn(
@@ -478,6 +491,7 @@ fn projector_and_control_windows_each_show_their_own_picture() {
 
 #[test]
 fn audio_loss_keeps_the_show_running_and_capture_resumes() {
+    let _live = side_by_side();
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(5);
     let pulse = start_pulse();
@@ -529,6 +543,7 @@ fn audio_loss_keeps_the_show_running_and_capture_resumes() {
 
 #[test]
 fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
+    let _live = side_by_side();
     let x = Xvfb::start(6);
     let out = small_show(&x, 6, &["--preset", "warp"])
         .env("SONOLUX_LOSE_DEVICE_AFTER_FRAMES", "20")
@@ -552,6 +567,7 @@ fn a_lost_gpu_device_is_rebuilt_and_the_show_goes_on() {
 
 #[test]
 fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
+    let _live = side_by_side();
     let x = Xvfb::start(7);
     let dir = temp_dir("overlay");
     let mut shares = Vec::new();
@@ -591,6 +607,7 @@ fn one_screen_gets_the_surface_as_an_overlay_that_can_be_hidden() {
 
 #[test]
 fn calibration_on_live_input_plays_a_click_every_second() {
+    let _live = side_by_side();
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(8);
     let pulse = start_pulse();
@@ -613,6 +630,7 @@ fn calibration_on_live_input_plays_a_click_every_second() {
 
 #[test]
 fn playback_through_pulseaudio_loses_no_audio() {
+    let _live = side_by_side();
     // The demo track played on a PulseAudio server (a null sink here, a
     // desktop's server at a show): every sample played reaches the analysis.
     // With the host's default buffer the server asked for 2 s in one
@@ -652,6 +670,7 @@ fn playback_through_pulseaudio_loses_no_audio() {
 
 #[test]
 fn recorded_events_of_a_clip_played_live_find_its_beats() {
+    let _alone = LIVE.write().unwrap_or_else(|e| e.into_inner());
     // `bench timing` plays an annotated clip into a PulseAudio null sink,
     // runs the show on its monitor with --record-events and scores the
     // recording: the events' music times against the annotations, and the

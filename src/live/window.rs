@@ -1178,15 +1178,18 @@ impl ApplicationHandler for LiveApp {
 /// (the clock plus the frame interval) jitters and can step back between
 /// two frames. The shown time follows it smoothly instead: it advances by
 /// the frame interval, corrected by a tenth of the difference, and never
-/// goes back; it jumps to `target` at the start and when the two are more
-/// than 250 ms apart (a stall, a new input).
+/// goes back; it jumps to `target` at the start and when `target` is more
+/// than 250 ms ahead, and holds while it is more than 250 ms behind (the
+/// audio stalled).
 pub(crate) fn smooth_show_time(previous: Option<f64>, delta: f64, target: f64) -> f64 {
     let Some(previous) = previous else {
         return target;
     };
     let predicted = previous + delta.max(0.0);
     if (target - predicted).abs() > 0.25 {
-        return target;
+        // A jump: ahead at once; behind (the audio stalled), hold until
+        // the audio catches up.
+        return target.max(previous);
     }
     (predicted + 0.1 * (target - predicted)).max(previous)
 }
@@ -1227,5 +1230,6 @@ mod tests {
         );
         // A stall or a new input: it jumps.
         assert_eq!(smooth_show_time(Some(10.0), 0.016, 12.0), 12.0);
+        assert_eq!(smooth_show_time(Some(10.0), 0.016, 9.0), 10.0);
     }
 }
