@@ -613,6 +613,21 @@ fn judge(audio: Vec<f32>, truth: &[f64], from: f64) -> (f64, f64, Option<f64>) {
     (res.bpm, eval::f_measure(&truth, &est, 0.07), res.lock_time)
 }
 
+/// Downbeat F of `beats` (time, bar position) against the downbeats
+/// `truth`, both taken from `from` to `to` (inclusive), and the bar
+/// positions heard there, for the failure message.
+fn downbeat_f(beats: &[(f64, u32)], truth: &[f64], from: f64, to: f64) -> (f64, Vec<u32>) {
+    let within = |t: f64| t >= from && t <= to;
+    let truth: Vec<f64> = truth.iter().copied().filter(|&t| within(t)).collect();
+    let est: Vec<f64> = beats
+        .iter()
+        .filter(|b| b.1 == 1 && within(b.0))
+        .map(|b| b.0)
+        .collect();
+    let bars = beats.iter().filter(|b| within(b.0)).map(|b| b.1).collect();
+    (eval::f_measure(&truth, &est, 0.07), bars)
+}
+
 /// A 4/4 drum pattern with a hat on every eighth added.
 fn with_eighth_hats(
     hits: &[(f64, sonolux::audio::demo::Drum)],
@@ -716,25 +731,8 @@ fn music_that_starts_after_silence_starts_on_the_one() {
     for (name, beats, offset) in [("first", &first, 0.0), ("second", &second, 24.0)] {
         // From the third bar on, until the music stops.
         let (from, to) = (offset + beats[8], offset + beats[beats.len() - 1] + 0.1);
-        let truth: Vec<f64> = beats
-            .iter()
-            .step_by(4)
-            .map(|t| t + offset)
-            .filter(|&t| t >= from && t <= to)
-            .collect();
-        let est: Vec<f64> = res
-            .beats
-            .iter()
-            .filter(|b| b.1 == 1 && b.0 >= from && b.0 <= to)
-            .map(|b| b.0)
-            .collect();
-        let f = eval::f_measure(&truth, &est, 0.07);
-        let bars: Vec<u32> = res
-            .beats
-            .iter()
-            .filter(|b| b.0 >= from && b.0 <= to)
-            .map(|b| b.1)
-            .collect();
+        let truth: Vec<f64> = beats.iter().step_by(4).map(|t| t + offset).collect();
+        let (f, bars) = downbeat_f(&res.beats, &truth, from, to);
         assert!(
             f > 0.9,
             "{name} stretch of music: downbeat F {f:.2}, bar positions {bars:?}"
@@ -848,24 +846,8 @@ fn downbeats_follow_a_tempo_change() {
     audio.extend_from_slice(&after);
     let res = analyze_clip(&clip(audio), 512, 0.0);
     let from = 30.0;
-    let est: Vec<f64> = res
-        .beats
-        .iter()
-        .filter(|b| b.1 == 1 && b.0 > from)
-        .map(|b| b.0)
-        .collect();
-    let truth: Vec<f64> = downbeats
-        .iter()
-        .map(|t| t + 20.0)
-        .filter(|&t| t > from)
-        .collect();
-    let f = eval::f_measure(&truth, &est, 0.07);
-    let bars: Vec<u32> = res
-        .beats
-        .iter()
-        .filter(|b| b.0 > from)
-        .map(|b| b.1)
-        .collect();
+    let truth: Vec<f64> = downbeats.iter().map(|t| t + 20.0).collect();
+    let (f, bars) = downbeat_f(&res.beats, &truth, from, f64::INFINITY);
     assert!(
         f > 0.9,
         "downbeat F {f:.2} after the change; bar positions {bars:?}"
@@ -904,20 +886,8 @@ fn the_bar_line_survives_an_octave_round_trip() {
     play(&mut an, 10.0, 34.0);
     an.override_beat(BeatOverride::Octave(2.0));
     play(&mut an, 34.0, 56.0);
-    let from = 42.0;
-    let truth: Vec<f64> = beats
-        .iter()
-        .step_by(4)
-        .copied()
-        .filter(|&t| t > from)
-        .collect();
-    let est: Vec<f64> = heard
-        .iter()
-        .filter(|b| b.1 == 1 && b.0 > from)
-        .map(|b| b.0)
-        .collect();
-    let f = eval::f_measure(&truth, &est, 0.07);
-    let bars: Vec<u32> = heard.iter().filter(|b| b.0 > from).map(|b| b.1).collect();
+    let truth: Vec<f64> = beats.iter().step_by(4).copied().collect();
+    let (f, bars) = downbeat_f(&heard, &truth, 42.0, f64::INFINITY);
     assert!(
         f > 0.9,
         "downbeat F {f:.2} after /2 and x2; bar positions {bars:?}"
