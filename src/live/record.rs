@@ -40,10 +40,8 @@ impl EventRecorder {
                 // followed while the show runs (`bench timing` waits in it
                 // for the capture to start).
                 let mut out = std::io::BufWriter::new(file);
-                while let Ok(line) = rx.recv() {
-                    out.write_all(line.as_bytes())?;
-                    out.write_all(b"\n")?;
-                    for line in rx.try_iter() {
+                while let Ok(first) = rx.recv() {
+                    for line in std::iter::once(first).chain(rx.try_iter()) {
                         out.write_all(line.as_bytes())?;
                         out.write_all(b"\n")?;
                     }

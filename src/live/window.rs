@@ -281,9 +281,8 @@ pub struct LiveApp {
     settings: Settings,
     settings_path: Option<PathBuf>,
     recorder: Option<super::record::RecordSender>,
-    /// Music time of the frame being drawn (for `--record-events`).
-    frame_music_time: f64,
-    /// The smoothed show clock ([`smooth_show_time`]), once running.
+    /// Music time of the frame being drawn: the smoothed show clock
+    /// ([`smooth_show_time`]), once running; `--record-events` records it.
     show_clock: Option<f64>,
     running: Option<Running>,
     error: Option<anyhow::Error>,
@@ -376,7 +375,6 @@ impl LiveApp {
             settings: parts.settings,
             settings_path: parts.settings_path,
             recorder: parts.recorder,
-            frame_music_time: 0.0,
             show_clock: None,
             running: None,
             error: None,
@@ -827,7 +825,6 @@ impl LiveApp {
         self.show_clock = Some(show_time);
         let frame = self.analysis.latest();
         self.show.update(&frame, show_time, delta);
-        self.frame_music_time = show_time;
         self.forward_requests();
         self.watch_audio();
         self.clock
@@ -934,7 +931,7 @@ impl LiveApp {
         let t_present = Instant::now();
         gpu.queue.present(texture);
         if let Some(r) = &self.recorder {
-            r.frame(self.frame_music_time);
+            r.frame(self.show_clock.unwrap_or(0.0));
         }
         if self.frames == 0 {
             let window = self.started.elapsed().as_secs_f64();
