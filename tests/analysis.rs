@@ -228,7 +228,7 @@ fn regression_on_annotated_clips() {
     let cases = [
         ("mdb_rock_mix", 0.68, 0.88, true),
         ("mdb_grunge_drums", 0.94, 0.97, true),
-        ("mdb_punk_mix", 0.60, 0.88, true),
+        ("mdb_punk_mix", 0.60, 0.92, true),
         ("stretch_country1_140", 0.70, 0.95, true),
         ("synth_gmd_funk138", 0.63, 0.93, true),
         ("madmom_sample", 0.95, 0.60, true),
@@ -238,6 +238,12 @@ fn regression_on_annotated_clips() {
         let path = data(&format!("{id}.flac"));
         let clip = decode_file(&path).expect("test clip");
         let res = analyze_clip(&clip, 512, 0.0);
+        // Beats come in order, never two within half a beat at the
+        // fastest tempo (a stutter flashes twice).
+        let half_beat = 0.5 * 60.0 / f64::from(sonolux::analysis::tempo::MAX_BPM);
+        if let Some(w) = res.beats.windows(2).find(|w| w[1].0 - w[0].0 < half_beat) {
+            panic!("{id}: beats at {:.3} and {:.3}", w[0].0, w[1].0);
+        }
         // Scored as `sonolux eval` scores it (beats and downbeats after 5 s).
         let score = score_clip(&path, clip.duration(), &res);
         let of = score.onset_f.expect("onsets");
@@ -714,6 +720,63 @@ fn silence_then_music_and_a_tempo_change() {
 }
 
 #[test]
+fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let groove = with_eighth_hats(&[
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ]);
+    // A DJ-style cut: 120 BPM for 20 s, then straight into 150 BPM (not an
+    // octave of it) whose first beat falls 0.17 s after the cut, a third
+    // of a beat off the old grid's.
+    let mut report = Vec::new();
+    for (from, to) in [(120.0, 150.0), (150.0, 100.0), (96.0, 128.0)] {
+        let (mut a, t1) = pattern_track(from, 20.0, 0.5, 4, &groove, 0.0, SR);
+        let (b, t2) = pattern_track(to, 16.0, 0.17, 4, &groove, 0.0, SR);
+        a.extend_from_slice(&b);
+        let truth: Vec<f64> = t1
+            .iter()
+            .copied()
+            .chain(t2.iter().map(|t| t + 20.0))
+            .collect();
+        let res = analyze_clip(&clip(a), 512, 0.0);
+        // The clock takes the new tempo when the estimator does (its
+        // window is 8 s, so some seconds after the cut). From then on every
+        // beat is on the new grid, not the old grid's phase.
+        let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let period = 60.0 / to;
+        let switch = beats
+            .windows(2)
+            .find(|w| w[0] > 20.0 && ((w[1] - w[0]) / period - 1.0).abs() < 0.04)
+            .map(|w| w[0]);
+        let Some(switch) = switch else {
+            panic!("{from} -> {to} BPM: the clock never took the new tempo");
+        };
+        let window = |lo: f64, hi: f64| {
+            let est: Vec<f64> = beats
+                .iter()
+                .copied()
+                .filter(|&t| t >= lo && t < hi)
+                .collect();
+            let truth: Vec<f64> = truth
+                .iter()
+                .copied()
+                .filter(|&t| t >= lo && t < hi)
+                .collect();
+            eval::f_measure(&truth, &est, 0.07)
+        };
+        let f = window(switch + 0.5, switch + 4.5);
+        report.push(format!(
+            "{from} -> {to} BPM: new tempo at {switch:.2} s, beat F {f:.2} in the 4 s after"
+        ));
+        assert!(f > 0.9, "{}", report.join("\n"));
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
 fn music_that_starts_after_silence_starts_on_the_one() {
     use Drum::{Kick, Snare};
     use sonolux::audio::demo::{Drum, pattern_track};
@@ -776,7 +839,6 @@ fn accented_click_tracks_in_four_and_three() {
             ));
         }
     }
-    eprintln!("{}", report.join("\n"));
     eprintln!("{}", report.join("\n"));
     assert!(!failed, "{}", report.join("\n"));
 }

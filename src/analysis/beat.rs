@@ -113,6 +113,11 @@ pub struct BeatTracker {
     /// (see [`Self::grid_changed`]).
     bar_anchor: Option<(f64, f64)>,
     challenger: f64,
+    /// Take the next comb measurement as the phase, without the
+    /// continuity prior (set when the grid takes an unrelated tempo).
+    rephase: bool,
+    /// Sound time of the last beat emitted.
+    last_beat: f64,
     /// PLL gain per frame for phase corrections (0..1).
     pub phase_gain: f64,
     /// PLL gain per frame for period corrections (0..1).
@@ -152,6 +157,8 @@ impl BeatTracker {
             music_frame: None,
             bar_anchor: None,
             challenger: 0.0,
+            rephase: false,
+            last_beat: f64::NEG_INFINITY,
             phase_gain: 0.1,
             period_gain: 0.05,
         }
@@ -327,6 +334,14 @@ impl BeatTracker {
                 if updated {
                     if self.running {
                         self.grid_changed();
+                        // A new tempo that is not an octave of the old one
+                        // (a new song, a 3/2 misreading corrected) starts a
+                        // grid whose phase is for the music to say: the
+                        // next comb measurement is taken as it is. Across an
+                        // octave the old beats stay on the new grid (or half
+                        // of them do), so the clock keeps its phase.
+                        let octaves = (target / self.period).log2().abs();
+                        self.rephase = (octaves - 1.0).abs() > 0.1;
                     }
                     self.period = target;
                 }
@@ -342,7 +357,8 @@ impl BeatTracker {
             // Where the clock expects the most recent beat, in seconds back
             // from the comb's reference frame: favours continuity when the
             // music allows two phases (an even pulse at twice the tempo).
-            let expected = self.running.then(|| {
+            let rephase = std::mem::take(&mut self.rephase);
+            let expected = (self.running && !rephase).then(|| {
                 let back = centre - (self.next_beat - self.period);
                 back.rem_euclid(self.period)
             });
@@ -350,7 +366,7 @@ impl BeatTracker {
                 let frame_s = 1.0 / f64::from(self.rate);
                 let mut last_beat = comb.last_beat;
                 let peak = comb.contrast;
-                let mut jump = false;
+                let mut jump = rephase;
                 match comb.rival {
                     Some(rival) => {
                         self.challenger += frame_s;
@@ -378,6 +394,12 @@ impl BeatTracker {
                     let mut e = measured_next - self.next_beat;
                     e -= (e / self.period).round() * self.period;
                     self.next_beat += if jump { e } else { self.phase_gain * e };
+                    // A jump lands at least half a beat after the last beat
+                    // emitted (a period that changed with it can put it
+                    // before): two beats in a stutter would flash twice.
+                    while jump && self.next_beat < self.last_beat + 0.5 * self.period {
+                        self.next_beat += self.period;
+                    }
                 }
             }
         }
@@ -401,6 +423,7 @@ impl BeatTracker {
                     self.pending[self.n_pending] = (self.next_beat, index);
                     self.n_pending += 1;
                 }
+                self.last_beat = self.next_beat;
                 self.next_beat += self.period;
                 self.next_index += 1;
             }
