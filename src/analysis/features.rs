@@ -2,45 +2,11 @@
 //! the 512-texel spectrum/waveform rows for the shader texture.
 
 use super::frame::{FeatureFrame, NUM_BANDS, SPECTRUM_LEN};
+use super::lanes::{lane_dot, lane_sum};
 use super::normalize::{AutoGain, Envelope, fast_log2};
 
 const LOG_LO_HZ: f32 = 50.0;
 const LOG_HI_HZ: f32 = 12_800.0;
-
-/// The sum of `f(x)` over `x`, in eight lanes: a single running `f32` sum
-/// must keep its order, so the compiler cannot vectorise it; eight can.
-#[inline(always)]
-fn lane_sum(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let chunks = x.chunks_exact(8);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for k in 0..8 {
-            lanes[k] += f(c[k]);
-        }
-    }
-    for &v in rest {
-        lanes[0] += f(v);
-    }
-    lanes.iter().sum()
-}
-
-/// The dot product of `a` and `b`, in eight lanes (see [`lane_sum`]).
-#[inline(always)]
-fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    for (x, y) in ra.iter().zip(rb) {
-        lanes[0] += x * y;
-    }
-    lanes.iter().sum()
-}
 
 fn log_map(hz: f32) -> f32 {
     ((hz.max(1.0) / LOG_LO_HZ).log2() / (LOG_HI_HZ / LOG_LO_HZ).log2()).clamp(0.0, 1.0)

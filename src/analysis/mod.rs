@@ -19,6 +19,7 @@ pub mod downbeat;
 pub mod eval;
 pub mod features;
 pub mod frame;
+pub mod lanes;
 pub mod normalize;
 pub mod onset;
 pub mod stft;

@@ -84,11 +84,7 @@ impl LogFilterbank {
     pub fn apply(&self, mags: &[f32], out: &mut [f32]) {
         for ((start, range), o) in self.filters.iter().zip(out.iter_mut()) {
             let w = &self.weights[range.clone()];
-            *o = mags[*start..*start + w.len()]
-                .iter()
-                .zip(w)
-                .map(|(m, w)| m * w)
-                .sum();
+            *o = super::lanes::lane_dot(&mags[*start..*start + w.len()], w);
         }
     }
 }

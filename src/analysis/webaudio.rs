@@ -9,14 +9,9 @@
 //! Buffers are made once; [`WebAudioAnalyser::push`] and
 //! [`WebAudioAnalyser::update`] never allocate.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex32;
-use realfft::{RealFftPlanner, RealToComplex};
-
 use super::frame::SPECTRUM_LEN;
 use super::normalize::fast_log2;
-use super::stft::SampleRing;
+use super::stft::{RealSpectrum, SampleRing};
 
 /// Web Audio's `fftSize` as Shadertoy sets it.
 pub const FFT_SIZE: usize = 2048;
@@ -28,11 +23,12 @@ pub const DB_RANGE: (f32, f32) = (-100.0, -30.0);
 /// A streaming analyser with Web Audio's numbers.
 pub struct WebAudioAnalyser {
     history: SampleRing,
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: RealSpectrum,
     window: Vec<f32>,
     input: Vec<f32>,
-    output: Vec<Complex32>,
-    scratch: Vec<Complex32>,
+    /// Power of the bins shown (the first [`SPECTRUM_LEN`]), then the
+    /// rows' byte levels.
+    power: Vec<f32>,
     smoothed: Vec<f32>,
 }
 
@@ -45,7 +41,6 @@ impl Default for WebAudioAnalyser {
 impl WebAudioAnalyser {
     /// A new analyser with silent history.
     pub fn new() -> Self {
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(FFT_SIZE);
         // Web Audio's Blackman window (alpha 0.16).
         let window = (0..FFT_SIZE)
             .map(|i| {
@@ -55,11 +50,10 @@ impl WebAudioAnalyser {
             .collect();
         Self {
             history: SampleRing::new(FFT_SIZE),
-            input: fft.make_input_vec(),
-            output: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
+            fft: RealSpectrum::new(FFT_SIZE),
+            input: vec![0.0; FFT_SIZE],
+            power: vec![0.0; SPECTRUM_LEN],
             smoothed: vec![0.0; SPECTRUM_LEN],
-            fft,
             window,
         }
     }
@@ -73,33 +67,35 @@ impl WebAudioAnalyser {
     /// the newest 2048 samples, smooths, and writes both rows as bytes.
     pub fn update(&mut self, fft_row: &mut [u8; SPECTRUM_LEN], wave_row: &mut [u8; SPECTRUM_LEN]) {
         self.history.windowed(&self.window, &mut self.input);
-        if self
-            .fft
-            .process_with_scratch(&mut self.input, &mut self.output, &mut self.scratch)
-            .is_err()
-        {
-            return;
-        }
+        self.fft
+            .power(&self.input, 0..SPECTRUM_LEN, &mut self.power);
         let (lo, hi) = DB_RANGE;
         let scale = 255.0 / (hi - lo);
         let norm = 1.0 / FFT_SIZE as f32;
-        for ((s, c), b) in self
-            .smoothed
-            .iter_mut()
-            .zip(&self.output)
-            .zip(fft_row.iter_mut())
-        {
-            *s = SMOOTHING * *s + (1.0 - SMOOTHING) * c.norm_sqr().sqrt() * norm;
+        for (s, &p) in self.smoothed.iter_mut().zip(&self.power) {
+            *s = SMOOTHING * *s + (1.0 - SMOOTHING) * p.sqrt() * norm;
+        }
+        // Byte levels, computed and converted in separate plain loops so
+        // that each vectorises.
+        for (v, &s) in self.power.iter_mut().zip(&self.smoothed) {
             // 20 log10(x) = 20 log10(2) log2(x)
             let db = 6.020_6 * fast_log2(s.max(1e-12));
-            *b = ((db - lo) * scale).clamp(0.0, 255.0) as u8;
+            *v = ((db - lo) * scale).clamp(0.0, 255.0);
         }
+        to_bytes(&self.power, fft_row);
         // The newest 512 samples, 128 = zero.
-        let (older, newer) = self.history.halves();
-        let newest = older.iter().chain(newer).skip(FFT_SIZE - SPECTRUM_LEN);
-        for (b, &x) in wave_row.iter_mut().zip(newest) {
-            *b = (128.0 * (1.0 + x)).clamp(0.0, 255.0) as u8;
+        self.history.latest(&mut self.power);
+        for v in self.power.iter_mut() {
+            *v = (128.0 * (1.0 + *v)).clamp(0.0, 255.0);
         }
+        to_bytes(&self.power, wave_row);
+    }
+}
+
+/// Truncates values in 0..=255 to bytes.
+fn to_bytes(values: &[f32], out: &mut [u8]) {
+    for (b, &v) in out.iter_mut().zip(values) {
+        *b = v as i32 as u8;
     }
 }
 
