@@ -777,6 +777,52 @@ fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
 }
 
 #[test]
+fn a_lone_click_then_silence_does_not_set_the_next_songs_tempo() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let groove = with_eighth_hats(&[
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ]);
+    // One click at 1 s (a mic check, the bench's marker), 3 s of silence,
+    // then a song: its tempo and phase are read from it alone. The click
+    // had the estimator near its fastest tempo, which the song's own
+    // eighths then held: the clock ran at double tempo for seconds and
+    // kept the off-beat half of its beats when it halved.
+    let (mut audio, _) = clicks(60.0, 1.5, 1.0);
+    audio.resize(4 * SR as usize, 0.0);
+    let mut report = Vec::new();
+    for bpm in [100.0, 110.0, 120.0] {
+        let (song, beats) = pattern_track(bpm, 16.0, 0.0, 4, &groove, 0.0, SR);
+        let mut a = audio.clone();
+        a.extend_from_slice(&song);
+        let truth: Vec<f64> = beats.iter().map(|t| t + 4.0).collect();
+        let res = analyze_clip(&clip(a), 512, 0.0);
+        let est: Vec<f64> = res.beats.iter().map(|b| b.0).filter(|&t| t > 4.0).collect();
+        // Every beat emitted in the song is a real one, and from 4 s into
+        // it the clock has them all.
+        let real = eval::match_events(&truth, &est, 0.07).len();
+        let late: Vec<f64> = est.iter().copied().filter(|&t| t > 8.0).collect();
+        let f = eval::f_measure(
+            &truth
+                .iter()
+                .copied()
+                .filter(|&t| t > 8.0)
+                .collect::<Vec<_>>(),
+            &late,
+            0.07,
+        );
+        report.push(format!(
+            "{bpm} BPM: {real} of {} emitted beats real, beat F {f:.2} from 4 s in",
+            est.len()
+        ));
+        assert!(real + 1 >= est.len() && f > 0.95, "{}", report.join("\n"));
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
 fn music_that_starts_after_silence_starts_on_the_one() {
     use Drum::{Kick, Snare};
     use sonolux::audio::demo::{Drum, pattern_track};

@@ -314,6 +314,20 @@ impl BeatTracker {
         let active = s > 0.02 * self.activity && self.activity > 1e-4;
         if active {
             if self.music_frame.is_none() || self.quiet_frames as f32 >= MUSIC_GAP_S * self.rate {
+                // Music after a gap is a new song: the tempo is read from
+                // it alone and the clock locks afresh, as at the start.
+                // Otherwise the last song's tempo (or a lone sound's) held
+                // on in the estimator's forward pass, and the clock's
+                // phase held the new song's beats wherever the old grid
+                // put them (the continuity prior). A tempo the VJ fixed,
+                // or an octave the VJ chose, stays.
+                if self.music_frame.is_some() && self.fixed_bpm.is_none() {
+                    self.running = false;
+                    self.confidence = 0.0;
+                    if self.tempo_hint.is_none() {
+                        self.tempo.music_started();
+                    }
+                }
                 self.music_frame = Some(self.frames - 1);
                 self.bar_anchor = None;
                 self.downbeats.music_started();
@@ -386,7 +400,7 @@ impl BeatTracker {
                     if self.confidence > 0.08 && active {
                         self.running = true;
                         self.next_beat = measured_next;
-                        while self.next_beat < now {
+                        while self.next_beat < now.max(self.last_beat + 0.5 * self.period) {
                             self.next_beat += self.period;
                         }
                     }

@@ -146,6 +146,17 @@ impl TempoEstimator {
         self.estimate.bpm = bpm;
     }
 
+    /// Music starts anew after silence: the history and the forward pass
+    /// are forgotten, so the tempo is read from the new music alone, as at
+    /// the start of the stream (an estimate again after 1.5 s of it). The
+    /// last song's tempo, or a lone sound's before it, does not hold on.
+    pub fn music_started(&mut self) {
+        self.history.clear();
+        self.forward.fill(1.0);
+        self.since_update = 0;
+        self.estimate = TempoEstimate::default();
+    }
+
     /// The current estimate (bpm 0 until the first update with signal).
     pub fn estimate(&self) -> TempoEstimate {
         self.estimate
