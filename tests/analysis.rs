@@ -642,11 +642,17 @@ fn with_eighth_hats(
     hits.iter().copied().chain(hats).collect()
 }
 
+/// Kick on 1 and 3, snare on 2 and 4, a hat on every eighth.
+fn rock_beat() -> Vec<(f64, sonolux::audio::demo::Drum)> {
+    use sonolux::audio::demo::Drum::{Kick, Snare};
+    with_eighth_hats(&[(0.0, Kick), (1.0, Snare), (2.0, Kick), (3.0, Snare)])
+}
+
 #[test]
 fn synthetic_patterns_with_known_answers() {
-    use Drum::{Hat, Kick, Snare};
+    use Drum::{Hat, Kick};
     use sonolux::audio::demo::{Drum, pattern_track};
-    let rock = &with_eighth_hats(&[(0.0, Kick), (1.0, Snare), (2.0, Kick), (3.0, Snare)]);
+    let rock = &rock_beat();
     type Pattern<'a> = &'a [(f64, Drum)];
     let cases: [(&str, f64, Pattern, f64); 4] = [
         ("rock beat", 110.0, rock, 0.0),
@@ -721,13 +727,8 @@ fn silence_then_music_and_a_tempo_change() {
 
 #[test]
 fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
-    use sonolux::audio::demo::{Drum, pattern_track};
-    let groove = with_eighth_hats(&[
-        (0.0, Drum::Kick),
-        (1.0, Drum::Snare),
-        (2.0, Drum::Kick),
-        (3.0, Drum::Snare),
-    ]);
+    use sonolux::audio::demo::pattern_track;
+    let groove = rock_beat();
     // A DJ-style cut: 120 BPM for 20 s, then straight into 150 BPM (not an
     // octave of it) whose first beat falls 0.17 s after the cut, a third
     // of a beat off the old grid's.
@@ -778,13 +779,8 @@ fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
 
 #[test]
 fn a_lone_click_then_silence_does_not_set_the_next_songs_tempo() {
-    use sonolux::audio::demo::{Drum, pattern_track};
-    let groove = with_eighth_hats(&[
-        (0.0, Drum::Kick),
-        (1.0, Drum::Snare),
-        (2.0, Drum::Kick),
-        (3.0, Drum::Snare),
-    ]);
+    use sonolux::audio::demo::pattern_track;
+    let groove = rock_beat();
     // One click at 1 s (a mic check, the bench's marker), 3 s of silence,
     // then a song: its tempo and phase are read from it alone. The click
     // had the estimator near its fastest tempo, which the song's own
