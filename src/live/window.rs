@@ -819,8 +819,12 @@ impl LiveApp {
         } else {
             0.0
         };
+        // The frame interval stands for the presentation delay; a stalled
+        // frame (0.8 s while the first pipelines compile) does not make the
+        // next one that late.
+        let present_delay = f64::from(delta).min(MAX_PRESENT_DELAY_S);
         let target =
-            self.clock.now() - output_latency + f64::from(delta) + self.show.latency_ms / 1000.0;
+            self.clock.now() - output_latency + present_delay + self.show.latency_ms / 1000.0;
         let show_time = smooth_show_time(self.show_clock, f64::from(delta), target);
         self.show_clock = Some(show_time);
         let frame = self.analysis.latest();
@@ -1170,19 +1174,29 @@ impl ApplicationHandler for LiveApp {
     }
 }
 
+/// The most a frame's presentation delay is taken to be (s).
+const MAX_PRESENT_DELAY_S: f64 = 0.05;
+
+/// How far the shown time may run ahead of the audio clock between its
+/// blocks (s): more than a block, and more than the gap a sound server's
+/// burst leaves, but not so much that a stalled stream (at start-up, or a
+/// stalled server) lets the picture run on without sound and then freeze
+/// while the sound catches up.
+const MAX_LEAD_S: f64 = 0.1;
+
 /// The music time a frame shows: the audio clock advances in blocks (one
 /// per audio callback) and frames come at uneven intervals, so `target`
 /// (the clock plus the frame interval) jitters and can step back between
 /// two frames. The shown time follows it smoothly instead: it advances by
-/// the frame interval, corrected by a tenth of the difference, and never
-/// goes back; it jumps to `target` at the start and when `target` is more
-/// than 250 ms ahead, and holds while it is more than 250 ms behind (the
-/// audio stalled).
+/// the frame interval (but at most [`MAX_LEAD_S`] past `target`), corrected
+/// by a tenth of the difference, and never goes back; it jumps to `target`
+/// at the start and when `target` is more than 250 ms ahead, and holds
+/// while it is more than 250 ms behind (the audio stalled).
 pub(crate) fn smooth_show_time(previous: Option<f64>, delta: f64, target: f64) -> f64 {
     let Some(previous) = previous else {
         return target;
     };
-    let predicted = previous + delta.max(0.0);
+    let predicted = (previous + delta.max(0.0)).min(target + MAX_LEAD_S);
     if (target - predicted).abs() > 0.25 {
         // A jump: ahead at once; behind (the audio stalled), hold until
         // the audio catches up.
@@ -1228,5 +1242,19 @@ mod tests {
         // A stall or a new input: it jumps.
         assert_eq!(smooth_show_time(Some(10.0), 0.016, 12.0), 12.0);
         assert_eq!(smooth_show_time(Some(10.0), 0.016, 9.0), 10.0);
+        // The audio stalls (a stream starting up) while frames go on: the
+        // picture waits near the sound instead of running on and then
+        // freezing while the sound catches up.
+        let (mut t, mut audio) = (1.0, 1.0);
+        for k in 0..200 {
+            if k >= 60 {
+                audio += 0.016;
+            }
+            t = smooth_show_time(Some(t), 0.016, audio);
+            assert!(
+                t - audio <= 0.1 + 1e-9,
+                "frame {k}: {t:.3} shown, audio at {audio:.3}"
+            );
+        }
     }
 }
