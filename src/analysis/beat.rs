@@ -400,9 +400,7 @@ impl BeatTracker {
                     if self.confidence > 0.08 && active {
                         self.running = true;
                         self.next_beat = measured_next;
-                        while self.next_beat < now.max(self.last_beat + 0.5 * self.period) {
-                            self.next_beat += self.period;
-                        }
+                        self.next_beat_not_before(now.max(self.last_beat + 0.5 * self.period));
                     }
                 } else if active {
                     let mut e = measured_next - self.next_beat;
@@ -411,8 +409,8 @@ impl BeatTracker {
                     // A jump lands at least half a beat after the last beat
                     // emitted (a period that changed with it can put it
                     // before): two beats in a stutter would flash twice.
-                    while jump && self.next_beat < self.last_beat + 0.5 * self.period {
-                        self.next_beat += self.period;
+                    if jump {
+                        self.next_beat_not_before(self.last_beat + 0.5 * self.period);
                     }
                 }
             }
@@ -455,6 +453,13 @@ impl BeatTracker {
             t += self.period;
         }
         t
+    }
+
+    /// Moves the next beat on by whole periods until it is at or after `t`.
+    fn next_beat_not_before(&mut self, t: f64) {
+        while self.next_beat < t {
+            self.next_beat += self.period;
+        }
     }
 
     /// Best position of the most recent beat: (seconds back from the newest

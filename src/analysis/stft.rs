@@ -23,11 +23,9 @@ pub struct RealSpectrum {
     /// `e^(-2 pi i k / n)` for k = 0..=n/2, real and imaginary parts.
     tw_re: Vec<f32>,
     tw_im: Vec<f32>,
-    /// Z[k] and Z[m - k] (k = 0..=m, with Z[m] = Z[0]), parts apart.
+    /// Z[k] for k = 0..=m (with Z[m] = Z[0]), parts apart.
     re: Vec<f32>,
     im: Vec<f32>,
-    rev_re: Vec<f32>,
-    rev_im: Vec<f32>,
 }
 
 impl RealSpectrum {
@@ -45,8 +43,6 @@ impl RealSpectrum {
             tw_im: (0..=m).map(|k| angle(k).sin() as f32).collect(),
             re: vec![0.0; m + 1],
             im: vec![0.0; m + 1],
-            rev_re: vec![0.0; m + 1],
-            rev_im: vec![0.0; m + 1],
         }
     }
 
@@ -65,19 +61,19 @@ impl RealSpectrum {
         }
         self.re[m] = self.buf[0].re;
         self.im[m] = self.buf[0].im;
-        // Z[m - k] for k = 0..=m: the parts reversed.
-        for (d, &s) in self.rev_re.iter_mut().zip(self.re.iter().rev()) {
-            *d = s;
-        }
-        for (d, &s) in self.rev_im.iter_mut().zip(self.im.iter().rev()) {
-            *d = s;
-        }
         let end = bins.end.min(m + 1).min(power.len());
         let b = bins.start.min(end)..end;
+        // Z[m - k] for k in `b`: the parts read backwards.
+        let rev = m + 1 - b.end..m + 1 - b.start;
         let lanes = self.re[b.clone()]
             .iter()
             .zip(&self.im[b.clone()])
-            .zip(self.rev_re[b.clone()].iter().zip(&self.rev_im[b.clone()]))
+            .zip(
+                self.re[rev.clone()]
+                    .iter()
+                    .rev()
+                    .zip(self.im[rev].iter().rev()),
+            )
             .zip(self.tw_re[b.clone()].iter().zip(&self.tw_im[b.clone()]));
         for (p, (((&ar, &ai), (&br, &bi)), (&wr, &wi))) in power[b].iter_mut().zip(lanes) {
             // Z[k] = A, conj(Z[m - k]) = B: even part (A + B) / 2, odd

@@ -26,9 +26,10 @@ pub struct WebAudioAnalyser {
     fft: RealSpectrum,
     window: Vec<f32>,
     input: Vec<f32>,
-    /// Power of the bins shown (the first [`SPECTRUM_LEN`]), then the
-    /// rows' byte levels.
-    power: Vec<f32>,
+    /// One row's values before they become bytes: the power of the bins
+    /// shown (the first [`SPECTRUM_LEN`]), then their levels, then the
+    /// waveform's.
+    row: Vec<f32>,
     smoothed: Vec<f32>,
 }
 
@@ -52,7 +53,7 @@ impl WebAudioAnalyser {
             history: SampleRing::new(FFT_SIZE),
             fft: RealSpectrum::new(FFT_SIZE),
             input: vec![0.0; FFT_SIZE],
-            power: vec![0.0; SPECTRUM_LEN],
+            row: vec![0.0; SPECTRUM_LEN],
             smoothed: vec![0.0; SPECTRUM_LEN],
             window,
         }
@@ -67,28 +68,27 @@ impl WebAudioAnalyser {
     /// the newest 2048 samples, smooths, and writes both rows as bytes.
     pub fn update(&mut self, fft_row: &mut [u8; SPECTRUM_LEN], wave_row: &mut [u8; SPECTRUM_LEN]) {
         self.history.windowed(&self.window, &mut self.input);
-        self.fft
-            .power(&self.input, 0..SPECTRUM_LEN, &mut self.power);
+        self.fft.power(&self.input, 0..SPECTRUM_LEN, &mut self.row);
         let (lo, hi) = DB_RANGE;
         let scale = 255.0 / (hi - lo);
         let norm = 1.0 / FFT_SIZE as f32;
-        for (s, &p) in self.smoothed.iter_mut().zip(&self.power) {
+        for (s, &p) in self.smoothed.iter_mut().zip(&self.row) {
             *s = SMOOTHING * *s + (1.0 - SMOOTHING) * p.sqrt() * norm;
         }
         // Byte levels, computed and converted in separate plain loops so
         // that each vectorises.
-        for (v, &s) in self.power.iter_mut().zip(&self.smoothed) {
+        for (v, &s) in self.row.iter_mut().zip(&self.smoothed) {
             // 20 log10(x) = 20 log10(2) log2(x)
             let db = 6.020_6 * fast_log2(s.max(1e-12));
             *v = ((db - lo) * scale).clamp(0.0, 255.0);
         }
-        to_bytes(&self.power, fft_row);
+        to_bytes(&self.row, fft_row);
         // The newest 512 samples, 128 = zero.
-        self.history.latest(&mut self.power);
-        for v in self.power.iter_mut() {
+        self.history.latest(&mut self.row);
+        for v in self.row.iter_mut() {
             *v = (128.0 * (1.0 + *v)).clamp(0.0, 255.0);
         }
-        to_bytes(&self.power, wave_row);
+        to_bytes(&self.row, wave_row);
     }
 }
 
