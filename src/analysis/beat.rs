@@ -6,7 +6,8 @@
 //! recent beat; the best one predicts the next beat. The clock does not jump
 //! to that measurement: it moves toward it (a first-order phase-locked loop),
 //! so one missing or extra hit does not shake the visuals, and it freewheels
-//! through breaks and silence at the last tempo.
+//! through breaks and silence at the last tempo, and on into the music
+//! after a break (see [`MUSIC_GAP_S`]).
 //!
 //! Bars: once each beat has been heard, its low- and mid-band hit strengths
 //! and its chroma go to [`DownbeatTracker`], which chooses the metre (4 or 3
@@ -34,6 +35,10 @@ const COMB_DECAY: f32 = 0.8;
 const LOW_BAND_WEIGHT: f32 = 1.0;
 /// Seconds without music after which music is taken to start anew.
 const MUSIC_GAP_S: f32 = 2.0;
+/// Beats the clock must have given a stretch of music for it to run on
+/// into the music after a gap (a break in the song, perhaps) rather than
+/// stop and lock afresh.
+const KEEP_AFTER_BEATS: u32 = 8;
 
 /// Manual control of the beat clock (tap tempo, nudge, resync, fixed tempo).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,6 +123,11 @@ pub struct BeatTracker {
     rephase: bool,
     /// Sound time of the last beat emitted.
     last_beat: f64,
+    /// Beats emitted since the current stretch of music started.
+    stretch_beats: u32,
+    /// Music came back after a gap while the clock ran on, and the tempo
+    /// estimator has not yet given its first estimate of it.
+    after_break: bool,
     /// PLL gain per frame for phase corrections (0..1).
     pub phase_gain: f64,
     /// PLL gain per frame for period corrections (0..1).
@@ -159,6 +169,8 @@ impl BeatTracker {
             challenger: 0.0,
             rephase: false,
             last_beat: f64::NEG_INFINITY,
+            stretch_beats: 0,
+            after_break: false,
             phase_gain: 0.1,
             period_gain: 0.05,
         }
@@ -314,20 +326,32 @@ impl BeatTracker {
         let active = s > 0.02 * self.activity && self.activity > 1e-4;
         if active {
             if self.music_frame.is_none() || self.quiet_frames as f32 >= MUSIC_GAP_S * self.rate {
-                // Music after a gap is a new song: the tempo is read from
-                // it alone and the clock locks afresh, as at the start.
-                // Otherwise the last song's tempo (or a lone sound's) held
-                // on in the estimator's forward pass, and the clock's
-                // phase held the new song's beats wherever the old grid
-                // put them (the continuity prior). A tempo the VJ fixed,
-                // or an octave the VJ chose, stays.
+                // Music after a gap: a break in the song, or a new song.
+                // The tempo is read from the new music alone (not from the
+                // silence, nor from a lone sound before it). A clock that
+                // gave the last stretch of music its beats runs on through
+                // the gap and into the music, so the beats are there when
+                // the band comes back in (on the grid they left, or pulled
+                // onto theirs by the phase lock within a few beats); the
+                // estimator's first estimate of the new music then decides
+                // the tempo and takes the phase afresh if it is a new one.
+                // A clock that had not locked (a mic check, a lone click)
+                // stops and locks afresh, as at the start: otherwise its
+                // tempo held the new song and its phase the wrong half of
+                // the beats. A tempo the VJ fixed, or an octave the VJ
+                // chose, stays.
                 if self.music_frame.is_some() && self.fixed_bpm.is_none() {
-                    self.running = false;
-                    self.confidence = 0.0;
+                    let keep = self.running && self.stretch_beats >= KEEP_AFTER_BEATS;
+                    self.after_break = keep;
+                    if !keep {
+                        self.running = false;
+                        self.confidence = 0.0;
+                    }
                     if self.tempo_hint.is_none() {
-                        self.tempo.music_started();
+                        self.tempo.music_started(keep);
                     }
                 }
+                self.stretch_beats = 0;
                 self.music_frame = Some(self.frames - 1);
                 self.bar_anchor = None;
                 self.downbeats.music_started();
@@ -339,6 +363,8 @@ impl BeatTracker {
 
         let updated = self.tempo.push(odf, true);
         let est = self.tempo.estimate();
+        // The first estimate of the music after a break.
+        let after_break_estimate = updated && std::mem::take(&mut self.after_break);
         if let Some(bpm) = self.fixed_bpm {
             self.period = 60.0 / f64::from(bpm);
         } else if est.bpm > 0.0 {
@@ -351,11 +377,13 @@ impl BeatTracker {
                         // A new tempo that is not an octave of the old one
                         // (a new song, a 3/2 misreading corrected) starts a
                         // grid whose phase is for the music to say: the
-                        // next comb measurement is taken as it is. Across an
-                        // octave the old beats stay on the new grid (or half
-                        // of them do), so the clock keeps its phase.
+                        // next comb measurement is taken as it is. So does
+                        // any new tempo after a break (a new song). Across
+                        // an octave within a song the old beats stay on the
+                        // new grid (or half of them do), so the clock keeps
+                        // its phase.
                         let octaves = (target / self.period).log2().abs();
-                        self.rephase = (octaves - 1.0).abs() > 0.1;
+                        self.rephase = (octaves - 1.0).abs() > 0.1 || after_break_estimate;
                     }
                     self.period = target;
                 }
@@ -436,6 +464,7 @@ impl BeatTracker {
                     self.n_pending += 1;
                 }
                 self.last_beat = self.next_beat;
+                self.stretch_beats = self.stretch_beats.saturating_add(1);
                 self.next_beat += self.period;
                 self.next_index += 1;
             }

@@ -146,15 +146,21 @@ impl TempoEstimator {
         self.estimate.bpm = bpm;
     }
 
-    /// Music starts anew after silence: the history and the forward pass
-    /// are forgotten, so the tempo is read from the new music alone, as at
-    /// the start of the stream (an estimate again after 1.5 s of it). The
-    /// last song's tempo, or a lone sound's before it, does not hold on.
-    pub fn music_started(&mut self) {
+    /// Music starts anew after silence: the history is forgotten, so the
+    /// tempo is read from the new music alone (an estimate again after
+    /// 1.5 s of it), not from silence or from a lone sound before it. With
+    /// `break_in_song` (the beat clock runs on through the gap) the last
+    /// estimate stands until then and the forward pass still favours it,
+    /// as for music that never stopped; otherwise the forward pass starts
+    /// afresh too, as at the start of the stream, and the last song's
+    /// tempo, or a lone sound's, does not hold on.
+    pub fn music_started(&mut self, break_in_song: bool) {
         self.history.clear();
-        self.forward.fill(1.0);
         self.since_update = 0;
-        self.estimate = TempoEstimate::default();
+        if !break_in_song {
+            self.forward.fill(1.0);
+            self.estimate = TempoEstimate::default();
+        }
     }
 
     /// The current estimate (bpm 0 until the first update with signal).
