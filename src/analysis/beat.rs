@@ -35,9 +35,9 @@ const COMB_DECAY: f32 = 0.8;
 const LOW_BAND_WEIGHT: f32 = 1.0;
 /// Seconds without music after which music is taken to start anew.
 const MUSIC_GAP_S: f32 = 2.0;
-/// Beats the clock must have given a stretch of music for it to run on
-/// into the music after a gap (a break in the song, perhaps) rather than
-/// stop and lock afresh.
+/// Beats the clock must have given a stretch of music (while it sounded)
+/// for it to run on into the music after a gap (a break in the song,
+/// perhaps) rather than stop and lock afresh.
 const KEEP_AFTER_BEATS: u32 = 8;
 
 /// Manual control of the beat clock (tap tempo, nudge, resync, fixed tempo).
@@ -123,7 +123,8 @@ pub struct BeatTracker {
     rephase: bool,
     /// Sound time of the last beat emitted.
     last_beat: f64,
-    /// Beats emitted since the current stretch of music started.
+    /// Beats emitted in the current stretch of music (not counting those
+    /// freewheeled through the silence after it).
     stretch_beats: u32,
     /// Music came back after a gap while the clock ran on, and the tempo
     /// estimator has not yet given its first estimate of it.
@@ -464,7 +465,10 @@ impl BeatTracker {
                     self.n_pending += 1;
                 }
                 self.last_beat = self.next_beat;
-                self.stretch_beats = self.stretch_beats.saturating_add(1);
+                // Beats freewheeled through silence do not count.
+                if (self.quiet_frames as f32) < 0.5 * self.rate {
+                    self.stretch_beats = self.stretch_beats.saturating_add(1);
+                }
                 self.next_beat += self.period;
                 self.next_index += 1;
             }
