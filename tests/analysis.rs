@@ -256,15 +256,16 @@ fn regression_on_annotated_clips() {
             assert_eq!(acc1, 1.0, "{id}: {} vs {:?}", res.bpm, score.bpm.1);
         }
     }
-    // One clip's downbeats can flip between 1 and 3 on a few bars of
-    // evidence, so count the clips that find the bar: 5 of 6 do (2 did
-    // before the two-question downbeat tracker, 4 before the music's start
-    // counted); one may flip.
+    // Count the clips that find the bar: 5 of 6 do (2 did before the
+    // two-question downbeat tracker, 4 before the music's start counted;
+    // madmom_sample's beats are half a beat off); and their mean downbeat
+    // F: .77 (.73 before a move of the bar line had to win a whole bar).
     let found = downbeat_f.iter().filter(|d| d.1 >= 0.5).count();
-    eprintln!("downbeat F {downbeat_f:.2?}");
+    let mean = downbeat_f.iter().map(|d| d.1).sum::<f64>() / downbeat_f.len() as f64;
+    eprintln!("downbeat F {downbeat_f:.2?}, mean {mean:.3}");
     assert!(
-        found >= 4,
-        "only {found} of 6 clips find the downbeat: {downbeat_f:.2?}"
+        found >= 5 && mean >= 0.75,
+        "{found} of 6 clips find the downbeat, mean downbeat F {mean:.3}: {downbeat_f:.2?}"
     );
 }
 

@@ -31,7 +31,9 @@
 //!    middle of the bar when chords follow bars.
 //!
 //! A position's score is the sum of both answers; the downbeat moves only to
-//! a position that scores clearly higher (hysteresis). Causal: a beat is
+//! a position that has scored clearly higher at every beat of a whole bar
+//! (hysteresis: over a beat or two the cues swing, with a fill, a chord
+//! played early, or cues not yet heard for long). Causal: a beat is
 //! scored once the beats its cues need have been heard.
 //!
 //! **Where the music starts.** Songs start on the one. Before the cues have
@@ -65,8 +67,9 @@ const CUE_FLOOR: [f32; CUES] = [1e-9, 0.003, 1e-9, 0.003];
 /// their three up to a margin of 3).
 const METRE_MARGIN: f32 = 2.5;
 /// How much higher (in mean-scaled cue units) another position must score
-/// to become the downbeat.
-const DOWNBEAT_MARGIN: f32 = 0.5;
+/// to become the downbeat: at every beat of a whole bar (see
+/// [`DownbeatTracker::beat_heard`]).
+const DOWNBEAT_MARGIN: f32 = 0.3;
 /// Chroma of the last beats, for the bar change (two 4-beat bars).
 const SPANS: usize = 8;
 /// Beats heard before the cues choose the metre and downbeat.
@@ -94,6 +97,9 @@ pub struct DownbeatTracker {
     pub beats_per_bar: usize,
     /// A beat index that is a downbeat.
     pub downbeat_index: i64,
+    /// The position that has beaten the downbeat's by the margin, and at
+    /// how many beats in a row.
+    challenger: Option<(usize, u32)>,
 }
 
 impl Default for DownbeatTracker {
@@ -108,6 +114,7 @@ impl Default for DownbeatTracker {
             start: None,
             beats_per_bar: 4,
             downbeat_index: 0,
+            challenger: None,
         }
     }
 }
@@ -158,6 +165,7 @@ impl DownbeatTracker {
         self.scores3 = [[0.0; 3]; CUES];
         self.spans = [None; SPANS];
         self.beats_seen = 0;
+        self.challenger = None;
     }
 
     /// Beats heard since the start or the last [`Self::new_grid`].
@@ -218,9 +226,20 @@ impl DownbeatTracker {
         } else {
             best_position(&self.scores4, self.start, cur)
         };
-        if metre != self.beats_per_bar || gain > DOWNBEAT_MARGIN {
+        // Another position takes the downbeat once it has scored clearly
+        // higher at every beat of a bar: over one beat the cues can swing
+        // (a fill, a chord held over the bar line), and the bar count a VJ
+        // watches should not.
+        let run = match self.challenger {
+            Some((pos, run)) if pos == best && gain > DOWNBEAT_MARGIN => run + 1,
+            _ if gain > DOWNBEAT_MARGIN => 1,
+            _ => 0,
+        };
+        self.challenger = (run > 0).then_some((best, run));
+        if metre != self.beats_per_bar || run >= metre as u32 {
             self.beats_per_bar = metre;
             self.downbeat_index = best as i64;
+            self.challenger = None;
         }
         debug_assert!(METRES.contains(&self.beats_per_bar));
     }
@@ -416,19 +435,29 @@ mod tests {
         // As the beat tracker calls it: the frames pushed before
         // `beat_started(i)` are those of beat i - 1.
         for i in 0..beats {
-            if i > 0 {
-                let mut c = [0.0; CHROMA];
-                for pc in chord(i - 1) {
-                    c[pc] = 1.0;
-                }
-                c[((i - 1) as usize * 5) % 12] += 0.1; // a little melody
-                for _ in 0..50 {
-                    d.push_chroma(&c);
-                }
-            }
-            d.beat_started(i);
-            d.beat_heard(i, hits(i), false);
+            feed_one(d, i, &chord, &hits);
         }
+    }
+
+    /// Feeds beat `i` as [`feed`] does.
+    fn feed_one(
+        d: &mut DownbeatTracker,
+        i: i64,
+        chord: impl Fn(i64) -> [usize; 3],
+        hits: impl Fn(i64) -> [f32; 2],
+    ) {
+        if i > 0 {
+            let mut c = [0.0; CHROMA];
+            for pc in chord(i - 1) {
+                c[pc] = 1.0;
+            }
+            c[((i - 1) as usize * 5) % 12] += 0.1; // a little melody
+            for _ in 0..50 {
+                d.push_chroma(&c);
+            }
+        }
+        d.beat_started(i);
+        d.beat_heard(i, hits(i), false);
     }
 
     const CHORDS: [[usize; 3]; 4] = [[0, 4, 7], [5, 9, 0], [7, 11, 2], [9, 0, 4]];
@@ -511,6 +540,40 @@ mod tests {
             );
             assert_eq!(d.downbeat_index.rem_euclid(4), start, "music from {start}");
         }
+    }
+
+    #[test]
+    fn a_one_drop_keeps_the_one_where_the_song_started() {
+        // Reggae's one drop: kick and rim shot on 3 only, the chord
+        // changing at 1, the song starting on 1 (index 0). Over its first
+        // bars the kick on 3 has been counted before the chords have (the
+        // bar change needs two bars), and one beat's lead must not move
+        // the bar line to 3: it holds until another position has won a
+        // whole bar. Before, it flipped between 1 and 3 from beat 7 and
+        // settled on 3 from beat 27.
+        let mut d = DownbeatTracker::default();
+        d.music_started();
+        d.music_started_at(0);
+        let mut positions = Vec::new();
+        for i in 0..96 {
+            feed_one(
+                &mut d,
+                i,
+                |i| CHORDS[i.div_euclid(4).rem_euclid(4) as usize],
+                |i| {
+                    if i.rem_euclid(4) == 2 {
+                        [1.5, 1.0]
+                    } else {
+                        [0.05, 0.1]
+                    }
+                },
+            );
+            positions.push(d.downbeat_index.rem_euclid(4));
+        }
+        assert!(
+            positions.iter().all(|&p| p == 0),
+            "downbeat positions beat by beat: {positions:?}"
+        );
     }
 
     #[test]
