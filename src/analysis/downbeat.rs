@@ -60,12 +60,22 @@ const CUES: usize = 4;
 /// tone repeated exactly has a chroma that does not change, and its tiny
 /// differences must not pick a downbeat).
 const CUE_FLOOR: [f32; CUES] = [1e-9, 0.003, 1e-9, 0.003];
+/// A drum band whose onsets are under this share of the other's (kick and
+/// snare bands) holds only what leaks into it (hats alone put a thousandth
+/// of their snare-band strength into the kick band): it says nothing about
+/// the bar, and its noise, scaled to its mean, must not move the bar line.
+const LEAKAGE: f32 = 0.01;
 /// A cycle must differ this much more than the other to change the metre.
 /// Over a few bars of 4/4 the 3-cycle's positions are seldom quite flat (a
 /// fill, a chord held over the bar line), and a false 3 costs every downbeat
 /// while it lasts; waltzes differ by more (the `scripts/gm-set` waltzes keep
 /// their three up to a margin of 3).
 const METRE_MARGIN: f32 = 2.5;
+/// ...and the cycle it changes to must have positions that differ at all:
+/// a contrast of at least this. Music without bar cues (hats alone, a
+/// steady click) has both cycles near flat, and their ratio is noise; the
+/// `scripts/gm-set` waltzes have 1.2-1.5.
+const METRE_MIN_CONTRAST: f32 = 0.5;
 /// How much higher (in mean-scaled cue units) another position must score
 /// to become the downbeat: at every beat of a whole bar (see
 /// [`DownbeatTracker::beat_heard`]).
@@ -214,8 +224,8 @@ impl DownbeatTracker {
         let c4 = contrast(&combine(&self.scores4));
         let c3 = contrast(&combine(&self.scores3));
         let metre = match self.beats_per_bar {
-            4 if c3 > METRE_MARGIN * c4 && self.beats_seen >= 9 => 3,
-            3 if c4 > METRE_MARGIN * c3 => 4,
+            4 if c3 > METRE_MARGIN * c4 && c3 >= METRE_MIN_CONTRAST && self.beats_seen >= 9 => 3,
+            3 if c4 > METRE_MARGIN * c3 && c4 >= METRE_MIN_CONTRAST => 4,
             m => m,
         };
         let m = metre as i64;
@@ -250,8 +260,10 @@ impl DownbeatTracker {
 /// plus the bar change at the position over that in the middle of the bar
 /// (where the bar starts). See the module docs.
 fn bar_scores<const N: usize>(cues: &[[f32; N]; CUES]) -> [f32; N] {
-    let kick = scaled(&cues[KICK], CUE_FLOOR[KICK]);
-    let snare = scaled(&cues[SNARE], CUE_FLOOR[SNARE]);
+    let mean = |c: &[f32; N]| c.iter().sum::<f32>() / N as f32;
+    let (mk, ms) = (mean(&cues[KICK]), mean(&cues[SNARE]));
+    let kick = scaled(&cues[KICK], CUE_FLOOR[KICK].max(LEAKAGE * ms));
+    let snare = scaled(&cues[SNARE], CUE_FLOOR[SNARE].max(LEAKAGE * mk));
     let bar = scaled(&cues[BAR_CHANGE], CUE_FLOOR[BAR_CHANGE]);
     // Strong beats of a bar starting at 0: 0 and N/2 in 4/4, 0 in 3/4.
     let strong = |k: usize| k == 0 || (N.is_multiple_of(2) && k == N / 2);
