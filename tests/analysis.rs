@@ -1095,3 +1095,34 @@ fn a_silent_break_inside_a_song_keeps_the_beat() {
     assert!(!failed, "{}", report.join("\n"));
     eprintln!("{}", report.join("\n"));
 }
+
+#[test]
+fn the_backbeat_sets_the_octave() {
+    use Drum::{Kick, Snare};
+    use sonolux::audio::demo::{Drum, pattern_track};
+    // Hats on every eighth make the beat and its double (or half) almost
+    // equally periodic; where the snare answers the kick says which is the
+    // beat. Before the backbeat check: the two-step at 174 and the rock
+    // beat at 180 were read at half tempo, the rock beat at 70 at double
+    // (beat F .67-.68 from 12 s on).
+    let two_step = [(0.0, Kick), (2.5, Kick), (1.0, Snare), (3.0, Snare)];
+    let rock = [(0.0, Kick), (2.0, Kick), (1.0, Snare), (3.0, Snare)];
+    let mut report = Vec::new();
+    let mut failed = false;
+    for (name, bpm, hits) in [
+        ("two-step", 174.0, &two_step),
+        ("two-step", 160.0, &two_step),
+        ("rock", 70.0, &rock),
+        ("rock", 78.0, &rock),
+        ("rock", 180.0, &rock),
+    ] {
+        let (audio, truth) = pattern_track(bpm, 30.0, 0.5, 4, &with_eighth_hats(hits), 0.0, SR);
+        let (est, f, _) = judge(audio, &truth, 12.0);
+        report.push(format!(
+            "{name} at {bpm}: read {est:.1} BPM, beat F {f:.2} from 12 s"
+        ));
+        failed |= eval::tempo_accuracy(bpm, est).0 < 1.0 || f < 0.8;
+    }
+    assert!(!failed, "{}", report.join("\n"));
+    eprintln!("{}", report.join("\n"));
+}

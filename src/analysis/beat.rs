@@ -362,8 +362,12 @@ impl BeatTracker {
             self.quiet_frames = self.quiet_frames.saturating_add(1);
         }
 
-        let updated = self.tempo.push(odf, true);
+        let updated = self.tempo.push(odf, hits, true);
         let est = self.tempo.estimate();
+        // The backbeat moved the estimate an octave: its phase is for the
+        // music to say, like the VJ's /2 (the old grid's beats may be the
+        // off-beat half).
+        let backbeat_move = self.tempo.take_backbeat_move();
         // The first estimate of the music after a break.
         let after_break_estimate = updated && std::mem::take(&mut self.after_break);
         if let Some(bpm) = self.fixed_bpm {
@@ -379,12 +383,14 @@ impl BeatTracker {
                         // (a new song, a 3/2 misreading corrected) starts a
                         // grid whose phase is for the music to say: the
                         // next comb measurement is taken as it is. So does
-                        // any new tempo after a break (a new song). Across
-                        // an octave within a song the old beats stay on the
-                        // new grid (or half of them do), so the clock keeps
-                        // its phase.
+                        // any new tempo after a break (a new song), and an
+                        // octave the backbeat asked for. Across another
+                        // octave change within a song the old beats stay on
+                        // the new grid (or half of them do), so the clock
+                        // keeps its phase.
                         let octaves = (target / self.period).log2().abs();
-                        self.rephase = (octaves - 1.0).abs() > 0.1 || after_break_estimate;
+                        self.rephase =
+                            (octaves - 1.0).abs() > 0.1 || after_break_estimate || backbeat_move;
                     }
                     self.period = target;
                 }

@@ -11,7 +11,9 @@
 //! (a dotted quarter over even eighths). The scores are smoothed over time
 //! by a max-product (Viterbi-style) forward pass that favours small tempo
 //! changes. This holds a tempo steady, resists octave flips and still
-//! re-locks after a real tempo change.
+//! re-locks after a real tempo change. Last, the backbeat check (the kick
+//! and snare bands' onsets cross-correlated: the snare answers the kick one
+//! beat later) can move the estimate an octave.
 
 use std::sync::Arc;
 
@@ -41,6 +43,26 @@ const HALF_YIELD: f32 = 0.5;
 /// up to [`HALF_YIELD`] as that third outweighs the half.
 const THIRD_RATIO: f32 = 0.5;
 
+/// An estimate at or above this tempo is halved when the backbeat says
+/// the beat is twice as long (see [`TempoEstimator`]'s backbeat check)...
+const BACKBEAT_HALVE_BPM: f32 = 130.0;
+/// ...and one at or below this doubled when it says the beat is half as long.
+const BACKBEAT_DOUBLE_BPM: f32 = 95.0;
+/// The kick-to-snare correlation at the other octave's period must exceed
+/// the one at the estimate's by this factor and by this much (normalised
+/// correlation; a clear backbeat has 0.2-0.7 at the beat, most other lags
+/// under 0.1)...
+const BACKBEAT_RATIO: f32 = 1.2;
+const BACKBEAT_MARGIN: f32 = 0.1;
+/// ...at this many updates in a row (a second).
+const BACKBEAT_UPDATES: u32 = 4;
+/// The check runs only over a full window and once the estimate has held
+/// (within 4 %) for this many updates (2 s): a window that spans a tempo
+/// change correlates two grids at once.
+const BACKBEAT_STEADY_UPDATES: u32 = 8;
+/// Shortest and longest kick-to-snare lag considered, seconds.
+const BACKBEAT_LAGS_S: (f32, f32) = (0.2, 1.3);
+
 /// Tempo estimate with its salience.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TempoEstimate {
@@ -65,6 +87,20 @@ pub struct TempoEstimator {
     /// Forward-pass transition weight for a step of `i - reach` candidates.
     transition: Vec<f32>,
     acf: Vec<f32>,
+    /// Low-band (kick) and mid-band (snare) onset strength, aligned with
+    /// `history`.
+    band_history: Vec<[f32; 2]>,
+    /// Kick-then-snare plus snare-then-kick correlation by lag, normalised.
+    backbeat: Vec<f32>,
+    /// The kick band's spectrum while the backbeat is computed.
+    kick_spectrum: Vec<Complex32>,
+    /// The octave the backbeat has asked for (0.5 or 2.0) and at how many
+    /// updates in a row.
+    backbeat_vote: (f32, u32),
+    /// The backbeat moved the estimate an octave at the last update.
+    backbeat_moved: bool,
+    /// Updates in a row whose estimate stayed within 4 % of the one before.
+    steady_updates: u32,
     fft: Arc<dyn RealToComplex<f32>>,
     ifft: Arc<dyn ComplexToReal<f32>>,
     fft_in: Vec<f32>,
@@ -111,6 +147,12 @@ impl TempoEstimator {
             },
             candidates,
             acf: vec![0.0; fft_len],
+            band_history: Vec::with_capacity(window * 2),
+            backbeat: vec![0.0; fft_len],
+            kick_spectrum: fft.make_output_vec(),
+            backbeat_vote: (1.0, 0),
+            backbeat_moved: false,
+            steady_updates: 0,
             fft_in: fft.make_input_vec(),
             fft_out: fft.make_output_vec(),
             fft_scratch: fft.make_scratch_vec(),
@@ -156,6 +198,8 @@ impl TempoEstimator {
     /// tempo, or a lone sound's, does not hold on.
     pub fn music_started(&mut self, break_in_song: bool) {
         self.history.clear();
+        self.band_history.clear();
+        self.backbeat_vote = (1.0, 0);
         self.since_update = 0;
         if !break_in_song {
             self.forward.fill(1.0);
@@ -163,20 +207,34 @@ impl TempoEstimator {
         }
     }
 
+    /// True once after the backbeat check moved the estimate an octave
+    /// (see [`Self::backbeat_octave`]): the beat clock takes the new
+    /// grid's phase from the music, not from the old grid, whose beats
+    /// may be the off-beat half.
+    pub fn take_backbeat_move(&mut self) -> bool {
+        std::mem::take(&mut self.backbeat_moved)
+    }
+
     /// The current estimate (bpm 0 until the first update with signal).
     pub fn estimate(&self) -> TempoEstimate {
         self.estimate
     }
 
-    /// Feeds one ODF frame. Returns true when the estimate was refreshed.
-    /// `active` false (silence) keeps the last estimate.
-    pub fn push(&mut self, odf: f32, active: bool) -> bool {
+    /// Feeds one ODF frame and the frame's low-band (kick, 35-140 Hz) and
+    /// mid-band (snare, 180-3500 Hz) onset strengths, for the backbeat
+    /// check. Returns true when the estimate was refreshed. `active` false
+    /// (silence) keeps the last estimate.
+    pub fn push(&mut self, odf: f32, bands: [f32; 2], active: bool) -> bool {
         if self.history.len() == self.history.capacity() {
             let keep = self.window;
             let start = self.history.len() - keep;
             self.history.copy_within(start.., 0);
             self.history.truncate(keep);
+            self.band_history.copy_within(start.., 0);
+            self.band_history.truncate(keep);
         }
+        self.band_history
+            .push(bands.map(|b| if b.is_finite() { b.max(0.0) } else { 0.0 }));
         // Square-root compression: a loud kick and a softer snare a beat
         // apart then correlate nearly as well as kick with kick two beats
         // apart, so the autocorrelation stops favouring half the tempo just
@@ -339,7 +397,129 @@ impl TempoEstimator {
         }
         let mean_score = self.scratch_scores.iter().sum::<f32>() / self.scratch_scores.len() as f32;
         let confidence = (1.0 - mean_score / best).clamp(0.0, 1.0);
+        let steady = (bpm / self.estimate.bpm.max(1.0) - 1.0).abs() < 0.04;
+        self.steady_updates = if steady { self.steady_updates + 1 } else { 0 };
+        let bpm = self.backbeat_octave(n, bpm);
         self.estimate = TempoEstimate { bpm, confidence };
+    }
+
+    /// The backbeat check, over a full window and a steady estimate (see
+    /// [`BACKBEAT_STEADY_UPDATES`]): in most songs with drums the snare
+    /// answers the kick one beat later (kick on 1 and 3, snare on 2 and 4), so the lag
+    /// at which the kick band's onsets best predict the snare band's (or
+    /// the reverse) is the beat, whatever the hats and strums between say.
+    /// An estimate of `bpm` at or above [`BACKBEAT_HALVE_BPM`] whose double
+    /// period correlates [`BACKBEAT_RATIO`] times better than its own is
+    /// counting eighths: halved; one at or below [`BACKBEAT_DOUBLE_BPM`]
+    /// whose half period does is counting half notes: doubled. The vote
+    /// must hold for [`BACKBEAT_UPDATES`] updates; the estimator then
+    /// restarts at the new tempo and follows it from there. Not while a VJ's
+    /// octave choice holds the prior.
+    fn backbeat_octave(&mut self, n: usize, bpm: f32) -> f32 {
+        // Over a full window only: shorter ones swing too much.
+        if self.prior_octaves < PRIOR_OCTAVES
+            || n < self.window
+            || self.steady_updates < BACKBEAT_STEADY_UPDATES
+            || !self.backbeat_xcorr(n)
+        {
+            self.backbeat_vote = (1.0, 0);
+            return bpm;
+        }
+        let period = 60.0 * self.rate / bpm;
+        let (lo, hi) = (BACKBEAT_LAGS_S.0 * self.rate, BACKBEAT_LAGS_S.1 * self.rate);
+        // The best correlation within 3 % of a lag.
+        let near = |lag: f32| -> Option<f32> {
+            if lag < lo || lag > hi {
+                return None;
+            }
+            let a = (lag * 0.97).floor() as usize;
+            let b = ((lag * 1.03).ceil() as usize).min(n - 1);
+            self.backbeat[a..=b].iter().copied().reduce(f32::max)
+        };
+        let vote = match near(period) {
+            Some(own) => {
+                let better = |other: Option<f32>| {
+                    other.is_some_and(|o| {
+                        o > BACKBEAT_RATIO * own.max(0.0) && o - own > BACKBEAT_MARGIN
+                    })
+                };
+                if bpm >= BACKBEAT_HALVE_BPM && better(near(2.0 * period)) {
+                    0.5
+                } else if bpm <= BACKBEAT_DOUBLE_BPM && better(near(0.5 * period)) {
+                    2.0
+                } else {
+                    1.0
+                }
+            }
+            None => 1.0,
+        };
+        self.backbeat_vote = match self.backbeat_vote {
+            (v, k) if v == vote && vote != 1.0 => (v, k + 1),
+            _ => (vote, u32::from(vote != 1.0)),
+        };
+        if self.backbeat_vote.1 >= BACKBEAT_UPDATES {
+            self.backbeat_vote = (1.0, 0);
+            let target = (bpm * vote).clamp(MIN_BPM, MAX_BPM);
+            self.restart_at(target);
+            self.backbeat_moved = true;
+            return target;
+        }
+        bpm
+    }
+
+    /// Cross-correlates the last `n` frames of the kick and snare bands
+    /// (kick then snare plus snare then kick, means removed) into
+    /// `backbeat`, normalised by both bands' energy. False when either band
+    /// is silent.
+    fn backbeat_xcorr(&mut self, n: usize) -> bool {
+        if self.band_history.len() < n {
+            return false;
+        }
+        let src = &self.band_history[self.band_history.len() - n..];
+        let mut energy = [0.0f32; 2];
+        for band in 0..2 {
+            let mean = src.iter().map(|b| b[band]).sum::<f32>() / n as f32;
+            self.fft_in.fill(0.0);
+            for (d, b) in self.fft_in.iter_mut().zip(src) {
+                *d = b[band] - mean;
+                energy[band] += *d * *d;
+            }
+            let out = if band == 0 {
+                &mut self.kick_spectrum
+            } else {
+                &mut self.fft_out
+            };
+            if self
+                .fft
+                .process_with_scratch(&mut self.fft_in, out, &mut self.fft_scratch)
+                .is_err()
+            {
+                return false;
+            }
+        }
+        if energy[0] <= 1e-12 || energy[1] <= 1e-12 {
+            return false;
+        }
+        // conj(K) S + conj(S) K = 2 Re(conj(K) S): both directions at once.
+        for (s, k) in self.fft_out.iter_mut().zip(&self.kick_spectrum) {
+            *s = Complex32::new(2.0 * (k.conj() * *s).re, 0.0);
+        }
+        if self
+            .ifft
+            .process_with_scratch(
+                &mut self.fft_out,
+                &mut self.backbeat,
+                &mut self.ifft_scratch,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        let norm = (energy[0] * energy[1]).sqrt() * self.fft_in.len() as f32;
+        for (l, c) in self.backbeat.iter_mut().enumerate().take(n) {
+            *c /= norm * (n - l) as f32 / n as f32;
+        }
+        true
     }
 }
 
@@ -362,7 +542,7 @@ mod tests {
         for bpm in [70.0, 100.0, 128.0, 150.0] {
             let mut t = TempoEstimator::new(100.0);
             for x in pulse_train(100.0, bpm, 10.0) {
-                t.push(x, true);
+                t.push(x, [0.0; 2], true);
             }
             let e = t.estimate();
             assert!((e.bpm / bpm - 1.0).abs() < 0.03, "{bpm}: got {}", e.bpm);
