@@ -207,7 +207,7 @@ pub struct RunArgs {
     /// 8 bars each; with --input, the last preset or setlist).
     #[arg(long)]
     pub preset: Option<String>,
-    /// Setlist file to play (TOML: [[entry]] preset = "tunnel", bars = 8).
+    /// Setlist file to play (TOML: `[[entry]] preset = "tunnel", bars = 8`).
     #[arg(long)]
     pub setlist: Option<PathBuf>,
     /// Where the VJ surface goes: a control window (two monitors), an overlay toggled by Tab (one), or none.

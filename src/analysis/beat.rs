@@ -7,12 +7,12 @@
 //! to that measurement: it moves toward it (a first-order phase-locked loop),
 //! so one missing or extra hit does not shake the visuals, and it freewheels
 //! through breaks and silence at the last tempo, and on into the music
-//! after a break (see [`MUSIC_GAP_S`]).
+//! after a break of 2 s or more.
 //!
 //! Bars: once each beat has been heard, its low- and mid-band hit strengths
 //! and its chroma go to [`DownbeatTracker`], which chooses the metre (4 or 3
 //! beats) and the downbeat. When music starts, at the start of the stream or
-//! after [`MUSIC_GAP_S`] of silence, the beat nearest to its first sound is
+//! after 2 s of silence, the beat nearest to its first sound is
 //! the downbeat until the cues have been heard. When the grid takes another
 //! tempo (an octave flip, the VJ's x2 or /2), the cues start again and the
 //! bar line carries over by time: the new grid's downbeat is the beat

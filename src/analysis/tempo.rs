@@ -207,10 +207,9 @@ impl TempoEstimator {
         }
     }
 
-    /// True once after the backbeat check moved the estimate an octave
-    /// (see [`Self::backbeat_octave`]): the beat clock takes the new
-    /// grid's phase from the music, not from the old grid, whose beats
-    /// may be the off-beat half.
+    /// True once after the backbeat check moved the estimate an octave:
+    /// the beat clock takes the new grid's phase from the music, not from
+    /// the old grid, whose beats may be the off-beat half.
     pub fn take_backbeat_move(&mut self) -> bool {
         std::mem::take(&mut self.backbeat_moved)
     }

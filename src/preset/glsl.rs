@@ -12,7 +12,7 @@
 //! therefore render "GL-native" (row 0 of a target is the bottom of the
 //! picture) and only the shown picture is turned the right way up: the last
 //! pass flips its `fragCoord`, or, when the last pass reads its own previous
-//! frame, an extra flip pass is appended ([`flip_pass`]).
+//! frame, an extra flip pass is appended (`flip_pass`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
