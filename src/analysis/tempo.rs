@@ -49,10 +49,10 @@ const BACKBEAT_HALVE_BPM: f32 = 130.0;
 /// ...and one at or below this doubled when it says the beat is half as long.
 const BACKBEAT_DOUBLE_BPM: f32 = 95.0;
 /// The kick-to-snare correlation at the other octave's period must exceed
-/// the one at the estimate's by this factor and by this much (normalised
-/// correlation; a clear backbeat has 0.2-0.7 at the beat, most other lags
-/// under 0.1)...
+/// the one at the estimate's by this factor...
 const BACKBEAT_RATIO: f32 = 1.2;
+/// ...and by this much (normalised correlation: a clear backbeat has
+/// 0.2-0.7 at the beat, most other lags under 0.1)...
 const BACKBEAT_MARGIN: f32 = 0.1;
 /// ...at this many updates in a row (a second).
 const BACKBEAT_UPDATES: u32 = 4;
