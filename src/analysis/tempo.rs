@@ -51,8 +51,8 @@ const BACKBEAT_DOUBLE_BPM: f32 = 95.0;
 /// The kick-to-snare correlation at the other octave's period must exceed
 /// the one at the estimate's by this factor...
 const BACKBEAT_RATIO: f32 = 1.2;
-/// ...and by this much (normalised correlation: a clear backbeat has
-/// 0.2-0.7 at the beat, most other lags under 0.1)...
+/// ...and by this much (normalised correlation, both directions summed: a
+/// clear backbeat has 0.2-1.4 at the beat, most other lags under 0.1)...
 const BACKBEAT_MARGIN: f32 = 0.1;
 /// ...at this many updates in a row (a second).
 const BACKBEAT_UPDATES: u32 = 4;
