@@ -259,15 +259,14 @@ impl TempoEstimator {
     fn update(&mut self) {
         let n = self.history.len().min(self.window);
         let src = &self.history[self.history.len() - n..];
-        let mean = src.iter().sum::<f32>() / n as f32;
-        self.fft_in.fill(0.0);
-        for (d, &s) in self.fft_in.iter_mut().zip(src) {
-            *d = s - mean;
-        }
-        if self
-            .fft
-            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.fft_scratch)
-            .is_err()
+        if centred_spectrum(
+            &*self.fft,
+            src.iter().copied(),
+            &mut self.fft_in,
+            &mut self.fft_scratch,
+            &mut self.fft_out,
+        )
+        .is_none()
         {
             return;
         }
@@ -286,9 +285,7 @@ impl TempoEstimator {
             return;
         }
         // Unbiased, normalised autocorrelation.
-        for (l, a) in self.acf.iter_mut().enumerate().take(n) {
-            *a /= zero * (n - l) as f32 / n as f32;
-        }
+        unbias(&mut self.acf, n, zero);
         let acf_at = |acf: &[f32], lag: f32| -> f32 {
             let i = lag.floor() as usize;
             if i + 1 >= n {
@@ -476,24 +473,22 @@ impl TempoEstimator {
         }
         let src = &self.band_history[self.band_history.len() - n..];
         let mut energy = [0.0f32; 2];
-        for band in 0..2 {
-            let mean = src.iter().map(|b| b[band]).sum::<f32>() / n as f32;
-            self.fft_in.fill(0.0);
-            for (d, b) in self.fft_in.iter_mut().zip(src) {
-                *d = b[band] - mean;
-                energy[band] += *d * *d;
-            }
+        for (band, e) in energy.iter_mut().enumerate() {
             let out = if band == 0 {
                 &mut self.kick_spectrum
             } else {
                 &mut self.fft_out
             };
-            if self
-                .fft
-                .process_with_scratch(&mut self.fft_in, out, &mut self.fft_scratch)
-                .is_err()
-            {
-                return false;
+            let values = src.iter().map(|b| b[band]);
+            match centred_spectrum(
+                &*self.fft,
+                values,
+                &mut self.fft_in,
+                &mut self.fft_scratch,
+                out,
+            ) {
+                Some(v) => *e = v,
+                None => return false,
             }
         }
         if energy[0] <= 1e-12 || energy[1] <= 1e-12 {
@@ -515,10 +510,38 @@ impl TempoEstimator {
             return false;
         }
         let norm = (energy[0] * energy[1]).sqrt() * self.fft_in.len() as f32;
-        for (l, c) in self.backbeat.iter_mut().enumerate().take(n) {
-            *c /= norm * (n - l) as f32 / n as f32;
-        }
+        unbias(&mut self.backbeat, n, norm);
         true
+    }
+}
+
+/// Writes `values` less their mean into `input` (zeros after them) and its
+/// spectrum into `out`. Returns the centred values' energy, or `None` when
+/// the transform fails.
+fn centred_spectrum(
+    fft: &dyn RealToComplex<f32>,
+    values: impl Iterator<Item = f32> + Clone,
+    input: &mut [f32],
+    scratch: &mut [Complex32],
+    out: &mut [Complex32],
+) -> Option<f32> {
+    let n = values.clone().count().max(1);
+    let mean = values.clone().sum::<f32>() / n as f32;
+    input.fill(0.0);
+    let mut energy = 0.0;
+    for (d, v) in input.iter_mut().zip(values) {
+        *d = v - mean;
+        energy += *d * *d;
+    }
+    fft.process_with_scratch(input, out, scratch).ok()?;
+    Some(energy)
+}
+
+/// Divides the first `n` lags of a correlation over `n` frames by `scale`
+/// and by the share of the frames each lag overlaps: the unbiased estimate.
+fn unbias(correlation: &mut [f32], n: usize, scale: f32) {
+    for (l, c) in correlation.iter_mut().enumerate().take(n) {
+        *c /= scale * (n - l) as f32 / n as f32;
     }
 }
 
