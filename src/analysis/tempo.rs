@@ -54,12 +54,23 @@ const BACKBEAT_RATIO: f32 = 1.2;
 /// ...and by this much (normalised correlation, both directions summed: a
 /// clear backbeat has 0.2-1.4 at the beat, most other lags under 0.1)...
 const BACKBEAT_MARGIN: f32 = 0.1;
+/// ...and be at least this, a clear backbeat's (a weak correlation
+/// against a weaker one is no evidence: a punk mix a minor third down
+/// was halved, and then held at half, on 0.15 against 0.02)...
+const BACKBEAT_CLEAR: f32 = 0.2;
 /// ...at this many updates in a row (a second).
 const BACKBEAT_UPDATES: u32 = 4;
 /// The check runs only over a full window and once the estimate has held
 /// (within 4 %) for this many updates (2 s): a window that spans a tempo
 /// change correlates two grids at once.
 const BACKBEAT_STEADY_UPDATES: u32 = 8;
+/// Once the backbeat has moved the estimate an octave, the tempo prior is
+/// centred on the new tempo with this width (octaves) until the backbeat
+/// says otherwise or a new song starts: the autocorrelation that had
+/// preferred the other octave would otherwise take it back within a
+/// second (the forward pass's floor is a twentieth, and the other
+/// octave's score can be 2-3 times this one's, every update).
+const BACKBEAT_HOLD_OCTAVES: f32 = 0.5;
 /// Shortest and longest kick-to-snare lag considered, seconds.
 const BACKBEAT_LAGS_S: (f32, f32) = (0.2, 1.3);
 
@@ -99,6 +110,9 @@ pub struct TempoEstimator {
     backbeat_vote: (f32, u32),
     /// The backbeat moved the estimate an octave at the last update.
     backbeat_moved: bool,
+    /// The backbeat moved the estimate an octave and its prior holds it
+    /// there ([`BACKBEAT_HOLD_OCTAVES`]).
+    backbeat_holds: bool,
     /// Updates in a row whose estimate stayed within 4 % of the one before.
     steady_updates: u32,
     fft: Arc<dyn RealToComplex<f32>>,
@@ -152,6 +166,7 @@ impl TempoEstimator {
             kick_spectrum: fft.make_output_vec(),
             backbeat_vote: (1.0, 0),
             backbeat_moved: false,
+            backbeat_holds: false,
             steady_updates: 0,
             fft_in: fft.make_input_vec(),
             fft_out: fft.make_output_vec(),
@@ -167,12 +182,19 @@ impl TempoEstimator {
         me
     }
 
-    /// Changes the tempo prior.
+    /// Changes the tempo prior (a VJ's octave choice, or back to the broad
+    /// default); a prior the backbeat had set gives way to it.
     pub fn set_prior(&mut self, bpm: f32, octaves: f32) {
         self.prior_bpm = bpm;
         self.prior_octaves = octaves.max(0.05);
+        self.backbeat_holds = false;
+        self.fill_prior(bpm, self.prior_octaves);
+    }
+
+    /// A log-normal prior around `bpm`, `octaves` wide.
+    fn fill_prior(&mut self, bpm: f32, octaves: f32) {
         for (p, &c) in self.prior.iter_mut().zip(&self.candidates) {
-            let d = (c / bpm).log2() / self.prior_octaves;
+            let d = (c / bpm).log2() / octaves;
             *p = (-0.5 * d * d).exp();
         }
     }
@@ -204,6 +226,9 @@ impl TempoEstimator {
         if !break_in_song {
             self.forward.fill(1.0);
             self.estimate = TempoEstimate::default();
+            if std::mem::take(&mut self.backbeat_holds) {
+                self.fill_prior(self.prior_bpm, self.prior_octaves);
+            }
         }
     }
 
@@ -409,8 +434,10 @@ impl TempoEstimator {
     /// counting eighths: halved; one at or below [`BACKBEAT_DOUBLE_BPM`]
     /// whose half period does is counting half notes: doubled. The vote
     /// must hold for [`BACKBEAT_UPDATES`] updates; the estimator then
-    /// restarts at the new tempo and follows it from there. Not while a VJ's
-    /// octave choice holds the prior.
+    /// restarts at the new tempo, and a prior centred there
+    /// ([`BACKBEAT_HOLD_OCTAVES`]) keeps it on that octave until the
+    /// backbeat asks for the other one again or a new song starts. Not
+    /// while a VJ's octave choice holds the prior.
     fn backbeat_octave(&mut self, n: usize, bpm: f32) -> f32 {
         // Over a full window only: shorter ones swing too much.
         if self.prior_octaves < PRIOR_OCTAVES
@@ -436,7 +463,9 @@ impl TempoEstimator {
             Some(own) => {
                 let better = |other: Option<f32>| {
                     other.is_some_and(|o| {
-                        o > BACKBEAT_RATIO * own.max(0.0) && o - own > BACKBEAT_MARGIN
+                        o > BACKBEAT_RATIO * own.max(0.0)
+                            && o - own > BACKBEAT_MARGIN
+                            && o >= BACKBEAT_CLEAR
                     })
                 };
                 if bpm >= BACKBEAT_HALVE_BPM && better(near(2.0 * period)) {
@@ -456,6 +485,14 @@ impl TempoEstimator {
         if self.backbeat_vote.1 >= BACKBEAT_UPDATES {
             self.backbeat_vote = (1.0, 0);
             let target = (bpm * vote).clamp(MIN_BPM, MAX_BPM);
+            // A move back from where the backbeat itself had put the
+            // estimate frees the prior; any other holds the new octave.
+            if std::mem::take(&mut self.backbeat_holds) {
+                self.fill_prior(self.prior_bpm, self.prior_octaves);
+            } else {
+                self.backbeat_holds = true;
+                self.fill_prior(target, BACKBEAT_HOLD_OCTAVES);
+            }
             self.restart_at(target);
             self.backbeat_moved = true;
             return target;
