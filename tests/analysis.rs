@@ -259,12 +259,13 @@ fn regression_on_annotated_clips() {
     // Count the clips that find the bar: 5 of 6 do (2 did before the
     // two-question downbeat tracker, 4 before the music's start counted;
     // madmom_sample's beats are half a beat off); and their mean downbeat
-    // F: .77 (.73 before a move of the bar line had to win a whole bar).
+    // F: .81 (.73 before a move of the bar line had to win a whole bar,
+    // .77 before the metre floor and the backbeat check).
     let found = downbeat_f.iter().filter(|d| d.1 >= 0.5).count();
     let mean = downbeat_f.iter().map(|d| d.1).sum::<f64>() / downbeat_f.len() as f64;
     eprintln!("downbeat F {downbeat_f:.2?}, mean {mean:.3}");
     assert!(
-        found >= 5 && mean >= 0.75,
+        found >= 5 && mean >= 0.8,
         "{found} of 6 clips find the downbeat, mean downbeat F {mean:.3}: {downbeat_f:.2?}"
     );
 }
@@ -783,6 +784,70 @@ fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
             "{from} -> {to} BPM: new tempo at {switch:.2} s, beat F {f:.2} in the 4 s after"
         ));
         assert!(f > 0.9, "{}", report.join("\n"));
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn an_octave_the_backbeat_holds_lets_go_when_the_music_moves_on() {
+    use sonolux::audio::demo::Drum::{Kick, Snare};
+    use sonolux::audio::demo::pattern_track;
+    // Rock with loud eighths at 70 BPM, read at 70 only because the
+    // backbeat holds that octave, then a cut (no gap, as in a DJ's mix)
+    // to a plain rock beat at another tempo: the hold must not keep the
+    // estimator off the new song's tempo.
+    let strummed = (0..24).fold(rock_beat(), |hits, _| with_eighth_hats(&hits));
+    let mut report = Vec::new();
+    // A verse of kick and snare alone, read at 75 BPM from the start,
+    // then a chorus with loud eighths over the same beat: the octave the
+    // backbeat has said is right holds (before: 6 beats at the eighth in
+    // the chorus, until the backbeat moved the clock back).
+    let verse = [(0.0, Kick), (1.0, Snare), (2.0, Kick), (3.0, Snare)];
+    let (mut a, _) = pattern_track(75.0, 25.6, 0.5, 4, &verse, 0.0, SR);
+    let (b, _) = pattern_track(75.0, 20.0, 0.5, 4, &strummed, 0.0, SR);
+    a.extend_from_slice(&b);
+    let res = analyze_clip(&clip(a), 512, 0.0);
+    // Beats closer than 3/4 of the period: the clock counted eighths.
+    let eighths = res
+        .beats
+        .windows(2)
+        .filter(|w| w[0].0 > 25.6 && w[1].0 - w[0].0 < 0.75 * 0.8)
+        .count();
+    report.push(format!(
+        "75 BPM, then a chorus with loud eighths: {eighths} beats at the eighth in the chorus; read {:.1} BPM",
+        res.bpm
+    ));
+    assert!(
+        eighths == 0 && eval::tempo_accuracy(75.0, res.bpm).0 == 1.0,
+        "{}",
+        report.join("\n")
+    );
+    for to in [100.0, 105.0, 128.0, 93.3] {
+        let (mut a, t1) = pattern_track(70.0, 24.0, 0.5, 4, &strummed, 0.0, SR);
+        let (b, t2) = pattern_track(to, 20.0, 0.0, 4, &rock_beat(), 0.0, SR);
+        a.extend_from_slice(&b);
+        let truth: Vec<f64> = t1
+            .iter()
+            .copied()
+            .chain(t2.iter().map(|t| t + 24.0))
+            .collect();
+        let res = analyze_clip(&clip(a), 512, 0.0);
+        let f = |lo: f64, hi: f64| {
+            let within = |t: &f64| (lo..hi).contains(t);
+            let est: Vec<f64> = res.beats.iter().map(|b| b.0).filter(within).collect();
+            let truth: Vec<f64> = truth.iter().copied().filter(within).collect();
+            eval::f_measure(&truth, &est, 0.07)
+        };
+        let (before, after) = (f(14.0, 24.0), f(36.0, 44.0));
+        report.push(format!(
+            "70 -> {to} BPM: beat F {before:.2} before the cut, {after:.2} from 12 s after it; read {:.1} BPM at the end",
+            res.bpm
+        ));
+        assert!(
+            before > 0.9 && after > 0.9 && eval::tempo_accuracy(to, res.bpm).0 == 1.0,
+            "{}",
+            report.join("\n")
+        );
     }
     eprintln!("{}", report.join("\n"));
 }

@@ -13,7 +13,8 @@
 //! changes. This holds a tempo steady, resists octave flips and still
 //! re-locks after a real tempo change. Last, the backbeat check (the kick
 //! and snare bands' onsets cross-correlated: the snare answers the kick one
-//! beat later) can move the estimate an octave.
+//! beat later) can move the estimate an octave, and holds the octave it
+//! has moved to or confirmed.
 
 use std::sync::Arc;
 
@@ -64,13 +65,25 @@ const BACKBEAT_UPDATES: u32 = 4;
 /// (within 4 %) for this many updates (2 s): a window that spans a tempo
 /// change correlates two grids at once.
 const BACKBEAT_STEADY_UPDATES: u32 = 8;
-/// Once the backbeat has moved the estimate an octave, the tempo prior is
-/// centred on the new tempo with this width (octaves) until the backbeat
-/// says otherwise or a new song starts: the autocorrelation that had
-/// preferred the other octave would otherwise take it back within a
-/// second (the forward pass's floor is a twentieth, and the other
-/// octave's score can be 2-3 times this one's, every update).
-const BACKBEAT_HOLD_OCTAVES: f32 = 0.5;
+/// Once the backbeat has moved the estimate an octave, or clearly said the
+/// octave it is on is right, it holds that tempo: the prior damps the
+/// tempi at these ratios to it, either way, until the backbeat asks for
+/// the other octave, the music moves to another tempo, or a new song
+/// starts. Without it, an autocorrelation that prefers the other octave
+/// takes it back within about a second (the forward pass's floor is a
+/// twentieth, and the other octave's score can be 2-3 times this one's,
+/// every update). The three-halves and four-thirds relatives (a dotted
+/// beat, a triplet feel) are held too: damping only the octaves, 4 of the
+/// 107 stretched clips ended at 4/3 or 3/2 of their tempo instead (tempo
+/// Acc1 .785 -> .748).
+const BACKBEAT_HOLD_RELATIVES: [f32; 3] = [2.0, 1.5, 4.0 / 3.0];
+/// Width of each damped neighbourhood, octaves...
+const BACKBEAT_HOLD_OCTAVES: f32 = 0.1;
+/// ...and the share of their weight they keep.
+const BACKBEAT_HOLD_DAMP: f32 = 0.1;
+/// A held octave is let go once the estimate has moved this far (octaves)
+/// from it and held there: the music has moved on (a DJ's next track).
+const BACKBEAT_HOLD_LEFT: f32 = 0.25;
 /// Shortest and longest kick-to-snare lag considered, seconds.
 const BACKBEAT_LAGS_S: (f32, f32) = (0.2, 1.3);
 
@@ -105,14 +118,14 @@ pub struct TempoEstimator {
     backbeat: Vec<f32>,
     /// The kick band's spectrum while the backbeat is computed.
     kick_spectrum: Vec<Complex32>,
-    /// The octave the backbeat has asked for (0.5 or 2.0) and at how many
-    /// updates in a row.
+    /// What the backbeat has asked for (0.5 or 2.0: that octave; 1.0: to
+    /// hold this one; 0.0: nothing) and at how many updates in a row.
     backbeat_vote: (f32, u32),
     /// The backbeat moved the estimate an octave at the last update.
     backbeat_moved: bool,
-    /// The backbeat moved the estimate an octave and its prior holds it
-    /// there ([`BACKBEAT_HOLD_OCTAVES`]).
-    backbeat_holds: bool,
+    /// The tempo whose octave the backbeat holds with a prior around it
+    /// ([`BACKBEAT_HOLD_OCTAVES`]).
+    backbeat_hold: Option<f32>,
     /// Updates in a row whose estimate stayed within 4 % of the one before.
     steady_updates: u32,
     fft: Arc<dyn RealToComplex<f32>>,
@@ -164,9 +177,9 @@ impl TempoEstimator {
             band_history: Vec::with_capacity(window * 2),
             backbeat: vec![0.0; fft_len],
             kick_spectrum: fft.make_output_vec(),
-            backbeat_vote: (1.0, 0),
+            backbeat_vote: (0.0, 0),
             backbeat_moved: false,
-            backbeat_holds: false,
+            backbeat_hold: None,
             steady_updates: 0,
             fft_in: fft.make_input_vec(),
             fft_out: fft.make_output_vec(),
@@ -187,15 +200,33 @@ impl TempoEstimator {
     pub fn set_prior(&mut self, bpm: f32, octaves: f32) {
         self.prior_bpm = bpm;
         self.prior_octaves = octaves.max(0.05);
-        self.backbeat_holds = false;
-        self.fill_prior(bpm, self.prior_octaves);
+        self.backbeat_hold = None;
+        self.fill_prior();
     }
 
-    /// A log-normal prior around `bpm`, `octaves` wide.
-    fn fill_prior(&mut self, bpm: f32, octaves: f32) {
+    /// Holds the octave of `bpm` with a prior around it, or lets go.
+    fn hold_octave(&mut self, bpm: Option<f32>) {
+        if self.backbeat_hold != bpm {
+            self.backbeat_hold = bpm;
+            self.fill_prior();
+        }
+    }
+
+    /// The log-normal prior around `prior_bpm`, `prior_octaves` wide;
+    /// while the backbeat holds a tempo, its metrical relatives
+    /// ([`BACKBEAT_HOLD_RELATIVES`] either way) are damped to
+    /// [`BACKBEAT_HOLD_DAMP`] (within [`BACKBEAT_HOLD_OCTAVES`]), and no
+    /// other tempi: a new song at another tempo is still followed.
+    fn fill_prior(&mut self) {
         for (p, &c) in self.prior.iter_mut().zip(&self.candidates) {
-            let d = (c / bpm).log2() / octaves;
+            let d = (c / self.prior_bpm).log2() / self.prior_octaves;
             *p = (-0.5 * d * d).exp();
+            if let Some(h) = self.backbeat_hold {
+                for r in BACKBEAT_HOLD_RELATIVES {
+                    let o = ((c / h).log2().abs() - r.log2()) / BACKBEAT_HOLD_OCTAVES;
+                    *p *= 1.0 - (1.0 - BACKBEAT_HOLD_DAMP) * (-0.5 * o * o).exp();
+                }
+            }
         }
     }
 
@@ -221,14 +252,12 @@ impl TempoEstimator {
     pub fn music_started(&mut self, break_in_song: bool) {
         self.history.clear();
         self.band_history.clear();
-        self.backbeat_vote = (1.0, 0);
+        self.backbeat_vote = (0.0, 0);
         self.since_update = 0;
         if !break_in_song {
             self.forward.fill(1.0);
             self.estimate = TempoEstimate::default();
-            if std::mem::take(&mut self.backbeat_holds) {
-                self.fill_prior(self.prior_bpm, self.prior_octaves);
-            }
+            self.hold_octave(None);
         }
     }
 
@@ -420,6 +449,12 @@ impl TempoEstimator {
         let confidence = (1.0 - mean_score / best).clamp(0.0, 1.0);
         let steady = (bpm / self.estimate.bpm.max(1.0) - 1.0).abs() < 0.04;
         self.steady_updates = if steady { self.steady_updates + 1 } else { 0 };
+        if let Some(h) = self.backbeat_hold
+            && self.steady_updates >= BACKBEAT_STEADY_UPDATES
+            && (bpm / h).log2().abs() > BACKBEAT_HOLD_LEFT
+        {
+            self.hold_octave(None);
+        }
         let bpm = self.backbeat_octave(n, bpm);
         self.estimate = TempoEstimate { bpm, confidence };
     }
@@ -434,10 +469,12 @@ impl TempoEstimator {
     /// counting eighths: halved; one at or below [`BACKBEAT_DOUBLE_BPM`]
     /// whose half period does is counting half notes: doubled. The vote
     /// must hold for [`BACKBEAT_UPDATES`] updates; the estimator then
-    /// restarts at the new tempo, and a prior centred there
-    /// ([`BACKBEAT_HOLD_OCTAVES`]) keeps it on that octave until the
-    /// backbeat asks for the other one again or a new song starts. Not
-    /// while a VJ's octave choice holds the prior.
+    /// restarts at the new tempo. An estimate whose own period clearly
+    /// correlates better than the other octave's, as long, is confirmed.
+    /// Either way the prior then holds that tempo against its metrical
+    /// relatives ([`BACKBEAT_HOLD_RELATIVES`]) until the backbeat asks for
+    /// the other octave, the estimate moves away, or a new song starts.
+    /// Not while a VJ's octave choice holds the prior.
     fn backbeat_octave(&mut self, n: usize, bpm: f32) -> f32 {
         // Over a full window only: shorter ones swing too much.
         if self.prior_octaves < PRIOR_OCTAVES
@@ -445,7 +482,7 @@ impl TempoEstimator {
             || self.steady_updates < BACKBEAT_STEADY_UPDATES
             || !self.backbeat_xcorr(n)
         {
-            self.backbeat_vote = (1.0, 0);
+            self.backbeat_vote = (0.0, 0);
             return bpm;
         }
         let period = 60.0 * self.rate / bpm;
@@ -459,45 +496,45 @@ impl TempoEstimator {
             let b = ((lag * 1.03).ceil() as usize).min(n - 1);
             self.backbeat[a..=b].iter().copied().reduce(f32::max)
         };
-        let vote = match near(period) {
-            Some(own) => {
-                let better = |other: Option<f32>| {
-                    other.is_some_and(|o| {
-                        o > BACKBEAT_RATIO * own.max(0.0)
-                            && o - own > BACKBEAT_MARGIN
-                            && o >= BACKBEAT_CLEAR
-                    })
-                };
-                if bpm >= BACKBEAT_HALVE_BPM && better(near(2.0 * period)) {
-                    0.5
-                } else if bpm <= BACKBEAT_DOUBLE_BPM && better(near(0.5 * period)) {
-                    2.0
-                } else {
-                    1.0
-                }
-            }
-            None => 1.0,
+        let clearly = |a: f32, b: Option<f32>| {
+            b.is_some_and(|b| {
+                a > BACKBEAT_RATIO * b.max(0.0) && a - b > BACKBEAT_MARGIN && a >= BACKBEAT_CLEAR
+            })
+        };
+        // The other octave in question, by the factor that leads there.
+        let other = if bpm >= BACKBEAT_HALVE_BPM {
+            Some((0.5, near(2.0 * period)))
+        } else if bpm <= BACKBEAT_DOUBLE_BPM {
+            Some((2.0, near(0.5 * period)))
+        } else {
+            None
+        };
+        // 0.5 or 2.0: move there; 1.0: this octave is the backbeat's.
+        let vote = match (near(period), other) {
+            (Some(own), Some((factor, o))) if o.is_some_and(|o| clearly(o, Some(own))) => factor,
+            (Some(own), Some((_, o))) if self.backbeat_hold.is_none() && clearly(own, o) => 1.0,
+            _ => 0.0,
         };
         self.backbeat_vote = match self.backbeat_vote {
-            (v, k) if v == vote && vote != 1.0 => (v, k + 1),
-            _ => (vote, u32::from(vote != 1.0)),
+            (v, k) if v == vote && vote != 0.0 => (v, k + 1),
+            _ => (vote, u32::from(vote != 0.0)),
         };
-        if self.backbeat_vote.1 >= BACKBEAT_UPDATES {
-            self.backbeat_vote = (1.0, 0);
-            let target = (bpm * vote).clamp(MIN_BPM, MAX_BPM);
-            // A move back from where the backbeat itself had put the
-            // estimate frees the prior; any other holds the new octave.
-            if std::mem::take(&mut self.backbeat_holds) {
-                self.fill_prior(self.prior_bpm, self.prior_octaves);
-            } else {
-                self.backbeat_holds = true;
-                self.fill_prior(target, BACKBEAT_HOLD_OCTAVES);
-            }
-            self.restart_at(target);
-            self.backbeat_moved = true;
-            return target;
+        if self.backbeat_vote.1 < BACKBEAT_UPDATES {
+            return bpm;
         }
-        bpm
+        self.backbeat_vote = (0.0, 0);
+        if vote == 1.0 {
+            self.hold_octave(Some(bpm));
+            return bpm;
+        }
+        let target = (bpm * vote).clamp(MIN_BPM, MAX_BPM);
+        // A move away from an octave the backbeat had held frees the
+        // prior; any other holds the new octave.
+        let held = self.backbeat_hold.is_some();
+        self.hold_octave((!held).then_some(target));
+        self.restart_at(target);
+        self.backbeat_moved = true;
+        target
     }
 
     /// Cross-correlates the last `n` frames of the kick and snare bands
