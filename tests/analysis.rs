@@ -831,7 +831,24 @@ fn an_octave_the_backbeat_holds_lets_go_when_the_music_moves_on() {
             .copied()
             .chain(t2.iter().map(|t| t + 24.0))
             .collect();
-        let res = analyze_clip(&clip(a), 512, 0.0);
+        let res = analyze_clip(&clip(a), 512, 1.0);
+        // The tempo panel says the backbeat holds 70 before the cut; at the
+        // end nothing holds the analysis, or the new song's backbeat holds
+        // its own tempo (after the cut 100 BPM was read at 200 first).
+        let held = |t: f64| {
+            res.frames
+                .iter()
+                .find(|f| f.time >= t)
+                .and_then(|f| f.rhythm.backbeat_hold)
+        };
+        let near =
+            |h: Option<f32>, bpm: f64| h.is_some_and(|h| (f64::from(h) / bpm - 1.0).abs() < 0.04);
+        assert!(
+            near(held(22.0), 70.0) && (held(43.0).is_none() || near(held(43.0), to)),
+            "70 -> {to}: held at 22 s {:?}, at 43 s {:?}",
+            held(22.0),
+            held(43.0)
+        );
         let f = |lo: f64, hi: f64| {
             let within = |t: &f64| (lo..hi).contains(t);
             let est: Vec<f64> = res.beats.iter().map(|b| b.0).filter(within).collect();

@@ -273,6 +273,43 @@ fn halving_the_tempo_from_the_panel_holds_the_analysis_there() {
 }
 
 #[test]
+fn the_tempo_panel_says_when_the_backbeat_holds_the_octave() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let sr = 44_100;
+    let mut h = harness(rig("tunnel"));
+    let mut analyzer = Analyzer::new(sr);
+    // Rock at 70 BPM under eighths far louder than the drums: the
+    // autocorrelation counts the eighths, the backbeat says 70 and holds it.
+    let drums = [
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ];
+    let hats = (0..24).flat_map(|_| (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat)));
+    let hits: Vec<_> = drums.into_iter().chain(hats).collect();
+    let (audio, _) = pattern_track(70.0, 24.0, 0.5, 4, &hits, 0.0, sr);
+    analyzer.process(&audio);
+    let frame = *analyzer.frame();
+    tick(&mut h, &frame, 24.0);
+    let held = frame.rhythm.backbeat_hold;
+    assert!(
+        held.is_some_and(|bpm| (bpm / 70.0 - 1.0).abs() < 0.04),
+        "backbeat hold {held:?} at {:.1} BPM",
+        frame.rhythm.bpm
+    );
+    h.get_by_label_contains("backbeat holds it near 70 BPM");
+    // The top bar says so too, beside the BPM; the VJ still leads with x2 or /2.
+    h.get_by_label("backbeat");
+    h.get_by_label("x2").click();
+    h.run();
+    for o in h.state_mut().show.take_beat_overrides() {
+        analyzer.override_beat(o);
+    }
+    assert_eq!(analyzer.frame().rhythm.backbeat_hold, None);
+}
+
+#[test]
 fn a_modulation_assignment_moves_its_parameter_with_a_bass_line() {
     let sr = 44_100u32;
     let mut h = harness(rig("tunnel"));

@@ -197,6 +197,7 @@ impl BeatTracker {
             confidence: if self.running { self.confidence } else { 0.0 },
             manual: self.fixed_bpm.is_some(),
             tempo_hint: self.tempo_hint,
+            backbeat_hold: self.tempo.backbeat_hold(),
         }
     }
 

@@ -121,6 +121,10 @@ pub struct Rhythm {
     /// The tempo (BPM) a VJ's octave choice (x2, /2) holds the analysis
     /// near, until Auto; `None` while the analysis picks the level itself.
     pub tempo_hint: Option<f32>,
+    /// The tempo (BPM) whose octave the drums' backbeat (the snare
+    /// answering the kick a beat later) holds the analysis on; x2 or /2
+    /// still override it. `None` while nothing holds it.
+    pub backbeat_hold: Option<f32>,
 }
 
 impl Default for Rhythm {
@@ -134,6 +138,7 @@ impl Default for Rhythm {
             confidence: 0.0,
             manual: false,
             tempo_hint: None,
+            backbeat_hold: None,
         }
     }
 }
@@ -255,6 +260,7 @@ mod tests {
             confidence: 1.0,
             manual: false,
             tempo_hint: None,
+            backbeat_hold: None,
         };
         let p = r.position_at(10.0);
         assert!((p.beats - 20.0).abs() < 1e-9);

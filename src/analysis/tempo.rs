@@ -268,6 +268,12 @@ impl TempoEstimator {
         std::mem::take(&mut self.backbeat_moved)
     }
 
+    /// The tempo whose octave the backbeat holds (see
+    /// [`BACKBEAT_HOLD_RELATIVES`]), if it holds one.
+    pub fn backbeat_hold(&self) -> Option<f32> {
+        self.backbeat_hold
+    }
+
     /// The current estimate (bpm 0 until the first update with signal).
     pub fn estimate(&self) -> TempoEstimate {
         self.estimate

@@ -43,6 +43,7 @@ fn moment(t: f64) -> FeatureFrame {
             confidence: 1.0,
             manual: false,
             tempo_hint: None,
+            backbeat_hold: None,
         },
         ..Default::default()
     };

@@ -205,6 +205,7 @@ mod tests {
             confidence: 1.0,
             manual: false,
             tempo_hint: None,
+            backbeat_hold: None,
         };
         let mut c = BarCounter::default();
         c.reset(&r, 0.1);

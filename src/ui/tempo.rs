@@ -106,8 +106,12 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
         r.tempo_hint
             .map(|bpm| format!("the analysis follows, held near {bpm:.0} BPM (Auto frees it)"))
     };
-    ui.label(match held {
-        Some(why) => egui::RichText::new(why).color(egui::Color32::from_rgb(255, 200, 60)),
-        None => egui::RichText::new("the analysis leads").small(),
+    ui.label(match (held, r.backbeat_hold) {
+        (Some(why), _) => egui::RichText::new(why).color(egui::Color32::from_rgb(255, 200, 60)),
+        (None, Some(bpm)) => egui::RichText::new(format!(
+            "the analysis leads; the drums' backbeat holds it near {bpm:.0} BPM"
+        ))
+        .small(),
+        (None, None) => egui::RichText::new("the analysis leads").small(),
     });
 }

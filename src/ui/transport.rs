@@ -54,6 +54,11 @@ pub fn ui(
                 "held",
                 "x2 or /2 holds the analysis on this level; Auto frees it",
             ))
+        } else if r.backbeat_hold.is_some() {
+            Some((
+                "backbeat",
+                "the snare answering the kick holds the analysis on this octave; x2 or /2 override it",
+            ))
         } else {
             None
         };
