@@ -71,11 +71,18 @@ const LEAKAGE: f32 = 0.01;
 /// while it lasts; waltzes differ by more (the `scripts/gm-set` waltzes keep
 /// their three up to a margin of 3).
 const METRE_MARGIN: f32 = 2.5;
-/// ...and the cycle it changes to must have positions that differ at all:
-/// a contrast of at least this. Music without bar cues (hats alone, a
-/// steady click) has both cycles near flat, and their ratio is noise; the
-/// `scripts/gm-set` waltzes have 1.2-1.5.
+/// ...and a 3 must have positions that differ at all: a contrast of at
+/// least this. Music without bar cues (hats alone, a steady click) has both
+/// cycles near flat, and their ratio is noise; the `scripts/gm-set` waltzes
+/// have 1.2-1.5. The floor guards the move away from the default 4 only: a
+/// 3 goes back to 4 when 4's positions differ by the margin more, whatever
+/// 4's contrast (a 3 taken on noise, as on britpop stretched to 70 BPM,
+/// whose bar cues have a contrast of 0.2-0.4, held for the rest of the song
+/// before).
 const METRE_MIN_CONTRAST: f32 = 0.5;
+/// ...and 3 is taken only once this many beats of the grid have been heard
+/// (three bars of 4/4, four of 3/4): after 9, such noise took it more often.
+const METRE_MIN_BEATS: u32 = 12;
 /// How much higher (in mean-scaled cue units) another position must score
 /// to become the downbeat: at every beat of a whole bar (see
 /// [`DownbeatTracker::beat_heard`]).
@@ -224,8 +231,13 @@ impl DownbeatTracker {
         let c4 = contrast(&combine(&self.scores4));
         let c3 = contrast(&combine(&self.scores3));
         let metre = match self.beats_per_bar {
-            4 if c3 > METRE_MARGIN * c4 && c3 >= METRE_MIN_CONTRAST && self.beats_seen >= 9 => 3,
-            3 if c4 > METRE_MARGIN * c3 && c4 >= METRE_MIN_CONTRAST => 4,
+            4 if c3 > METRE_MARGIN * c4
+                && c3 >= METRE_MIN_CONTRAST
+                && self.beats_seen >= METRE_MIN_BEATS =>
+            {
+                3
+            }
+            3 if c4 > METRE_MARGIN * c3 => 4,
             m => m,
         };
         let m = metre as i64;
@@ -487,6 +499,32 @@ mod tests {
         );
         assert_eq!(d.beats_per_bar, 4);
         assert_eq!(d.downbeat_index.rem_euclid(4), 2);
+    }
+
+    #[test]
+    fn a_three_that_lost_its_contrast_falls_back_to_four() {
+        // A waltz's strong one, then 4/4 whose bar cues are weak (a kick
+        // on 1 a quarter louder than on the other beats, contrast about
+        // 0.2): the 3 must give way to the default 4, whose positions
+        // differ and the 3-cycle's do not, even though 4's contrast is under
+        // the floor that guards a move away from 4.
+        let mut d = DownbeatTracker::default();
+        feed(
+            &mut d,
+            24,
+            |_| [0, 4, 7],
+            |i| [if i % 3 == 0 { 1.0 } else { 0.1 }, 0.0],
+        );
+        assert_eq!(d.beats_per_bar, 3);
+        for i in 24..120 {
+            feed_one(
+                &mut d,
+                i,
+                |_| [0, 4, 7],
+                |i| [if i % 4 == 0 { 1.25 } else { 1.0 }, 0.0],
+            );
+        }
+        assert_eq!(d.beats_per_bar, 4);
     }
 
     #[test]
