@@ -636,6 +636,19 @@ fn downbeat_f(beats: &[(f64, u32)], truth: &[f64], from: f64, to: f64) -> (f64, 
     (eval::f_measure(&truth, &est, 0.07), bars)
 }
 
+/// `first` (samples and beat times) followed straight on by `second`,
+/// `at` seconds long: one track and its beats.
+fn spliced(
+    first: (Vec<f32>, Vec<f64>),
+    second: (Vec<f32>, Vec<f64>),
+    at: f64,
+) -> (Vec<f32>, Vec<f64>) {
+    let (mut audio, mut beats) = first;
+    audio.extend_from_slice(&second.0);
+    beats.extend(second.1.iter().map(|t| t + at));
+    (audio, beats)
+}
+
 /// A 4/4 drum pattern with a hat on every eighth added.
 fn with_eighth_hats(
     hits: &[(f64, sonolux::audio::demo::Drum)],
@@ -720,11 +733,11 @@ fn silence_then_music_and_a_tempo_change() {
     let (_, f, _) = judge(audio, &truth, 15.0);
     assert!(f > 0.9, "after silence: beat F {f:.2}");
     // 120 BPM, then 140 BPM from 20 s: the clock follows within a few seconds.
-    let (mut a, t1) = pattern_track(120.0, 20.0, 0.5, 4, &groove, 0.0, SR);
-    let (b, t2) = pattern_track(140.0, 20.0, 0.0, 4, &groove, 0.0, SR);
-    a.extend_from_slice(&b);
-    let mut truth = t1;
-    truth.extend(t2.iter().map(|t| t + 20.0));
+    let (a, truth) = spliced(
+        pattern_track(120.0, 20.0, 0.5, 4, &groove, 0.0, SR),
+        pattern_track(140.0, 20.0, 0.0, 4, &groove, 0.0, SR),
+        20.0,
+    );
     let res = analyze_clip(&clip(a.clone()), 512, 0.0);
     let (est, f, _) = judge(a, &truth, 27.0);
     assert_eq!(
@@ -745,14 +758,11 @@ fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
     // of a beat off the old grid's.
     let mut report = Vec::new();
     for (from, to) in [(120.0, 150.0), (150.0, 100.0), (96.0, 128.0)] {
-        let (mut a, t1) = pattern_track(from, 20.0, 0.5, 4, &groove, 0.0, SR);
-        let (b, t2) = pattern_track(to, 16.0, 0.17, 4, &groove, 0.0, SR);
-        a.extend_from_slice(&b);
-        let truth: Vec<f64> = t1
-            .iter()
-            .copied()
-            .chain(t2.iter().map(|t| t + 20.0))
-            .collect();
+        let (a, truth) = spliced(
+            pattern_track(from, 20.0, 0.5, 4, &groove, 0.0, SR),
+            pattern_track(to, 16.0, 0.17, 4, &groove, 0.0, SR),
+            20.0,
+        );
         let res = analyze_clip(&clip(a), 512, 0.0);
         // The clock takes the new tempo when the estimator does (its
         // window is 8 s, so some seconds after the cut). From then on every
@@ -823,14 +833,11 @@ fn an_octave_the_backbeat_holds_lets_go_when_the_music_moves_on() {
         report.join("\n")
     );
     for to in [100.0, 105.0, 128.0, 93.3] {
-        let (mut a, t1) = pattern_track(70.0, 24.0, 0.5, 4, &strummed, 0.0, SR);
-        let (b, t2) = pattern_track(to, 20.0, 0.0, 4, &rock_beat(), 0.0, SR);
-        a.extend_from_slice(&b);
-        let truth: Vec<f64> = t1
-            .iter()
-            .copied()
-            .chain(t2.iter().map(|t| t + 24.0))
-            .collect();
+        let (a, truth) = spliced(
+            pattern_track(70.0, 24.0, 0.5, 4, &strummed, 0.0, SR),
+            pattern_track(to, 20.0, 0.0, 4, &rock_beat(), 0.0, SR),
+            24.0,
+        );
         let res = analyze_clip(&clip(a), 512, 1.0);
         // The tempo panel says the backbeat holds 70 before the cut; at the
         // end nothing holds the analysis, or the new song's backbeat holds

@@ -83,6 +83,16 @@ fn tick(h: &mut Harness<'static, Rig>, frame: &FeatureFrame, t: f64) {
     h.run();
 }
 
+/// Clicks the button `label` and hands the beat overrides it queued to
+/// `analyzer`, as the live show does.
+fn press(h: &mut Harness<'static, Rig>, analyzer: &mut Analyzer, label: &str) {
+    h.get_by_label(label).click();
+    h.run();
+    for o in h.state_mut().show.take_beat_overrides() {
+        analyzer.override_beat(o);
+    }
+}
+
 fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
     a.iter()
         .zip(b)
@@ -218,11 +228,7 @@ fn four_taps_500_ms_apart_give_120_bpm() {
         let t = 1.0 + 0.5 * f64::from(i);
         let frame = advance(&mut analyzer, t);
         tick(&mut h, &frame, t);
-        h.get_by_label("Tap").click();
-        h.run();
-        for o in h.state_mut().show.take_beat_overrides() {
-            analyzer.override_beat(o);
-        }
+        press(&mut h, &mut analyzer, "Tap");
     }
     let frame = advance(&mut analyzer, 3.0);
     tick(&mut h, &frame, 3.0);
@@ -247,11 +253,7 @@ fn halving_the_tempo_from_the_panel_holds_the_analysis_there() {
     let read = analyzer.frame().rhythm.bpm;
     assert!(read > 110.0, "the demo groove reads {read} BPM");
     tick(&mut h, analyzer.frame(), 10.0);
-    h.get_by_label("/2").click();
-    h.run();
-    for o in h.state_mut().show.take_beat_overrides() {
-        analyzer.override_beat(o);
-    }
+    press(&mut h, &mut analyzer, "/2");
     analyzer.process(&groove[10 * second..]);
     let frame = *analyzer.frame();
     tick(&mut h, &frame, 24.0);
@@ -264,11 +266,7 @@ fn halving_the_tempo_from_the_panel_holds_the_analysis_there() {
     // The top bar says so too, beside the BPM.
     h.get_by_label("held");
     // Auto lets the analysis choose again.
-    h.get_by_label("Auto").click();
-    h.run();
-    for o in h.state_mut().show.take_beat_overrides() {
-        analyzer.override_beat(o);
-    }
+    press(&mut h, &mut analyzer, "Auto");
     assert_eq!(analyzer.frame().rhythm.tempo_hint, None);
 }
 
@@ -301,11 +299,7 @@ fn the_tempo_panel_says_when_the_backbeat_holds_the_octave() {
     h.get_by_label_contains("backbeat holds it near 70 BPM");
     // The top bar says so too, beside the BPM; the VJ still leads with x2 or /2.
     h.get_by_label("backbeat");
-    h.get_by_label("x2").click();
-    h.run();
-    for o in h.state_mut().show.take_beat_overrides() {
-        analyzer.override_beat(o);
-    }
+    press(&mut h, &mut analyzer, "x2");
     assert_eq!(analyzer.frame().rhythm.backbeat_hold, None);
 }
 
