@@ -832,6 +832,32 @@ fn an_octave_the_backbeat_holds_lets_go_when_the_music_moves_on() {
         "{}",
         report.join("\n")
     );
+    // A band that drifts: the loud-eighths rock from 70 up to 80 BPM in
+    // steps of 2 BPM every 6 s. The held octave follows the drift, and the
+    // eighths never take over.
+    let mut track = pattern_track(70.0, 6.0, 0.5, 4, &strummed, 0.0, SR);
+    for (k, bpm) in [72.0, 74.0, 76.0, 78.0, 80.0, 80.0, 80.0]
+        .into_iter()
+        .enumerate()
+    {
+        let next = pattern_track(bpm, 6.0, 0.0, 4, &strummed, 0.0, SR);
+        track = spliced(track, next, 6.0 * (k + 1) as f64);
+    }
+    let res = analyze_clip(&clip(track.0), 512, 0.0);
+    let eighths = res
+        .beats
+        .windows(2)
+        .filter(|w| w[0].0 > 14.0 && w[1].0 - w[0].0 < 0.75 * 60.0 / 80.0)
+        .count();
+    report.push(format!(
+        "70 drifting to 80 BPM under loud eighths: {eighths} beats at the eighth from 14 s; read {:.1} BPM",
+        res.bpm
+    ));
+    assert!(
+        eighths == 0 && eval::tempo_accuracy(80.0, res.bpm).0 == 1.0,
+        "{}",
+        report.join("\n")
+    );
     for to in [100.0, 105.0, 128.0, 93.3] {
         let (a, truth) = spliced(
             pattern_track(70.0, 24.0, 0.5, 4, &strummed, 0.0, SR),

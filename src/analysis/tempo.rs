@@ -84,6 +84,12 @@ const BACKBEAT_HOLD_DAMP: f32 = 0.1;
 /// A held octave is let go once the estimate has moved this far (octaves)
 /// from it and held there: the music has moved on (a DJ's next track).
 const BACKBEAT_HOLD_LEFT: f32 = 0.25;
+/// The held tempo follows the estimate while it stays within this many
+/// octaves of it (a band drifting, a DJ riding the pitch): held where the
+/// song started, a drift of 10 % left the other octave of the new tempo
+/// nearly undamped, and the eighths took over until the backbeat moved the
+/// estimate back.
+const BACKBEAT_HOLD_FOLLOW: f32 = 0.05;
 /// Shortest and longest kick-to-snare lag considered, seconds.
 const BACKBEAT_LAGS_S: (f32, f32) = (0.2, 1.3);
 
@@ -455,11 +461,13 @@ impl TempoEstimator {
         let confidence = (1.0 - mean_score / best).clamp(0.0, 1.0);
         let steady = (bpm / self.estimate.bpm.max(1.0) - 1.0).abs() < 0.04;
         self.steady_updates = if steady { self.steady_updates + 1 } else { 0 };
-        if let Some(h) = self.backbeat_hold
-            && self.steady_updates >= BACKBEAT_STEADY_UPDATES
-            && (bpm / h).log2().abs() > BACKBEAT_HOLD_LEFT
-        {
-            self.hold_octave(None);
+        if let Some(h) = self.backbeat_hold {
+            let away = (bpm / h).log2().abs();
+            if self.steady_updates >= BACKBEAT_STEADY_UPDATES && away > BACKBEAT_HOLD_LEFT {
+                self.hold_octave(None);
+            } else if away < BACKBEAT_HOLD_FOLLOW {
+                self.hold_octave(Some(bpm));
+            }
         }
         let bpm = self.backbeat_octave(n, bpm);
         self.estimate = TempoEstimate { bpm, confidence };
