@@ -274,8 +274,10 @@ impl TempoEstimator {
         std::mem::take(&mut self.backbeat_moved)
     }
 
-    /// The tempo whose octave the backbeat holds (see
-    /// [`BACKBEAT_HOLD_RELATIVES`]), if it holds one.
+    /// The tempo whose octave the backbeat holds, if it holds one: the
+    /// prior damps the tempi at 2, 3/2 and 4/3 of it, either way, until the
+    /// backbeat asks for the other octave, the estimate settles elsewhere,
+    /// a new song starts or the VJ chooses an octave.
     pub fn backbeat_hold(&self) -> Option<f32> {
         self.backbeat_hold
     }
