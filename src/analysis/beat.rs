@@ -290,14 +290,16 @@ impl BeatTracker {
         }
     }
 
-    /// Feeds one beat-rate frame: `odf` (onset strength), `hits` (low- and
-    /// mid-band onset strength) and `chroma` (pitch-class energy), both for
-    /// downbeats, and `end_time` (stream time of the newest sample in it).
-    /// Emits beats into `events`.
+    /// Feeds one beat-rate frame: `odf` (onset strength), `hits` (onset
+    /// strength in the kick band, 35-140 Hz, and the snare band, 180-3500 Hz,
+    /// both for downbeats, and in the snare's rattle, 3-8 kHz: where it rises
+    /// with the snare band, a snare for the tempo's backbeat check), `chroma`
+    /// (pitch-class energy, for downbeats) and `end_time` (stream time of
+    /// the newest sample in it). Emits beats into `events`.
     pub fn push(
         &mut self,
         odf: f32,
-        hits: [f32; 2],
+        hits: [f32; 3],
         chroma: &[f32; CHROMA],
         end_time: f64,
         events: &mut Vec<Event>,
@@ -322,7 +324,7 @@ impl BeatTracker {
             self.hits.truncate(keep);
         }
         self.odf.push(s);
-        self.hits.push(hits.map(|h| h.max(0.0)));
+        self.hits.push([hits[0].max(0.0), hits[1].max(0.0)]);
         // Is there music? Compare to a slowly decaying peak of the ODF.
         self.activity = (self.activity * 0.999).max(s);
         let active = s > 0.02 * self.activity && self.activity > 1e-4;
@@ -363,7 +365,12 @@ impl BeatTracker {
             self.quiet_frames = self.quiet_frames.saturating_add(1);
         }
 
-        let updated = self.tempo.push(odf, hits, true);
+        // The snare for the backbeat check: a hit that rises in its band
+        // and in its rattle at once (the geometric mean). Strummed guitars,
+        // keys and an accordion's chords rise in the snare band alone, hats
+        // in the rattle alone.
+        let snare = (hits[1].max(0.0) * hits[2].max(0.0)).sqrt();
+        let updated = self.tempo.push(odf, [hits[0], snare], true);
         let est = self.tempo.estimate();
         // The backbeat moved the estimate an octave: its phase is for the
         // music to say, like the VJ's /2 (the old grid's beats may be the

@@ -159,8 +159,11 @@ pub struct Analyzer {
     delay: f64,
     pulse_decay: f32,
     beat_odf: f32,
-    /// Low- and mid-band onset strength since the last beat-rate frame.
-    beat_hits: [f32; 2],
+    /// Onset strength since the last beat-rate frame in the kick band, the
+    /// snare band and the snare's rattle (see [`BeatTracker::push`]).
+    beat_hits: [f32; 3],
+    /// The filterbank bands of the snare's rattle, 3-8 kHz.
+    rattle_bands: std::ops::Range<usize>,
     /// A longer transform (~93 ms, every 8 hops) for chroma: semitones
     /// resolve from about 180 Hz.
     chroma_stft: Stft,
@@ -204,6 +207,10 @@ impl Analyzer {
             pulse: 0.0,
             kind,
         };
+        // The snare's rattle: its noise reaches well above the strongest
+        // harmonics of guitars, keys and accordions, which fill the snare
+        // band itself (see `tempo`'s backbeat check).
+        let rattle_bands = band_range(3000.0, 8000.0);
         let hits = [
             hit(band_range(35.0, 140.0), EventKind::Kick, 0.08),
             hit(band_range(180.0, 3500.0), EventKind::Snare, 0.08),
@@ -238,7 +245,8 @@ impl Analyzer {
             delay,
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
             beat_odf: 0.0,
-            beat_hits: [0.0; 2],
+            beat_hits: [0.0; 3],
+            rattle_bands,
             chroma_stft: Stft::new(window * 4, hop * 8),
             chroma_bins: (
                 chroma_map.iter().position(Option::is_some).unwrap_or(0),
@@ -381,9 +389,12 @@ impl Analyzer {
             });
         }
         let diffs = self.flux.band_diffs();
+        let rattle: f32 = diffs[self.rattle_bands.clone()].iter().sum();
+        self.beat_hits[2] = self.beat_hits[2].max(rattle);
         for (i, h) in self.hits.iter_mut().enumerate() {
             let v: f32 = diffs[h.bands.clone()].iter().sum();
-            if let Some(b) = self.beat_hits.get_mut(i) {
+            // Kick and snare bands; the hat band is no beat-rate cue.
+            if let Some(b) = self.beat_hits[..2].get_mut(i) {
                 *b = b.max(v);
             }
             let norm = h.gain.normalize(v);
@@ -415,7 +426,7 @@ impl Analyzer {
                 &mut self.events,
             );
             self.beat_odf = 0.0;
-            self.beat_hits = [0.0; 2];
+            self.beat_hits = [0.0; 3];
             self.beat_chroma = [0.0; downbeat::CHROMA];
         }
         self.frame.rhythm = self.beat.rhythm();

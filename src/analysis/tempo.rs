@@ -117,8 +117,7 @@ pub struct TempoEstimator {
     /// Forward-pass transition weight for a step of `i - reach` candidates.
     transition: Vec<f32>,
     acf: Vec<f32>,
-    /// Low-band (kick) and mid-band (snare) onset strength, aligned with
-    /// `history`.
+    /// Kick and snare onset strength, aligned with `history`.
     band_history: Vec<[f32; 2]>,
     /// Kick-then-snare plus snare-then-kick correlation by lag, normalised.
     backbeat: Vec<f32>,
@@ -287,9 +286,10 @@ impl TempoEstimator {
         self.estimate
     }
 
-    /// Feeds one ODF frame and the frame's low-band (kick, 35-140 Hz) and
-    /// mid-band (snare, 180-3500 Hz) onset strengths, for the backbeat
-    /// check. Returns true when the estimate was refreshed. `active` false
+    /// Feeds one ODF frame and the frame's kick and snare onset strengths
+    /// (the beat tracker gives the 35-140 Hz band's, and the geometric mean
+    /// of the 180-3500 Hz band's and the 3-8 kHz rattle's), for the
+    /// backbeat check. Returns true when the estimate was refreshed. `active` false
     /// (silence) keeps the last estimate.
     pub fn push(&mut self, odf: f32, bands: [f32; 2], active: bool) -> bool {
         if self.history.len() == self.history.capacity() {
