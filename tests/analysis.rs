@@ -653,6 +653,15 @@ fn spliced(
     (audio, beats)
 }
 
+/// Beats after `from` s that follow the one before by less than 3/4 of a
+/// beat at `bpm`: the clock counted eighths.
+fn eighths_counted(beats: &[(f64, u32)], from: f64, bpm: f64) -> usize {
+    beats
+        .windows(2)
+        .filter(|w| w[0].0 > from && w[1].0 - w[0].0 < 0.75 * 60.0 / bpm)
+        .count()
+}
+
 /// A 4/4 drum pattern with a hat on every eighth added.
 fn with_eighth_hats(
     hits: &[(f64, sonolux::audio::demo::Drum)],
@@ -817,24 +826,31 @@ fn an_octave_the_backbeat_holds_lets_go_when_the_music_moves_on() {
     // backbeat has said is right holds (before: 6 beats at the eighth in
     // the chorus, until the backbeat moved the clock back).
     let verse = [(0.0, Kick), (1.0, Snare), (2.0, Kick), (3.0, Snare)];
-    let (mut a, _) = pattern_track(75.0, 25.6, 0.5, 4, &verse, 0.0, SR);
-    let (b, _) = pattern_track(75.0, 20.0, 0.5, 4, &strummed, 0.0, SR);
-    a.extend_from_slice(&b);
-    let res = analyze_clip(&clip(a), 512, 0.0);
-    // Beats closer than 3/4 of the period: the clock counted eighths.
-    let eighths = res
-        .beats
-        .windows(2)
-        .filter(|w| w[0].0 > 25.6 && w[1].0 - w[0].0 < 0.75 * 0.8)
-        .count();
-    report.push(format!(
-        "75 BPM, then a chorus with loud eighths: {eighths} beats at the eighth in the chorus; read {:.1} BPM",
-        res.bpm
-    ));
-    assert!(
-        eighths == 0 && eval::tempo_accuracy(75.0, res.bpm).0 == 1.0,
-        "{}",
-        report.join("\n")
+    let (a, _) = spliced(
+        pattern_track(75.0, 25.6, 0.5, 4, &verse, 0.0, SR),
+        pattern_track(75.0, 20.0, 0.5, 4, &strummed, 0.0, SR),
+        25.6,
+    );
+    // Read at `bpm` at the end, and no beat at the eighth from `from` s.
+    let on_the_beat = |report: &mut Vec<String>, what: &str, audio, from: f64, bpm: f64| {
+        let res = analyze_clip(&clip(audio), 512, 0.0);
+        let eighths = eighths_counted(&res.beats, from, bpm);
+        report.push(format!(
+            "{what}: {eighths} beats at the eighth from {from} s; read {:.1} BPM",
+            res.bpm
+        ));
+        assert!(
+            eighths == 0 && eval::tempo_accuracy(bpm, res.bpm).0 == 1.0,
+            "{}",
+            report.join("\n")
+        );
+    };
+    on_the_beat(
+        &mut report,
+        "75 BPM, then a chorus with loud eighths",
+        a,
+        25.6,
+        75.0,
     );
     // A band that drifts: the loud-eighths rock from 70 up to 80 BPM in
     // steps of 2 BPM every 6 s. The held octave follows the drift, and the
@@ -847,20 +863,12 @@ fn an_octave_the_backbeat_holds_lets_go_when_the_music_moves_on() {
         let next = pattern_track(bpm, 6.0, 0.0, 4, &strummed, 0.0, SR);
         track = spliced(track, next, 6.0 * (k + 1) as f64);
     }
-    let res = analyze_clip(&clip(track.0), 512, 0.0);
-    let eighths = res
-        .beats
-        .windows(2)
-        .filter(|w| w[0].0 > 14.0 && w[1].0 - w[0].0 < 0.75 * 60.0 / 80.0)
-        .count();
-    report.push(format!(
-        "70 drifting to 80 BPM under loud eighths: {eighths} beats at the eighth from 14 s; read {:.1} BPM",
-        res.bpm
-    ));
-    assert!(
-        eighths == 0 && eval::tempo_accuracy(80.0, res.bpm).0 == 1.0,
-        "{}",
-        report.join("\n")
+    on_the_beat(
+        &mut report,
+        "70 drifting to 80 BPM under loud eighths",
+        track.0,
+        14.0,
+        80.0,
     );
     for to in [100.0, 105.0, 128.0, 93.3] {
         let (a, truth) = spliced(
