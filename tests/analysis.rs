@@ -21,20 +21,25 @@ const SR: u32 = 44_100;
 
 /// A click track: 5 ms noise-burst clicks at `bpm`, first at `t0`.
 fn clicks(bpm: f64, seconds: f64, t0: f64) -> (Vec<f32>, Vec<f64>) {
-    let n = (seconds * f64::from(SR)) as usize;
+    clicks_at(SR, bpm, seconds, t0)
+}
+
+/// [`clicks`] at sample rate `sr`.
+fn clicks_at(sr: u32, bpm: f64, seconds: f64, t0: f64) -> (Vec<f32>, Vec<f64>) {
+    let n = (seconds * f64::from(sr)) as usize;
     let mut out = vec![0.0f32; n];
     let mut times = Vec::new();
     let mut seed = 7u32;
     let mut t = t0;
     while t < seconds - 0.05 {
         times.push(t);
-        let start = (t * f64::from(SR)) as usize;
-        for k in 0..(0.02 * f64::from(SR)) as usize {
+        let start = (t * f64::from(sr)) as usize;
+        for k in 0..(0.02 * f64::from(sr)) as usize {
             seed ^= seed << 13;
             seed ^= seed >> 17;
             seed ^= seed << 5;
             let noise = (seed as f32 / u32::MAX as f32) * 2.0 - 1.0;
-            let env = (-(k as f32) / (0.004 * SR as f32)).exp();
+            let env = (-(k as f32) / (0.004 * sr as f32)).exp();
             if start + k < n {
                 out[start + k] += 0.8 * noise * env;
             }
@@ -182,6 +187,72 @@ fn hostile_input_is_handled() {
         let mut a = Analyzer::new(sr);
         a.process(&vec![0.2; sr as usize / 2]);
         assert!(a.frame().level.is_finite());
+    }
+}
+
+/// Sound cards run at 48 kHz as often as at 44.1: both get the same
+/// analysis (a window of 1024 samples, 21 or 23 ms), so clicks give the
+/// same tempo, beats and onsets at either. (Rounding the window up to a
+/// power of two once gave 48 kHz twice the window every constant was
+/// measured with.)
+#[test]
+fn the_analysis_is_the_same_at_44_1_and_48_khz() {
+    use sonolux::analysis::geometry;
+    assert_eq!(geometry(44_100).0, geometry(48_000).0);
+    for sr in [
+        8000, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000, 192_000,
+    ] {
+        let (window, hop) = geometry(sr);
+        let ms = |n: usize| 1e3 * n as f64 / f64::from(sr);
+        assert!(
+            (16.0..=33.0).contains(&ms(window)),
+            "{sr} Hz: window {} ms",
+            ms(window)
+        );
+        assert!(
+            (4.0..=6.0).contains(&ms(hop)),
+            "{sr} Hz: hop {} ms",
+            ms(hop)
+        );
+    }
+    for bpm in [90.0, 128.0, 150.0] {
+        let mut results = Vec::new();
+        for sr in [44_100, 48_000] {
+            let (audio, truth) = clicks_at(sr, bpm, 20.0, 0.5);
+            let res = analyze_clip(
+                &AudioClip {
+                    samples: audio,
+                    sample_rate: sr,
+                },
+                512,
+                0.0,
+            );
+            let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+            let s = eval::score_beats(&truth, &est, 5.0);
+            let onsets = eval::f_measure(&truth, &res.onsets, 0.05);
+            results.push((res.bpm, s.f, s.offset.unwrap_or(1.0), onsets));
+        }
+        let [(bpm44, f44, off44, on44), (bpm48, f48, off48, on48)] = results[..] else {
+            unreachable!()
+        };
+        assert!(
+            (bpm48 / bpm44 - 1.0).abs() < 0.01,
+            "{bpm}: {bpm44} vs {bpm48} BPM"
+        );
+        assert!(
+            f44 > 0.95 && f48 > 0.95,
+            "{bpm}: beat F {f44:.3} / {f48:.3}"
+        );
+        assert!(
+            (off48 - off44).abs() < 0.005,
+            "{bpm}: beats {:.1} / {:.1} ms off",
+            off44 * 1e3,
+            off48 * 1e3
+        );
+        assert!(
+            on44 > 0.98 && on48 > 0.98,
+            "{bpm}: onset F {on44:.3} / {on48:.3}"
+        );
     }
 }
 
