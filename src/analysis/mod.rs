@@ -31,7 +31,7 @@ pub use beat::{BeatOverride, BeatTracker};
 pub use frame::{BeatPosition, Event, EventKind, FeatureFrame, NUM_BANDS, Rhythm, SPECTRUM_LEN};
 
 use features::FeatureExtractor;
-use normalize::AutoGain;
+use normalize::{AutoGain, QuietLift};
 use onset::{LogFilterbank, PeakPicker, SuperFlux};
 use stft::Stft;
 
@@ -192,6 +192,8 @@ pub struct Analyzer {
     chroma_bins: (usize, usize),
     beat_chroma: [f32; downbeat::CHROMA],
     hop_parity: bool,
+    /// The gain quiet input gets before the onset strength.
+    quiet_lift: QuietLift,
     /// Shadertoy's audio texture (Web Audio's analyser), refreshed every
     /// third hop (~65 Hz, about a display frame).
     web_audio: webaudio::WebAudioAnalyser,
@@ -281,6 +283,7 @@ impl Analyzer {
             chroma_map,
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
+            quiet_lift: QuietLift::new(rate),
             web_audio: webaudio::WebAudioAnalyser::new(),
             texture_countdown: 0,
         }
@@ -378,6 +381,12 @@ impl Analyzer {
         let rms = ((sq_old + sq_new) / self.stft.window_len() as f32).sqrt();
         let peak = peak_old.max(peak_new);
         self.filterbank.apply(mags, &mut self.band_mags);
+        // Quiet input is lifted for the onset and beat analysis (see
+        // `QuietLift`); the levels shown to the VJ stay as they are.
+        let lift = self.quiet_lift.gain(rms);
+        if lift != 1.0 {
+            self.band_mags.iter_mut().for_each(|m| *m *= lift);
+        }
         // The texture rows (ours and Web Audio's) are refreshed every third
         // hop (~67 Hz, above a 60 Hz display); everything else every hop.
         let texture_rows = self.texture_countdown == 0;

@@ -30,6 +30,60 @@ impl AutoGain {
     }
 }
 
+/// Lifts quiet input for the onset and beat analysis.
+///
+/// The onset strength compresses band magnitudes as `log(1 + m)`, which is
+/// nearly linear for small `m`: the same song 20 dB down has weaker high
+/// bands relative to its low ones, different onsets, and a different
+/// kick-to-snare correlation (the stretched country song at 140 BPM was
+/// read at 70). Input whose level (a running mean of the power over about
+/// [`QuietLift::SECONDS`], over sound above [`QuietLift::GATE`]) is under
+/// [`QuietLift::TARGET`] is lifted to it, by at most [`QuietLift::MAX`];
+/// louder input is left as it is (the constants were measured on
+/// unmastered mixes at -13 to -19 dBFS and drum stems at -28). At the
+/// start the mean is over all the sound so far, so the gain settles within
+/// a second or two instead of drifting for ten while the beat locks.
+#[derive(Clone, Copy, Debug)]
+pub struct QuietLift {
+    power: f32,
+    hops: f32,
+    coef: f32,
+}
+
+impl QuietLift {
+    /// Level quiet input is lifted to, RMS (-30 dBFS).
+    pub const TARGET: f32 = 0.032;
+    /// The most it is lifted, as a gain (+30 dB).
+    pub const MAX: f32 = 32.0;
+    /// Seconds the level is measured over.
+    pub const SECONDS: f32 = 10.0;
+    /// Hops quieter than this RMS (-60 dBFS: silence, a noise floor) do not
+    /// count toward the level.
+    pub const GATE: f32 = 1e-3;
+
+    /// A lift updated `rate` times a second.
+    pub fn new(rate: f32) -> Self {
+        Self {
+            power: 0.0,
+            hops: 0.0,
+            coef: 1.0 - (-1.0 / (rate * Self::SECONDS)).exp(),
+        }
+    }
+
+    /// Feeds one hop's RMS level; returns the gain for its magnitudes.
+    pub fn gain(&mut self, rms: f32) -> f32 {
+        if rms.is_finite() && rms > Self::GATE {
+            self.hops += 1.0;
+            let c = self.coef.max(1.0 / self.hops);
+            self.power += c * (rms * rms - self.power);
+        }
+        if self.power <= 0.0 {
+            return 1.0;
+        }
+        (Self::TARGET / self.power.sqrt()).clamp(1.0, Self::MAX)
+    }
+}
+
 /// One-pole envelope follower with separate attack and release times.
 #[derive(Clone, Copy, Debug)]
 pub struct Envelope {
@@ -97,6 +151,33 @@ mod tests {
             assert!(g.normalize(1e-7) < 1e-3);
         }
         assert_eq!(g.normalize(f32::NAN), 0.0);
+    }
+
+    #[test]
+    fn quiet_input_is_lifted_and_loud_input_left_alone() {
+        let run = |rms: f32, hops: usize| {
+            let mut lift = QuietLift::new(200.0);
+            (0..hops).map(|_| lift.gain(rms)).last().unwrap_or(1.0)
+        };
+        // A song at -50 dBFS is lifted to -30 within a second.
+        let g = run(0.003_16, 200);
+        assert!((g * 0.003_16 / QuietLift::TARGET - 1.0).abs() < 0.01, "{g}");
+        // At -16 dBFS, nothing.
+        assert_eq!(run(0.16, 2000), 1.0);
+        // At -90 dBFS: no more than the cap, and silence alone lifts nothing.
+        assert!(run(3e-5, 2000) <= QuietLift::MAX);
+        assert_eq!(run(1e-5, 2000), 1.0);
+        assert_eq!(run(f32::NAN, 10), 1.0);
+        // A loud section after a quiet intro brings the gain down within
+        // the measuring time, not at once.
+        let mut lift = QuietLift::new(200.0);
+        (0..2000).for_each(|_| {
+            lift.gain(0.003);
+        });
+        let first = lift.gain(0.1);
+        assert!(first > 5.0, "{first}");
+        let later = (0..4000).map(|_| lift.gain(0.1)).last().unwrap_or(0.0);
+        assert!(later < 1.2, "{later}");
     }
 
     #[test]
