@@ -444,9 +444,39 @@ pub fn chroma_map(fft_len: usize, sample_rate: u32, bins: usize) -> Vec<Option<u
         .collect()
 }
 
+/// The runs of consecutive bins of `map` (from [`chroma_map`]) with the
+/// same pitch class, in bin order: (pitch class, bins).
+pub fn chroma_runs(map: &[Option<u8>]) -> Vec<(u8, std::ops::Range<usize>)> {
+    let mut runs: Vec<(u8, std::ops::Range<usize>)> = Vec::new();
+    for (k, pc) in map.iter().enumerate() {
+        let Some(pc) = *pc else { continue };
+        match runs.last_mut() {
+            Some((last, bins)) if *last == pc && bins.end == k => bins.end = k + 1,
+            _ => runs.push((pc, k..k + 1)),
+        }
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chroma_runs_cover_every_mapped_bin_once() {
+        let map = chroma_map(8192, 44_100, 2049);
+        let runs = chroma_runs(&map);
+        let mut covered = vec![None; map.len()];
+        for (pc, bins) in &runs {
+            for k in bins.clone() {
+                assert!(covered[k].is_none(), "bin {k} twice");
+                covered[k] = Some(*pc);
+            }
+        }
+        assert_eq!(covered, map);
+        // About a run a semitone from 150 Hz to 5 kHz.
+        assert!((55..=70).contains(&runs.len()), "{} runs", runs.len());
+    }
 
     /// Feeds `beats` beats: a chord (pitch classes) per beat and the kick
     /// and snare strengths at each.

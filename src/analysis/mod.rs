@@ -186,10 +186,11 @@ pub struct Analyzer {
     /// The chroma transform's input: low-passed, every other sample.
     half_rate: decimate::HalfRate,
     half: [f32; decimate::MAX_BLOCK / 2 + 1],
-    /// Its bins -> pitch class, for the downbeat tracker's chroma.
-    chroma_map: Vec<Option<u8>>,
     /// The bins that map to a pitch class lie in `chroma_bins.0..chroma_bins.1`.
     chroma_bins: (usize, usize),
+    /// The runs of consecutive bins that map to one pitch class (a
+    /// semitone, or part of one): its pitch class and the bins.
+    chroma_runs: Vec<(u8, std::ops::Range<usize>)>,
     beat_chroma: [f32; downbeat::CHROMA],
     hop_parity: bool,
     /// The gain quiet input gets before the onset strength.
@@ -244,7 +245,11 @@ impl Analyzer {
         let delay = detector_delay(sample_rate);
         // 4 * window samples at half the rate: the bins of an 8 * window
         // transform at the full rate.
-        let chroma_map = downbeat::chroma_map(window * 8, sample_rate, window * 2 + 1);
+        let chroma_runs = downbeat::chroma_runs(&downbeat::chroma_map(
+            window * 8,
+            sample_rate,
+            window * 2 + 1,
+        ));
         Self {
             sample_rate,
             stft: Stft::new(window, hop),
@@ -274,13 +279,10 @@ impl Analyzer {
             half_rate: decimate::HalfRate::default(),
             half: [0.0; decimate::MAX_BLOCK / 2 + 1],
             chroma_bins: (
-                chroma_map.iter().position(Option::is_some).unwrap_or(0),
-                chroma_map
-                    .iter()
-                    .rposition(Option::is_some)
-                    .map_or(0, |k| k + 1),
+                chroma_runs.first().map_or(0, |r| r.1.start),
+                chroma_runs.last().map_or(0, |r| r.1.end),
             ),
-            chroma_map,
+            chroma_runs,
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
             quiet_lift: QuietLift::new(rate),
@@ -349,12 +351,12 @@ impl Analyzer {
                     fed += t;
                     if chroma_due {
                         let (lo, hi) = self.chroma_bins;
-                        self.chroma_stft.compute_bins(lo..hi);
-                        let mags = &self.chroma_stft.magnitudes()[lo..hi];
-                        for (m, pc) in mags.iter().zip(&self.chroma_map[lo..hi]) {
-                            if let Some(pc) = pc {
-                                self.beat_chroma[usize::from(*pc)] += m.sqrt();
-                            }
+                        let power = self.chroma_stft.compute_power_bins(lo..hi);
+                        // Each pitch class gets the square roots of its
+                        // bins' magnitudes, summed a semitone at a time.
+                        for (pc, bins) in &self.chroma_runs {
+                            self.beat_chroma[usize::from(*pc)] +=
+                                lanes::lane_sum(&power[bins.clone()], |p| p.sqrt().sqrt());
                         }
                     }
                 }

@@ -167,6 +167,8 @@ pub struct Stft {
     window: Vec<f32>,
     input: Vec<f32>,
     magnitudes: Vec<f32>,
+    /// Power of the bins [`Stft::compute_power_bins`] computed.
+    power: Vec<f32>,
 }
 
 impl Stft {
@@ -184,6 +186,7 @@ impl Stft {
             history: SampleRing::new(window_len),
             until_hop: hop.max(1),
             magnitudes: vec![0.0; window_len / 2 + 1],
+            power: vec![0.0; window_len / 2 + 1],
             fft: RealSpectrum::new(window_len),
             window,
             input: vec![0.0; window_len],
@@ -232,6 +235,18 @@ impl Stft {
             *m = m.sqrt();
         }
         &self.magnitudes
+    }
+
+    /// As [`Stft::compute_bins`], but the power (squared magnitude) of
+    /// `bins`, in a spectrum of its own (`window_len / 2 + 1` bins; the
+    /// others keep their last values): for whoever compresses it further,
+    /// without a square root per bin first.
+    pub fn compute_power_bins(&mut self, bins: std::ops::Range<usize>) -> &[f32] {
+        self.history.windowed(&self.window, &mut self.input);
+        let end = bins.end.min(self.power.len());
+        let bins = bins.start.min(end)..end;
+        self.fft.power(&self.input, bins, &mut self.power);
+        &self.power
     }
 
     /// The last computed magnitude spectrum (`window_len / 2 + 1` bins).
