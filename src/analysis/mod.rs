@@ -114,7 +114,8 @@ pub fn geometry(sample_rate: u32) -> (usize, usize) {
 /// the rest clipped to ±4.
 ///
 /// Run as written, each sample waits for the one before (a chain of a
-/// multiply and an add per sample: a sixth of `Analyzer::process`).
+/// multiply and an add per sample: a third of `Analyzer::process`'s own
+/// time in `perf`).
 /// Unrolled four samples deep, `y[k] = d[k] + r d[k-1] + r² d[k-2] + r³
 /// d[k-3] + r⁴ y[k-4]` (with `d[k] = x[k] - x[k-1]`), four samples in a row
 /// are independent and go through together. Every sample is computed by

@@ -164,9 +164,11 @@ mod tests {
         assert!((g * 0.003_16 / QuietLift::TARGET - 1.0).abs() < 0.01, "{g}");
         // At -16 dBFS, nothing.
         assert_eq!(run(0.16, 2000), 1.0);
-        // At -90 dBFS: no more than the cap, and silence alone lifts nothing.
-        assert!(run(3e-5, 2000) <= QuietLift::MAX);
-        assert_eq!(run(1e-5, 2000), 1.0);
+        // Just over the gate (-59 dBFS): nearly the most it lifts; under
+        // it (silence, a noise floor at -90 dBFS) nothing.
+        let g = run(0.001_12, 2000);
+        assert!(g <= QuietLift::MAX && g > 25.0, "{g}");
+        assert_eq!(run(3e-5, 2000), 1.0);
         assert_eq!(run(f32::NAN, 10), 1.0);
         // A loud section after a quiet intro brings the gain down within
         // the measuring time, not at once.
