@@ -20,6 +20,10 @@ pub mod transport;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+/// The surface's one accent colour: what the VJ must notice (the cued
+/// preset, a held tempo, the beat lamps).
+pub const AMBER: egui::Color32 = egui::Color32::from_rgb(255, 200, 60);
+
 use serde::{Deserialize, Serialize};
 
 use crate::show::{Command, Show};

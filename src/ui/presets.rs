@@ -138,7 +138,7 @@ fn cell(
         if live {
             name = name.color(egui::Color32::from_rgb(255, 80, 60)).strong();
         } else if cued {
-            name = name.color(egui::Color32::from_rgb(255, 200, 60)).strong();
+            name = name.color(super::AMBER).strong();
         }
         let label = ui.add(egui::Button::new(name).frame(false));
         let r = r.on_hover_text(e.error.clone().unwrap_or_else(|| e.description.clone()));

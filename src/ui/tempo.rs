@@ -20,12 +20,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             .strong(),
         );
         ui.label("BPM");
-        lamp(
-            ui,
-            "beat",
-            pos.beat_pulse,
-            egui::Color32::from_rgb(255, 200, 60),
-        );
+        lamp(ui, "beat", pos.beat_pulse, super::AMBER);
     });
     ui.label(format!("confidence {:.0} %", r.confidence * 100.0));
     // Bar position: four boxes, the current one lit, the downbeat red.
@@ -37,7 +32,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             let on = r.bpm > 0.0 && i == current;
             let color = match (on, i == 0) {
                 (true, true) => egui::Color32::from_rgb(255, 70, 60),
-                (true, false) => egui::Color32::from_rgb(255, 200, 60),
+                (true, false) => super::AMBER,
                 _ => egui::Color32::from_gray(45),
             };
             ui.painter().rect_filled(rect, 2.0, color);
@@ -107,7 +102,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
             .map(|bpm| format!("the analysis follows, held near {bpm:.0} BPM (Auto frees it)"))
     };
     ui.label(match (held, r.backbeat_hold) {
-        (Some(why), _) => egui::RichText::new(why).color(egui::Color32::from_rgb(255, 200, 60)),
+        (Some(why), _) => egui::RichText::new(why).color(super::AMBER),
         (None, Some(bpm)) => egui::RichText::new(format!(
             "the analysis leads; the drums' backbeat holds it near {bpm:.0} BPM"
         ))

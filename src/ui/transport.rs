@@ -66,7 +66,7 @@ pub fn ui(
             ui.label(
                 egui::RichText::new(tag)
                     .small()
-                    .color(egui::Color32::from_rgb(255, 200, 60)),
+                    .color(super::AMBER),
             )
             .on_hover_text(why);
         }
@@ -74,7 +74,7 @@ pub fn ui(
             ui,
             "beat",
             pos.beat_pulse,
-            egui::Color32::from_rgb(255, 200, 60),
+            super::AMBER,
         );
         let bar = if r.bpm > 0.0 {
             format!(
