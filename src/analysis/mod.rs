@@ -248,10 +248,9 @@ pub struct Analyzer {
     /// The chroma transform's input: low-passed, every other sample.
     half_rate: decimate::HalfRate,
     half: [f32; decimate::MAX_BLOCK / 2 + 1],
-    /// The bins that map to a pitch class lie in `chroma_bins.0..chroma_bins.1`.
-    chroma_bins: (usize, usize),
     /// The runs of consecutive bins that map to one pitch class (a
-    /// semitone, or part of one): its pitch class and the bins.
+    /// semitone, or part of one), in bin order: its pitch class and the
+    /// bins. The transform computes only the bins from the first to the last.
     chroma_runs: Vec<(u8, std::ops::Range<usize>)>,
     beat_chroma: [f32; downbeat::CHROMA],
     hop_parity: bool,
@@ -338,10 +337,6 @@ impl Analyzer {
             chroma_stft: Stft::new(window * 4, hop * 4),
             half_rate: decimate::HalfRate::default(),
             half: [0.0; decimate::MAX_BLOCK / 2 + 1],
-            chroma_bins: (
-                chroma_runs.first().map_or(0, |r| r.1.start),
-                chroma_runs.last().map_or(0, |r| r.1.end),
-            ),
             chroma_runs,
             beat_chroma: [0.0; downbeat::CHROMA],
             hop_parity: false,
@@ -396,7 +391,8 @@ impl Analyzer {
                     let (t, chroma_due) = self.chroma_stft.push(&self.half[fed..halved]);
                     fed += t;
                     if chroma_due {
-                        let (lo, hi) = self.chroma_bins;
+                        let lo = self.chroma_runs.first().map_or(0, |r| r.1.start);
+                        let hi = self.chroma_runs.last().map_or(0, |r| r.1.end);
                         let power = self.chroma_stft.compute_power_bins(lo..hi);
                         // Each pitch class gets the square roots of its
                         // bins' magnitudes, summed a semitone at a time.
