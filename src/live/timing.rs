@@ -92,9 +92,27 @@ pub struct TimingReport {
     /// than the frame before (the picture going back in time).
     pub frames: (usize, usize),
     /// How far the captured music time fell behind the capture wall clock
-    /// from the first clock line to the last (ms): audio the capture never
-    /// got. Every event after a loss is early by it.
+    /// from the first clock lines to the last (ms, medians of five):
+    /// audio the capture never got. Every event after a loss is early by it.
     pub audio_lost_ms: f64,
+}
+
+/// How far the capture wall clock ran ahead of the captured music time
+/// between the start and the end of the recording (ms): the median of
+/// (wall − music) over the last few clock lines minus the same over the
+/// first few. Audio that never arrived moves every later line; one callback
+/// that ran late on a busy machine (its wall time is read when it runs)
+/// moves one line, and the medians ignore it.
+fn audio_lost_ms(clock: &[(f64, f64)]) -> f64 {
+    const LINES: usize = 5;
+    let n = (clock.len() / 3).clamp(1, LINES);
+    let offsets: Vec<f64> = clock.iter().map(|&(music, wall)| wall - music).collect();
+    match (offsets.get(..n), offsets.len().checked_sub(n)) {
+        (Some(first), Some(from)) => {
+            (percentile(&offsets[from..], 0.5) - percentile(first, 0.5)) * 1000.0
+        }
+        _ => 0.0,
+    }
 }
 
 fn percentile(v: &[f64], p: f64) -> f64 {
@@ -195,10 +213,7 @@ pub fn score(
         onset_f,
         onset_to_present_ms: (percentile(&latency, 0.5), percentile(&latency, 0.95)),
         input_latency_ms: rec.input_latency_ms,
-        audio_lost_ms: match (rec.clock.first(), rec.clock.last()) {
-            (Some(a), Some(b)) => ((b.1 - a.1) - (b.0 - a.0)) * 1000.0,
-            _ => 0.0,
-        },
+        audio_lost_ms: audio_lost_ms(&rec.clock),
         frames: (
             rec.frames.len(),
             rec.frames.windows(2).filter(|w| w[1].0 < w[0].0).count(),
@@ -260,5 +275,35 @@ mod tests {
         assert_eq!(r.input_latency_ms, Some(5.0));
         assert_eq!(r.frames, (1500, 0));
         assert!(r.audio_lost_ms.abs() < 1e-6, "{r:?}");
+    }
+
+    #[test]
+    fn a_late_callback_is_not_lost_audio_but_a_gap_is() {
+        // Clock lines once a second; the wall clock and the music agree.
+        let steady: Vec<(f64, f64)> = (0..30)
+            .map(|k| (f64::from(k), f64::from(k) + 50.0))
+            .collect();
+        assert!(audio_lost_ms(&steady).abs() < 1e-6);
+        // The last callback ran 80 ms late: no audio is missing.
+        let mut late = steady.clone();
+        late.last_mut().expect("lines").1 += 0.08;
+        late[0].1 += 0.03;
+        assert!(
+            audio_lost_ms(&late).abs() < 1e-6,
+            "{}",
+            audio_lost_ms(&late)
+        );
+        // 120 ms never arrived halfway: every later line is behind by it.
+        let gap: Vec<(f64, f64)> = steady
+            .iter()
+            .map(|&(t, w)| (t, if t >= 15.0 { w + 0.12 } else { w }))
+            .collect();
+        assert!(
+            (audio_lost_ms(&gap) - 120.0).abs() < 1e-6,
+            "{}",
+            audio_lost_ms(&gap)
+        );
+        assert_eq!(audio_lost_ms(&[]), 0.0);
+        assert!(audio_lost_ms(&steady[..1]).abs() < 1e-6);
     }
 }
