@@ -1327,6 +1327,45 @@ fn a_silent_break_inside_a_song_keeps_the_beat() {
 }
 
 #[test]
+fn an_octave_the_backbeat_confirmed_survives_its_swings() {
+    // The grunge drums sped up (played at a higher sample rate, as a DJ's
+    // pitch fader or a tape would) to 150 and 165 BPM. Kick on 1, on the
+    // "and" of 2 and on 3, snare on 2 and 4: the snare answers the kick at
+    // one beat, and at two almost as well. The backbeat check confirmed
+    // the tempo, then halved it when the two correlations swung past each
+    // other for a second, then held the half (read 75 and 82.5, beat F
+    // .82 and .81, before a confirmed octave took twice the evidence to
+    // leave).
+    let clip = decode_file(&data("mdb_grunge_drums.flac")).expect("test clip");
+    let text = std::fs::read_to_string(data("mdb_grunge_drums.beats")).expect("beats");
+    let beats: Vec<f64> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    let bpm_ref: f64 = std::fs::read_to_string(data("mdb_grunge_drums.bpm"))
+        .expect("bpm")
+        .trim()
+        .parse()
+        .expect("bpm number");
+    let mut report = Vec::new();
+    let mut failed = false;
+    for bpm in [150.0, 165.0] {
+        let speed = bpm / bpm_ref;
+        let fast = AudioClip {
+            samples: clip.samples.clone(),
+            sample_rate: (f64::from(clip.sample_rate) * speed).round() as u32,
+        };
+        let res = analyze_clip(&fast, 512, 0.0);
+        let truth: Vec<f64> = beats.iter().map(|t| t / speed).collect();
+        let est: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let f = eval::f_measure(&eval::trim(&truth, 5.0), &eval::trim(&est, 5.0), 0.07);
+        report.push(format!("at {bpm}: read {:.1} BPM, beat F {f:.2}", res.bpm));
+        failed |= eval::tempo_accuracy(bpm, res.bpm).0 < 1.0 || f < 0.9;
+    }
+    assert!(!failed, "{}", report.join("\n"));
+}
+
+#[test]
 fn the_backbeat_sets_the_octave() {
     use Drum::{Kick, Snare};
     use sonolux::audio::demo::{Drum, pattern_track};

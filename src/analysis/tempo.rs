@@ -61,6 +61,21 @@ const BACKBEAT_MARGIN: f32 = 0.1;
 const BACKBEAT_CLEAR: f32 = 0.2;
 /// ...at this many updates in a row (a second).
 const BACKBEAT_UPDATES: u32 = 4;
+/// Leaving an octave the backbeat itself moved to or confirmed takes more:
+/// the other octave's correlation must be this many times its own. With
+/// a kick on 1, the "and" of 2 and 3 and the snare on 2 and 4, the kick
+/// answers the snare at one beat and at two nearly as well, and the
+/// correlations over a moving window swing a fifth either way: at the
+/// confirming ratio, such songs stretched to 150-165 BPM (grunge and 80s
+/// rock of `scripts/stretch-set`) were confirmed at their tempo, then
+/// halved on a swing, then held at half; grunge at 70 the same the other
+/// way. At twice, four of the 107 stretched clips keep their octave, in
+/// every copy of the set (`scripts/eval-sets`: stretched beat F .810 ->
+/// .816, tempo Acc1 .804 -> .822; no other set moves); one (funk at 150,
+/// halved at the first check on 0.25 against 0.18) comes back only near
+/// the end of its 26 s instead of soon after. Anything from 1.5 to
+/// "never" scores the same.
+const BACKBEAT_UNDO_RATIO: f32 = 2.0;
 /// The check runs only over a full window and once the estimate has held
 /// (within 4 %) for this many updates (2 s): a window that spans a tempo
 /// change correlates two grids at once.
@@ -525,9 +540,19 @@ impl TempoEstimator {
         } else {
             None
         };
+        // The backbeat itself moved to this octave or confirmed it.
+        let held_here = self
+            .backbeat_hold
+            .is_some_and(|h| (bpm / h).log2().abs() < BACKBEAT_HOLD_FOLLOW);
         // 0.5 or 2.0: move there; 1.0: this octave is the backbeat's.
         let vote = match (near(period), other) {
-            (Some(own), Some((factor, o))) if o.is_some_and(|o| clearly(o, Some(own))) => factor,
+            (Some(own), Some((factor, o)))
+                if o.is_some_and(|o| {
+                    clearly(o, Some(own)) && (!held_here || o > BACKBEAT_UNDO_RATIO * own)
+                }) =>
+            {
+                factor
+            }
             (Some(own), Some((_, o))) if self.backbeat_hold.is_none() && clearly(own, o) => 1.0,
             _ => 0.0,
         };
