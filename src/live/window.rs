@@ -1184,25 +1184,36 @@ const MAX_PRESENT_DELAY_S: f64 = 0.05;
 /// while the sound catches up.
 const MAX_LEAD_S: f64 = 0.1;
 
+/// A difference between the shown time and the audio clock past which the
+/// shown time no longer glides but jumps (the audio jumped ahead: a seek,
+/// a new stream) or holds (the audio stalled) (s): far more than the
+/// clock's block-to-block jitter, well under what a viewer sees as a lag.
+const JUMP_S: f64 = 0.25;
+
+/// The share of the difference from the audio clock that each frame
+/// corrects: a tenth, so a block's step (10-21 ms) is spread over ten
+/// frames instead of showing as a stutter.
+const CORRECTION: f64 = 0.1;
+
 /// The music time a frame shows: the audio clock advances in blocks (one
 /// per audio callback) and frames come at uneven intervals, so `target`
 /// (the clock plus the frame interval) jitters and can step back between
 /// two frames. The shown time follows it smoothly instead: it advances by
 /// the frame interval (but at most [`MAX_LEAD_S`] past `target`), corrected
-/// by a tenth of the difference, and never goes back; it jumps to `target`
-/// at the start and when `target` is more than 250 ms ahead, and holds
-/// while it is more than 250 ms behind (the audio stalled).
+/// by [`CORRECTION`] of the difference, and never goes back; it jumps to
+/// `target` at the start and when `target` is more than [`JUMP_S`] ahead,
+/// and holds while it is more than that behind (the audio stalled).
 pub(crate) fn smooth_show_time(previous: Option<f64>, delta: f64, target: f64) -> f64 {
     let Some(previous) = previous else {
         return target;
     };
     let predicted = (previous + delta.max(0.0)).min(target + MAX_LEAD_S);
-    if (target - predicted).abs() > 0.25 {
+    if (target - predicted).abs() > JUMP_S {
         // A jump: ahead at once; behind (the audio stalled), hold until
         // the audio catches up.
         return target.max(previous);
     }
-    (predicted + 0.1 * (target - predicted)).max(previous)
+    (predicted + CORRECTION * (target - predicted)).max(previous)
 }
 
 #[cfg(test)]
