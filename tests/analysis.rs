@@ -863,6 +863,32 @@ fn silence_then_music_and_a_tempo_change() {
         res.bpm
     );
     assert!(f > 0.85, "after the change: beat F {f:.2}");
+    // Locked again: from some beat on, every beat emitted lands within
+    // 70 ms of a real one and no real one is missed. 5.5 s now: the clock
+    // runs on at 120 until the 8 s tempo window holds more of the new
+    // tempo than of the old (a shorter or tapered window follows sooner
+    // and reads steady songs worse).
+    let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+    let relock = relock_time(&beats, &truth, 20.0).map(|t| t - 20.0);
+    assert!(
+        relock.is_some_and(|t| t < 6.5),
+        "locked again {relock:?} s after the change"
+    );
+}
+
+/// The first estimated beat at or after `from` from which every estimated
+/// beat is within 70 ms of a reference beat and every reference beat
+/// (but the last, which the clip may end before) has one within 70 ms.
+fn relock_time(est: &[f64], truth: &[f64], from: f64) -> Option<f64> {
+    let near = |t: f64, set: &[f64]| set.iter().any(|&r| (r - t).abs() <= 0.07);
+    let end = truth.last().copied()? - 0.1;
+    est.iter().copied().filter(|&t| t >= from).find(|&start| {
+        est.iter().filter(|&&t| t >= start).all(|&t| near(t, truth))
+            && truth
+                .iter()
+                .filter(|&&r| r >= start - 0.07 && r < end)
+                .all(|&r| near(r, est))
+    })
 }
 
 #[test]
