@@ -1356,17 +1356,10 @@ fn a_silent_break_inside_a_song_keeps_the_beat() {
 /// a higher sample rate, as a DJ's pitch fader or a tape would), analysed:
 /// (tempo read, beat F from 5 s).
 fn grunge_sped_up_to(bpm: f64) -> (f64, f64) {
+    use sonolux::offline::analyze::read_times;
     let clip = decode_file(&data("mdb_grunge_drums.flac")).expect("test clip");
-    let text = std::fs::read_to_string(data("mdb_grunge_drums.beats")).expect("beats");
-    let beats: Vec<f64> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
-        .collect();
-    let bpm_ref: f64 = std::fs::read_to_string(data("mdb_grunge_drums.bpm"))
-        .expect("bpm")
-        .trim()
-        .parse()
-        .expect("bpm number");
+    let beats = read_times(&data("mdb_grunge_drums.beats")).expect("beats");
+    let bpm_ref = read_times(&data("mdb_grunge_drums.bpm")).expect("bpm")[0];
     let speed = bpm / bpm_ref;
     let fast = AudioClip {
         samples: clip.samples,
