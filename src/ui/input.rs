@@ -94,7 +94,7 @@ pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command
     ));
     ui.horizontal(|ui| {
         lamp(ui, "onset", f.onset, egui::Color32::WHITE);
-        lamp(ui, "kick", f.kick, egui::Color32::from_rgb(255, 80, 60));
+        lamp(ui, "kick", f.kick, super::LIVE_RED);
         lamp(ui, "snare", f.snare, egui::Color32::from_rgb(80, 200, 255));
         lamp(ui, "hat", f.hat, egui::Color32::from_rgb(255, 230, 90));
     });

@@ -20,13 +20,17 @@ pub mod transport;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use serde::{Deserialize, Serialize};
+
+use crate::show::{Command, Show};
+
 /// The surface's one accent colour: what the VJ must notice (the cued
 /// preset, a held tempo, the beat lamps).
 pub const AMBER: egui::Color32 = egui::Color32::from_rgb(255, 200, 60);
 
-use serde::{Deserialize, Serialize};
-
-use crate::show::{Command, Show};
+/// The surface's alarm red: what is live on the projector (the playing
+/// preset and set entry) and the kick lamp.
+pub const LIVE_RED: egui::Color32 = egui::Color32::from_rgb(255, 80, 60);
 
 /// What the live app knows beyond the show: meters, devices, timing.
 #[derive(Clone, Debug, Default)]

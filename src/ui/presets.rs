@@ -136,7 +136,7 @@ fn cell(
         };
         let mut name = egui::RichText::new(&e.name);
         if live {
-            name = name.color(egui::Color32::from_rgb(255, 80, 60)).strong();
+            name = name.color(super::LIVE_RED).strong();
         } else if cued {
             name = name.color(super::AMBER).strong();
         }

@@ -45,7 +45,7 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
                         e.bars.map_or("until cue".into(), |b| format!("{b} bars"))
                     ));
                     if here {
-                        text = text.strong().color(egui::Color32::from_rgb(255, 80, 60));
+                        text = text.strong().color(super::LIVE_RED);
                     }
                     if missing {
                         text = text.strikethrough().color(egui::Color32::LIGHT_RED);
