@@ -63,7 +63,7 @@ impl HalfRate {
     /// Filters `input` (at most [`MAX_BLOCK`] samples) and writes every
     /// other output sample into `out` (which must hold `input.len() / 2 +
     /// 1`); returns how many it wrote. The output lags the input by
-    /// 15 samples (half the filter).
+    /// half the filter's length, `TAPS / 2` samples (15).
     pub fn process(&mut self, input: &[f32], out: &mut [f32]) -> usize {
         let input = &input[..input.len().min(MAX_BLOCK)];
         let n = input.len();

@@ -96,7 +96,7 @@ fn sum_of_squares_and_peak(x: &[f32]) -> (f32, f32) {
 const WINDOW_SECONDS: f64 = 0.023;
 
 /// Window and hop lengths (samples) used at `sample_rate`: the window is
-/// the power of two nearest 23 ms (on a log scale), so 44.1
+/// the power of two nearest `WINDOW_SECONDS` (23 ms, on a log scale), so 44.1
 /// and 48 kHz both get 1024 samples (23 and 21 ms) and analyse alike.
 /// Rounding up gave 48 kHz (most sound cards) a 2048-sample window, twice
 /// what every constant was measured with: on the dev and stretched sets
