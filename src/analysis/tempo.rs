@@ -150,7 +150,6 @@ pub struct TempoEstimator {
     scratch_scores: Vec<f32>,
     /// Forward-pass transition weight for a step of `i - reach` candidates.
     transition: Vec<f32>,
-    acf: Vec<f32>,
     /// Kick and snare onset strength, aligned with `history`.
     band_history: Vec<[f32; 2]>,
     /// Kick-then-snare plus snare-then-kick correlation by lag, normalised.
@@ -167,12 +166,8 @@ pub struct TempoEstimator {
     backbeat_hold: Option<f32>,
     /// Updates in a row whose estimate stayed within 4 % of the one before.
     steady_updates: u32,
-    fft: Arc<dyn RealToComplex<f32>>,
-    ifft: Arc<dyn ComplexToReal<f32>>,
-    fft_in: Vec<f32>,
-    fft_out: Vec<Complex32>,
-    fft_scratch: Vec<Complex32>,
-    ifft_scratch: Vec<Complex32>,
+    /// Transforms over the whole window (the autocorrelation, the backbeat).
+    long: Correlator,
     estimate: TempoEstimate,
     /// Prior centre, BPM.
     pub prior_bpm: f32,
@@ -185,10 +180,8 @@ impl TempoEstimator {
     pub fn new(rate: f32) -> Self {
         let window_s = 8.0;
         let window = (rate * window_s).round() as usize;
-        let fft_len = (2 * window).next_power_of_two();
         let mut planner = RealFftPlanner::<f32>::new();
-        let fft = planner.plan_fft_forward(fft_len);
-        let ifft = planner.plan_fft_inverse(fft_len);
+        let long = Correlator::new(&mut planner, window);
         let n_cand = ((MAX_BPM / MIN_BPM).log2() * STEPS_PER_OCTAVE).ceil() as usize + 1;
         let candidates: Vec<f32> = (0..n_cand)
             .map(|i| MIN_BPM * 2f32.powf(i as f32 / STEPS_PER_OCTAVE))
@@ -212,20 +205,14 @@ impl TempoEstimator {
                     .collect()
             },
             candidates,
-            acf: vec![0.0; fft_len],
             band_history: Vec::with_capacity(window * 2),
-            backbeat: vec![0.0; fft_len],
-            kick_spectrum: fft.make_output_vec(),
+            backbeat: vec![0.0; long.out.len()],
+            kick_spectrum: long.spectrum.clone(),
             backbeat_vote: (0.0, 0),
             backbeat_moved: false,
             backbeat_hold: None,
             steady_updates: 0,
-            fft_in: fft.make_input_vec(),
-            fft_out: fft.make_output_vec(),
-            fft_scratch: fft.make_scratch_vec(),
-            ifft_scratch: ifft.make_scratch_vec(),
-            fft,
-            ifft,
+            long,
             estimate: TempoEstimate::default(),
             prior_bpm: PRIOR_BPM,
             prior_octaves: PRIOR_OCTAVES,
@@ -361,90 +348,17 @@ impl TempoEstimator {
     fn update(&mut self) {
         let n = self.history.len().min(self.window);
         let src = &self.history[self.history.len() - n..];
-        if centred_spectrum(
-            &*self.fft,
-            src.iter().copied(),
-            &mut self.fft_in,
-            &mut self.fft_scratch,
-            &mut self.fft_out,
-        )
-        .is_none()
-        {
+        if !self.long.autocorrelate(src) {
             return;
         }
-        for c in self.fft_out.iter_mut() {
-            *c = Complex32::new(c.norm_sqr(), 0.0);
-        }
-        if self
-            .ifft
-            .process_with_scratch(&mut self.fft_out, &mut self.acf, &mut self.ifft_scratch)
-            .is_err()
-        {
-            return;
-        }
-        let zero = self.acf[0];
-        if zero <= 1e-12 {
-            return;
-        }
-        // Unbiased, normalised autocorrelation.
-        unbias(&mut self.acf, n, zero);
-        let acf_at = |acf: &[f32], lag: f32| -> f32 {
-            let i = lag.floor() as usize;
-            if i + 1 >= n {
-                return 0.0;
-            }
-            let f = lag - i as f32;
-            acf[i] * (1.0 - f) + acf[i + 1] * f
-        };
-        // The best of a small neighbourhood: real tempi drift.
-        let acf_near = |acf: &[f32], lag: f32| -> f32 {
-            acf_at(acf, lag - 1.0)
-                .max(acf_at(acf, lag))
-                .max(acf_at(acf, lag + 1.0))
-        };
-        let mut best = 0.0f32;
-        for (i, &bpm) in self.candidates.iter().enumerate() {
-            let lag = 60.0 * self.rate / bpm;
-            let mut s = 0.0;
-            let mut wsum = 0.0;
-            for k in 1..=4 {
-                let l = lag * k as f32;
-                if l >= (n / 2) as f32 {
-                    break;
-                }
-                let v = acf_near(&self.acf, l);
-                let w = 1.0 / k as f32;
-                s += w * v;
-                wsum += w;
-            }
-            let own = acf_near(&self.acf, lag).max(0.0);
-            // A candidate whose own period shows no periodicity at all (the
-            // half-beat of a click track) is not a tempo, whatever its multiples say.
-            let gate = (own / 0.02).min(1.0);
-            // A pulse twice as fast that is just as periodic (an even click,
-            // a kick on every beat) is the beat; a weaker one (off-beat hats)
-            // is not. Yield to it only when it is nearly as strong.
-            let half = acf_near(&self.acf, lag * 0.5).max(0.0);
-            let yield_to_double = if 60.0 * self.rate / (lag * 0.5) <= MAX_BPM && own > 0.0 {
-                let r = half / own;
-                1.0 - HALF_YIELD * ((r - HALF_RATIO) / (1.0 - HALF_RATIO)).clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            // Even eighths with a kick on every beat are periodic at every
-            // multiple of the eighth, so a dotted quarter (two thirds of the
-            // tempo) scores like the beat. Its period divides in three, the
-            // beat's in two: the dotted one yields.
-            let third = acf_near(&self.acf, lag / 3.0).max(0.0);
-            let dotted = if own > 0.0 && third >= THIRD_RATIO * own {
-                1.0 - HALF_YIELD * ((third - half) / own).clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            let s = (s / wsum.max(1e-9)).max(0.0) * gate * yield_to_double * dotted * self.prior[i];
-            self.scratch_scores[i] = s;
-            best = best.max(s);
-        }
+        let best = score_candidates(
+            &self.long.out,
+            n,
+            self.rate,
+            &self.candidates,
+            &self.prior,
+            &mut self.scratch_scores,
+        );
         if best <= 0.0 {
             return;
         }
@@ -623,14 +537,14 @@ impl TempoEstimator {
             let out = if band == 0 {
                 &mut self.kick_spectrum
             } else {
-                &mut self.fft_out
+                &mut self.long.spectrum
             };
             let values = src.iter().map(|b| b[band]);
             match centred_spectrum(
-                &*self.fft,
+                &*self.long.fft,
                 values,
-                &mut self.fft_in,
-                &mut self.fft_scratch,
+                &mut self.long.input,
+                &mut self.long.scratch,
                 out,
             ) {
                 Some(v) => *e = v,
@@ -660,23 +574,161 @@ impl TempoEstimator {
         }
         // conj(K') S' + conj(S') K' = 2 Re(conj(K') S'): both directions at
         // once; expanded, 2 (1 + ab) Re(conj(K) S) - 2a |K|^2 - 2b |S|^2.
-        for (s, k) in self.fft_out.iter_mut().zip(&self.kick_spectrum) {
+        for (s, k) in self.long.spectrum.iter_mut().zip(&self.kick_spectrum) {
             let cross = 2.0 * (1.0 + a * b) * (k.conj() * *s).re;
             *s = Complex32::new(cross - 2.0 * a * k.norm_sqr() - 2.0 * b * s.norm_sqr(), 0.0);
         }
         if self
+            .long
             .ifft
             .process_with_scratch(
-                &mut self.fft_out,
+                &mut self.long.spectrum,
                 &mut self.backbeat,
-                &mut self.ifft_scratch,
+                &mut self.long.iscratch,
             )
             .is_err()
         {
             return false;
         }
-        let norm = (energy[0] * energy[1]).sqrt() * self.fft_in.len() as f32;
+        let norm = (energy[0] * energy[1]).sqrt() * self.long.input.len() as f32;
         unbias(&mut self.backbeat, n, norm);
+        true
+    }
+}
+
+/// Scores every tempo candidate from the normalised autocorrelation `acf`
+/// of `n` frames at `rate` frames/s (see the module docs: a comb at 1-4
+/// periods, yielding to an even pulse twice as fast or to 3/2 of a dotted
+/// one, times `prior`) into `scores`; returns the best score.
+fn score_candidates(
+    acf: &[f32],
+    n: usize,
+    rate: f32,
+    candidates: &[f32],
+    prior: &[f32],
+    scores: &mut [f32],
+) -> f32 {
+    let acf_at = |acf: &[f32], lag: f32| -> f32 {
+        let i = lag.floor() as usize;
+        if i + 1 >= n {
+            return 0.0;
+        }
+        let f = lag - i as f32;
+        acf[i] * (1.0 - f) + acf[i + 1] * f
+    };
+    // The best of a small neighbourhood: real tempi drift.
+    let acf_near = |acf: &[f32], lag: f32| -> f32 {
+        acf_at(acf, lag - 1.0)
+            .max(acf_at(acf, lag))
+            .max(acf_at(acf, lag + 1.0))
+    };
+    let mut best = 0.0f32;
+    for (i, &bpm) in candidates.iter().enumerate() {
+        let lag = 60.0 * rate / bpm;
+        let mut s = 0.0;
+        let mut wsum = 0.0;
+        for k in 1..=4 {
+            let l = lag * k as f32;
+            if l >= (n / 2) as f32 {
+                break;
+            }
+            let v = acf_near(acf, l);
+            let w = 1.0 / k as f32;
+            s += w * v;
+            wsum += w;
+        }
+        let own = acf_near(acf, lag).max(0.0);
+        // A candidate whose own period shows no periodicity at all (the
+        // half-beat of a click track) is not a tempo, whatever its multiples say.
+        let gate = (own / 0.02).min(1.0);
+        // A pulse twice as fast that is just as periodic (an even click,
+        // a kick on every beat) is the beat; a weaker one (off-beat hats)
+        // is not. Yield to it only when it is nearly as strong.
+        let half = acf_near(acf, lag * 0.5).max(0.0);
+        let yield_to_double = if 60.0 * rate / (lag * 0.5) <= MAX_BPM && own > 0.0 {
+            let r = half / own;
+            1.0 - HALF_YIELD * ((r - HALF_RATIO) / (1.0 - HALF_RATIO)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        // Even eighths with a kick on every beat are periodic at every
+        // multiple of the eighth, so a dotted quarter (two thirds of the
+        // tempo) scores like the beat. Its period divides in three, the
+        // beat's in two: the dotted one yields.
+        let third = acf_near(acf, lag / 3.0).max(0.0);
+        let dotted = if own > 0.0 && third >= THIRD_RATIO * own {
+            1.0 - HALF_YIELD * ((third - half) / own).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        let s = (s / wsum.max(1e-9)).max(0.0) * gate * yield_to_double * dotted * prior[i];
+        scores[i] = s;
+        best = best.max(s);
+    }
+    best
+}
+
+/// Forward and inverse real FFTs of one length, with their buffers: the
+/// autocorrelation of up to `len` frames without allocating.
+struct Correlator {
+    fft: Arc<dyn RealToComplex<f32>>,
+    ifft: Arc<dyn ComplexToReal<f32>>,
+    input: Vec<f32>,
+    spectrum: Vec<Complex32>,
+    scratch: Vec<Complex32>,
+    iscratch: Vec<Complex32>,
+    /// The last autocorrelation (its first `len` lags are valid).
+    out: Vec<f32>,
+}
+
+impl Correlator {
+    /// Transforms for correlations over up to `len` frames (zero-padded to
+    /// twice that, so no lag wraps around).
+    fn new(planner: &mut RealFftPlanner<f32>, len: usize) -> Self {
+        let fft_len = (2 * len).next_power_of_two();
+        let fft = planner.plan_fft_forward(fft_len);
+        let ifft = planner.plan_fft_inverse(fft_len);
+        Self {
+            input: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            iscratch: ifft.make_scratch_vec(),
+            out: vec![0.0; fft_len],
+            fft,
+            ifft,
+        }
+    }
+
+    /// The unbiased autocorrelation of `src` (mean removed), normalised to
+    /// 1 at lag 0, into `out`. False when the transform fails or `src` is flat.
+    fn autocorrelate(&mut self, src: &[f32]) -> bool {
+        let spectrum = &mut self.spectrum;
+        if centred_spectrum(
+            &*self.fft,
+            src.iter().copied(),
+            &mut self.input,
+            &mut self.scratch,
+            spectrum,
+        )
+        .is_none()
+        {
+            return false;
+        }
+        for c in spectrum.iter_mut() {
+            *c = Complex32::new(c.norm_sqr(), 0.0);
+        }
+        if self
+            .ifft
+            .process_with_scratch(spectrum, &mut self.out, &mut self.iscratch)
+            .is_err()
+        {
+            return false;
+        }
+        let zero = self.out[0];
+        if zero <= 1e-12 {
+            return false;
+        }
+        unbias(&mut self.out, src.len(), zero);
         true
     }
 }
