@@ -878,8 +878,6 @@ fn silence_then_music_and_a_tempo_change() {
 
 #[test]
 fn a_cut_to_another_tempo_is_locked_again_within_seconds() {
-    use sonolux::audio::demo::pattern_track;
-    let groove = rock_beat();
     // A DJ's cut with no gap, to a tempo that is no octave of the old one
     // (some are its metrical relatives: 3/2, 4/3, 3/4, whose tempo a
     // backbeat-held octave damps), and two pitch-rides of 5-6 %. Before
@@ -898,13 +896,7 @@ fn a_cut_to_another_tempo_is_locked_again_within_seconds() {
         (128.0, 122.0, 5.0),
         (128.0, 136.0, 5.0),
     ] {
-        let (a, truth) = spliced(
-            pattern_track(from, 20.0, 0.5, 4, &groove, 0.0, SR),
-            pattern_track(to, 16.0, 0.17, 4, &groove, 0.0, SR),
-            20.0,
-        );
-        let res = analyze_clip(&clip(a), 512, 0.0);
-        let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let (beats, truth) = beats_across_a_cut(from, to);
         let relock = relock_time(&beats, &truth, 20.0).map(|t| t - 20.0);
         late |= !relock.is_some_and(|t| t < within);
         report.push(format!(
@@ -913,6 +905,21 @@ fn a_cut_to_another_tempo_is_locked_again_within_seconds() {
     }
     assert!(!late, "{}", report.join("\n"));
     eprintln!("{}", report.join("\n"));
+}
+
+/// A rock beat at `from` BPM for 20 s, then straight into `to` BPM (its
+/// first beat 0.17 s after the cut) for 16 s: the beats the analysis
+/// emits, and the true ones.
+fn beats_across_a_cut(from: f64, to: f64) -> (Vec<f64>, Vec<f64>) {
+    use sonolux::audio::demo::pattern_track;
+    let groove = rock_beat();
+    let (a, truth) = spliced(
+        pattern_track(from, 20.0, 0.5, 4, &groove, 0.0, SR),
+        pattern_track(to, 16.0, 0.17, 4, &groove, 0.0, SR),
+        20.0,
+    );
+    let res = analyze_clip(&clip(a), 512, 0.0);
+    (res.beats.iter().map(|b| b.0).collect(), truth)
 }
 
 /// The first estimated beat at or after `from` from which every estimated
@@ -932,23 +939,15 @@ fn relock_time(est: &[f64], truth: &[f64], from: f64) -> Option<f64> {
 
 #[test]
 fn a_cut_to_an_unrelated_tempo_and_phase_is_followed_on_the_new_grid() {
-    use sonolux::audio::demo::pattern_track;
-    let groove = rock_beat();
     // A DJ-style cut: 120 BPM for 20 s, then straight into 150 BPM (not an
     // octave of it) whose first beat falls 0.17 s after the cut, a third
     // of a beat off the old grid's.
     let mut report = Vec::new();
     for (from, to) in [(120.0, 150.0), (150.0, 100.0), (96.0, 128.0)] {
-        let (a, truth) = spliced(
-            pattern_track(from, 20.0, 0.5, 4, &groove, 0.0, SR),
-            pattern_track(to, 16.0, 0.17, 4, &groove, 0.0, SR),
-            20.0,
-        );
-        let res = analyze_clip(&clip(a), 512, 0.0);
         // The clock takes the new tempo when the estimator does (a few
         // seconds after the cut). From then on every beat is on the new
         // grid, not the old grid's phase.
-        let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+        let (beats, truth) = beats_across_a_cut(from, to);
         let period = 60.0 / to;
         let switch = beats
             .windows(2)
