@@ -23,7 +23,7 @@ pub struct RealSpectrum {
     /// `e^(-2 pi i k / n)` for k = 0..=n/2, real and imaginary parts.
     tw_re: Vec<f32>,
     tw_im: Vec<f32>,
-    /// Z[k] for k = 0..=m (with Z[m] = Z[0]), parts apart.
+    /// `Z[k]` for k = 0..=m (with `Z[m] = Z[0]`), parts apart.
     re: Vec<f32>,
     im: Vec<f32>,
 }
