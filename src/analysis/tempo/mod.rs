@@ -527,4 +527,58 @@ mod tests {
             assert!((e.bpm / bpm - 1.0).abs() < 0.03, "{bpm}: got {}", e.bpm);
         }
     }
+
+    /// Seconds after the end of `before` until the estimate is within 4 %
+    /// of `to` (and stays there), feeding pulse trains at `from` then `to`.
+    fn follows(from: f32, to: f32) -> Option<f32> {
+        let rate = 100.0;
+        let mut t = TempoEstimator::new(rate);
+        for x in pulse_train(rate, from, 12.0) {
+            t.push(x, [0.0; 2], true);
+        }
+        let mut since = None;
+        for (i, x) in pulse_train(rate, to, 10.0).into_iter().enumerate() {
+            t.push(x, [0.0; 2], true);
+            let on = (t.estimate().bpm / to - 1.0).abs() < 0.04;
+            since = match (since, on) {
+                (None, true) => Some(i as f32 / rate),
+                (s, true) => s,
+                (_, false) => None,
+            };
+        }
+        since
+    }
+
+    #[test]
+    fn a_cut_to_an_unrelated_tempo_is_followed_within_seconds() {
+        // The tempo-change check: the last 3 s read on their own take over
+        // once they have said so for a second (without it: 5 s or more,
+        // once the 8 s window holds more of the new tempo than the old).
+        for (from, to) in [(120.0, 90.0), (120.0, 150.0), (100.0, 128.0)] {
+            let s = follows(from, to);
+            assert!(
+                s.is_some_and(|s| s < 4.0),
+                "{from} -> {to} BPM: on the new tempo {s:?} s after the cut"
+            );
+        }
+    }
+
+    #[test]
+    fn an_octave_jump_is_no_tempo_change() {
+        // Half the tempo (every other pulse gone) is an octave of the old
+        // estimate: the check leaves it to the forward pass and the
+        // backbeat, which decide octaves, and never votes for it.
+        let rate = 100.0;
+        let mut t = TempoEstimator::new(rate);
+        for x in pulse_train(rate, 120.0, 12.0) {
+            t.push(x, [0.0; 2], true);
+        }
+        assert!((t.estimate().bpm / 120.0 - 1.0).abs() < 0.03);
+        let mut votes = 0;
+        for x in pulse_train(rate, 60.0, 4.0) {
+            t.push(x, [0.0; 2], true);
+            votes = votes.max(t.change_vote.1);
+        }
+        assert_eq!(votes, 0, "the check voted for a change at the octave");
+    }
 }
