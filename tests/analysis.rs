@@ -882,7 +882,7 @@ fn a_cut_to_another_tempo_is_locked_again_within_seconds() {
     // (some are its metrical relatives: 3/2, 4/3, 3/4, whose tempo a
     // backbeat-held octave damps), and two pitch-rides of 5-6 %. Before
     // the change check: 4.9-5.8 s, 11.3 s (100 -> 75), 11.5 s (150 -> 100)
-    // and never within 16 s (90 -> 120); now 2.5-3.4 s, and 3.3-4.5 s for
+    // and never within 16 s (90 -> 120); now 3.0-3.3 s, and 3.3-4.5 s for
     // the rides.
     let mut report = Vec::new();
     let mut late = false;
