@@ -122,8 +122,8 @@ pub struct TempoEstimator {
     long: Correlator,
     /// Transforms over the last [`CHANGE_WINDOW_S`] (the tempo-change check).
     recent: Correlator,
-    /// Candidate scores over the last [`CHANGE_WINDOW_S`] and the one before.
-    recent_scores: [Vec<f32>; 2],
+    /// Candidate scores over one span of the tempo-change check.
+    recent_scores: Vec<f32>,
     /// The log-normal prior alone, without the backbeat hold's damping.
     broad_prior: Vec<f32>,
     /// The tempo the recent frames ask for and at how many updates in a row.
@@ -157,7 +157,7 @@ impl TempoEstimator {
             forward: vec![1.0; n_cand],
             next_forward: vec![0.0; n_cand],
             scratch_scores: vec![0.0; n_cand],
-            recent_scores: [vec![0.0; n_cand], vec![0.0; n_cand]],
+            recent_scores: vec![0.0; n_cand],
             broad_prior: vec![0.0; n_cand],
             change_vote: (0.0, 0),
             recent,
@@ -425,9 +425,9 @@ impl TempoEstimator {
         // before it.
         let best = self.score_span(0);
         let (new, at_current) = {
-            let scores = &self.recent_scores[0];
+            let scores = &self.recent_scores;
             let arg = scores.iter().position(|&v| v >= best).unwrap_or(0);
-            (self.candidates[arg], self.score_near(0, current))
+            (self.candidates[arg], self.score_near(current))
         };
         let octaves = (new / current).log2();
         let related = octaves.abs() < 1.0 + CHANGE_OCTAVES
@@ -452,7 +452,7 @@ impl TempoEstimator {
 
     /// Scores the candidates over span `w` of the tempo-change check (0:
     /// the last [`CHANGE_WINDOW_S`], 1: the one before) into
-    /// `recent_scores[w]`; returns the best score (0 when the span is flat).
+    /// `recent_scores`; returns the best score (0 when the span is flat).
     fn score_span(&mut self, w: usize) -> f32 {
         let m = self.recent_len();
         let end = self.history.len() - w * m;
@@ -465,15 +465,15 @@ impl TempoEstimator {
             self.rate,
             &self.candidates,
             &self.broad_prior,
-            &mut self.recent_scores[w],
+            &mut self.recent_scores,
         )
     }
 
-    /// The best score of span `w` within 2 % of `bpm`.
-    fn score_near(&self, w: usize, bpm: f32) -> f32 {
+    /// The best score of the span scored last within 2 % of `bpm`.
+    fn score_near(&self, bpm: f32) -> f32 {
         self.candidates
             .iter()
-            .zip(&self.recent_scores[w])
+            .zip(&self.recent_scores)
             .filter(|(c, _)| (**c / bpm - 1.0).abs() < 0.02)
             .fold(0.0, |a, (_, &v)| a.max(v))
     }
