@@ -527,8 +527,8 @@ mod tests {
         }
     }
 
-    /// Seconds after the end of `before` until the estimate is within 4 %
-    /// of `to` (and stays there), feeding pulse trains at `from` then `to`.
+    /// Pulse trains at `from` BPM for 12 s, then at `to`: seconds after
+    /// the cut from which the estimate stays within 4 % of `to`.
     fn follows(from: f32, to: f32) -> Option<f32> {
         let rate = 100.0;
         let mut t = TempoEstimator::new(rate);
