@@ -142,7 +142,7 @@ impl TempoEstimator {
         let window = (rate * window_s).round() as usize;
         let mut planner = RealFftPlanner::<f32>::new();
         let long = Correlator::new(&mut planner, window);
-        let recent = Correlator::new(&mut planner, (rate * CHANGE_WINDOW_S).round() as usize);
+        let recent = Correlator::new(&mut planner, change_window_frames(rate));
         let n_cand = ((MAX_BPM / MIN_BPM).log2() * STEPS_PER_OCTAVE).ceil() as usize + 1;
         let candidates: Vec<f32> = (0..n_cand)
             .map(|i| MIN_BPM * 2f32.powf(i as f32 / STEPS_PER_OCTAVE))
@@ -286,12 +286,7 @@ impl TempoEstimator {
     /// (silence) keeps the last estimate.
     pub fn push(&mut self, odf: f32, bands: [f32; 2], active: bool) -> bool {
         if self.history.len() == self.history.capacity() {
-            let keep = self.window;
-            let start = self.history.len() - keep;
-            self.history.copy_within(start.., 0);
-            self.history.truncate(keep);
-            self.band_history.copy_within(start.., 0);
-            self.band_history.truncate(keep);
+            self.keep_last(self.window);
         }
         self.band_history
             .push(bands.map(|b| if b.is_finite() { b.max(0.0) } else { 0.0 }));
@@ -480,25 +475,36 @@ impl TempoEstimator {
 
     /// Frames in the tempo-change check's window.
     fn recent_len(&self) -> usize {
-        (self.rate * CHANGE_WINDOW_S).round() as usize
+        change_window_frames(self.rate)
+    }
+
+    /// Forgets all but the last `keep` frames of the ODF and band history
+    /// (in place: the buffers keep their capacity).
+    fn keep_last(&mut self, keep: usize) {
+        let keep = keep.min(self.history.len());
+        let start = self.history.len() - keep;
+        self.history.copy_within(start.., 0);
+        self.history.truncate(keep);
+        self.band_history.copy_within(start.., 0);
+        self.band_history.truncate(keep);
     }
 
     /// The music changed tempo to `bpm`: the history keeps the last
     /// [`CHANGE_WINDOW_S`] alone (the new tempo's), the forward pass
     /// starts at `bpm`, and the backbeat lets go of what it held.
     fn restart_on_recent(&mut self, bpm: f32) {
-        let keep = self.recent_len().min(self.history.len());
-        let start = self.history.len() - keep;
-        self.history.copy_within(start.., 0);
-        self.history.truncate(keep);
-        self.band_history.copy_within(start.., 0);
-        self.band_history.truncate(keep);
+        self.keep_last(self.recent_len());
         self.change_vote = (0.0, 0);
         self.backbeat_vote = (0.0, 0);
         self.steady_updates = 0;
         self.hold_octave(None);
         self.restart_at(bpm);
     }
+}
+
+/// Frames in the tempo-change check's window at `rate` frames/s.
+fn change_window_frames(rate: f32) -> usize {
+    (rate * CHANGE_WINDOW_S).round() as usize
 }
 
 #[cfg(test)]
