@@ -241,6 +241,10 @@ pub struct SuperFlux {
     diff: Vec<f32>,
     /// The same at the onset ODF's scale.
     onset_diff: Vec<f32>,
+    /// Each band's weight in the onset ODF: 1 at the lowest band rising to
+    /// 3 at the highest (hits have more high-frequency energy than sung or
+    /// bowed notes).
+    tilt: Vec<f32>,
 }
 
 impl SuperFlux {
@@ -254,6 +258,9 @@ impl SuperFlux {
             lag,
             diff: vec![0.0; n_bands],
             onset_diff: vec![0.0; n_bands],
+            tilt: (0..n_bands)
+                .map(|i| 1.0 + 2.0 * i as f32 / n_bands as f32)
+                .collect(),
         }
     }
 
@@ -268,20 +275,14 @@ impl SuperFlux {
         self.onset_frames
             .rise(self.newest, old, &mut self.onset_diff);
         let nb = self.diff.len();
-        let flux: f32 = self.diff.iter().sum();
-        let rising = self.diff.iter().filter(|&&d| d > 0.01).count();
-        let weighted: f32 = self
-            .onset_diff
-            .iter()
-            .enumerate()
-            .map(|(i, &d)| d * (1.0 + 2.0 * i as f32 / nb as f32))
-            .sum();
+        let flux = super::lanes::lane_sum(&self.diff, |d| d);
+        let rising = super::lanes::lane_sum(&self.diff, |d| if d > 0.01 { 1.0 } else { 0.0 });
+        let weighted = super::lanes::lane_dot(&self.onset_diff, &self.tilt);
         // Favour broadband (percussive) changes: scale by the fraction of
         // bands that rise (at the beat ODF's scale, where a band must rise
-        // audibly). Onsets take its square and tilt toward highs (hits
-        // have more high-frequency energy than sung or bowed notes); the
+        // audibly). Onsets take its square and the tilt toward highs; the
         // beat signal keeps more of the tonal changes.
-        let broad = rising as f32 / nb as f32;
+        let broad = rising / nb as f32;
         OnsetStrength {
             onset: weighted * broad * broad,
             beat: flux * broad.sqrt(),
