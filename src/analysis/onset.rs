@@ -3,7 +3,9 @@
 //! Magnitudes are summed into log-spaced triangular bands, log-compressed, and
 //! compared with a frequency-maximum-filtered frame `lag` hops earlier (which
 //! suppresses vibrato). The positive differences summed form the onset
-//! detection function (ODF). A causal peak picker turns it into events: a frame
+//! detection function (ODF). Two ODFs come from the same bands, each with its
+//! own compression: one for onset events (`ONSET_LOG_GAIN`) and one for
+//! tempo and beats. A causal peak picker turns it into events: a frame
 //! fires when it tops an adaptive threshold, is the maximum of the last few
 //! frames, and is far enough from the previous onset.
 
