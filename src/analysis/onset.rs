@@ -314,6 +314,31 @@ mod tests {
     }
 
     #[test]
+    fn a_quiet_band_that_doubles_counts_in_the_onset_strength() {
+        // Half the bands loud (a bass and guitars), half 40 dB down (the
+        // hats' band), then a hit doubles every band. At the beat ODF's
+        // compression the quiet bands' rise is a fortieth of the loud
+        // ones'; at the onset ODF's, about a third.
+        let mut flux = SuperFlux::new(24, 2);
+        let fill = |mags: &mut [f32], gain: f32| {
+            for (i, m) in mags.iter_mut().enumerate() {
+                *m = gain * if i < 12 { 1.0 } else { 0.01 };
+            }
+        };
+        let mut mags = [0.0f32; 24];
+        fill(&mut mags, 1.0);
+        for _ in 0..3 {
+            flux.push(&mags);
+        }
+        fill(&mut mags, 2.0);
+        flux.push(&mags);
+        let share = |d: &[f32]| d[12..].iter().sum::<f32>() / d[..12].iter().sum::<f32>();
+        let (beat, onset) = (share(&flux.diff), share(&flux.onset_diff));
+        assert!(beat < 0.05, "beat ODF: quiet/loud rise {beat:.3}");
+        assert!(onset > 0.25, "onset ODF: quiet/loud rise {onset:.3}");
+    }
+
+    #[test]
     fn picker_fires_once_per_spike() {
         let mut p = PeakPicker::new(100.0, 0.1, 0.03, 0.03);
         let mut fired = Vec::new();
