@@ -5,9 +5,9 @@
 //! suppresses vibrato). The positive differences summed form the onset
 //! detection function (ODF). Two ODFs come from the same bands, each with its
 //! own compression: one for onset events (`ONSET_LOG_GAIN`) and one for
-//! tempo and beats. A causal peak picker turns it into events: a frame
-//! fires when it tops an adaptive threshold, is the maximum of the last few
-//! frames, and is far enough from the previous onset.
+//! tempo and beats. A causal peak picker turns the onset ODF into events: a
+//! frame fires when it tops an adaptive threshold, is the maximum of the last
+//! few frames, and is far enough from the previous onset.
 
 /// Triangular filters on a log-frequency axis, stored sparsely.
 pub struct LogFilterbank {

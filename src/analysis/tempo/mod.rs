@@ -79,6 +79,9 @@ const CHANGE_CLEAR: f32 = 0.3;
 /// the stretched mixes: beat F .646, tempo Acc1 .833; without it .689 and
 /// .958).
 const CHANGE_UPDATES: u32 = 5;
+/// Two estimates within this share of each other are the same tempo (an
+/// estimate held steady; the change check's votes for one new tempo).
+const SAME_TEMPO: f32 = 0.04;
 /// Tempo estimate with its salience.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TempoEstimate {
@@ -384,7 +387,7 @@ impl TempoEstimator {
             };
             return;
         }
-        let steady = (bpm / self.estimate.bpm.max(1.0) - 1.0).abs() < 0.04;
+        let steady = same_tempo(bpm, self.estimate.bpm);
         self.steady_updates = if steady { self.steady_updates + 1 } else { 0 };
         if let Some(h) = self.backbeat_hold {
             let away = (bpm / h).log2().abs();
@@ -439,7 +442,7 @@ impl TempoEstimator {
             return None;
         }
         self.change_vote = match self.change_vote {
-            (v, k) if (new / v.max(1.0) - 1.0).abs() < 0.04 => (new, k + 1),
+            (v, k) if same_tempo(new, v) => (new, k + 1),
             _ => (new, 1),
         };
         (self.change_vote.1 >= CHANGE_UPDATES).then_some(new)
@@ -500,6 +503,12 @@ impl TempoEstimator {
         self.hold_octave(None);
         self.restart_at(bpm);
     }
+}
+
+/// Whether `bpm` is within [`SAME_TEMPO`] of `other`. An `other` of 0 (no
+/// estimate yet) matches no tempo in the estimator's range.
+fn same_tempo(bpm: f32, other: f32) -> bool {
+    (bpm / other.max(1.0) - 1.0).abs() < SAME_TEMPO
 }
 
 /// Frames in the tempo-change check's window at `rate` frames/s.
