@@ -6,12 +6,13 @@ use std::sync::Arc;
 use realfft::num_complex::Complex32;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-use super::{HALF_RATIO, HALF_YIELD, MAX_BPM, THIRD_RATIO};
+use super::{BAR_WEIGHT, HALF_RATIO, HALF_YIELD, MAX_BPM, THIRD_RATIO};
 
 /// Scores every tempo candidate from the normalised autocorrelation `acf`
 /// of `n` frames at `rate` frames/s (see the module docs: a comb at 1-4
-/// periods, yielding to an even pulse twice as fast or to 3/2 of a dotted
-/// one, times `prior`) into `scores`; returns the best score.
+/// periods plus the bar at 3 or 4, yielding to an even pulse twice as
+/// fast or to 3/2 of a dotted one, times `prior`) into `scores`; returns
+/// the best score.
 pub(super) fn score_candidates(
     acf: &[f32],
     n: usize,
@@ -49,6 +50,14 @@ pub(super) fn score_candidates(
             s += w * v;
             wsum += w;
         }
+        // The bar: music repeats by the bar (a riff, a drum pattern), and a
+        // bar is 3 or 4 beats, so the beat's period, and not a dotted one
+        // two thirds or three halves of it, repeats at 3 or 4 times itself.
+        let bar = [3.0, 4.0]
+            .iter()
+            .filter(|&&k| lag * k < (n / 2) as f32)
+            .map(|&k| acf_near(acf, lag * k))
+            .fold(0.0f32, f32::max);
         let own = acf_near(acf, lag).max(0.0);
         // A candidate whose own period shows no periodicity at all (the
         // half-beat of a click track) is not a tempo, whatever its multiples say.
@@ -73,7 +82,11 @@ pub(super) fn score_candidates(
         } else {
             1.0
         };
-        let s = (s / wsum.max(1e-9)).max(0.0) * gate * yield_to_double * dotted * prior[i];
+        let s = (s / wsum.max(1e-9) + BAR_WEIGHT * bar).max(0.0)
+            * gate
+            * yield_to_double
+            * dotted
+            * prior[i];
         scores[i] = s;
         best = best.max(s);
     }
