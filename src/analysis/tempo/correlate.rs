@@ -12,7 +12,10 @@ use super::{BAR_WEIGHT, HALF_RATIO, HALF_YIELD, MAX_BPM, THIRD_RATIO};
 /// of `n` frames at `rate` frames/s (see the module docs: a comb at 1-4
 /// periods plus the bar at 3 or 4, yielding to an even pulse twice as
 /// fast or to 3/2 of a dotted one, times `prior`) into `scores`; returns
-/// the best score.
+/// the best score. With `plain`, the bar counts, and `plain` gets the same
+/// scores without it (the bar decides between candidates, not the fine
+/// tempo around one); without, the bar does not count (the tempo-change
+/// check's 3 s spans hold a bar only for the fastest candidates).
 pub(super) fn score_candidates(
     acf: &[f32],
     n: usize,
@@ -20,6 +23,7 @@ pub(super) fn score_candidates(
     candidates: &[f32],
     prior: &[f32],
     scores: &mut [f32],
+    mut plain: Option<&mut [f32]>,
 ) -> f32 {
     let acf_at = |acf: &[f32], lag: f32| -> f32 {
         let i = lag.floor() as usize;
@@ -53,11 +57,15 @@ pub(super) fn score_candidates(
         // The bar: music repeats by the bar (a riff, a drum pattern), and a
         // bar is 3 or 4 beats, so the beat's period, and not a dotted one
         // two thirds or three halves of it, repeats at 3 or 4 times itself.
-        let bar = [3.0, 4.0]
-            .iter()
-            .filter(|&&k| lag * k < (n / 2) as f32)
-            .map(|&k| acf_near(acf, lag * k))
-            .fold(0.0f32, f32::max);
+        let bar = if plain.is_some() {
+            [3.0, 4.0]
+                .iter()
+                .filter(|&&k| lag * k < (n / 2) as f32)
+                .map(|&k| acf_near(acf, lag * k))
+                .fold(0.0f32, f32::max)
+        } else {
+            0.0
+        };
         let own = acf_near(acf, lag).max(0.0);
         // A candidate whose own period shows no periodicity at all (the
         // half-beat of a click track) is not a tempo, whatever its multiples say.
@@ -82,11 +90,12 @@ pub(super) fn score_candidates(
         } else {
             1.0
         };
-        let s = (s / wsum.max(1e-9) + BAR_WEIGHT * bar).max(0.0)
-            * gate
-            * yield_to_double
-            * dotted
-            * prior[i];
+        let factor = gate * yield_to_double * dotted * prior[i];
+        let comb = s / wsum.max(1e-9);
+        if let Some(plain) = plain.as_deref_mut() {
+            plain[i] = comb.max(0.0) * factor;
+        }
+        let s = (comb + BAR_WEIGHT * bar).max(0.0) * factor;
         scores[i] = s;
         best = best.max(s);
     }
