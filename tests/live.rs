@@ -650,10 +650,13 @@ fn playback_through_pulseaudio_loses_no_audio() {
         "audio lost on the way to the analysis:\n{stderr}"
     );
     let (line, nums) = summary(&stdout);
-    // The stream may start late on a loaded machine (the other tests run
-    // beside this one): only ask that the track really played.
+    // The server consumes the null sink's audio late and slowly on a loaded
+    // machine (the other tests run beside this one): 8 s of the 10 when
+    // this test runs alone, 1.8 s once in a full run on 2 cores. What this
+    // test asks is that nothing played was dropped (above); here only that
+    // the track really played.
     let (wall_s, audio_s) = (nums[1], nums[2]);
-    assert!(audio_s > 2.0, "{audio_s} s analysed in {wall_s} s: {line}");
+    assert!(audio_s > 1.0, "{audio_s} s analysed in {wall_s} s: {line}");
     // The output latency comes from the stream's timestamps, not a guess.
     let latency_ms = stderr
         .lines()
