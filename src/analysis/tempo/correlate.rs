@@ -15,7 +15,7 @@ use super::{BAR_WEIGHT, HALF_RATIO, HALF_YIELD, MAX_BPM, THIRD_RATIO};
 /// the best score. With `plain`, the bar counts, and `plain` gets the same
 /// scores without it (the bar decides between candidates, not the fine
 /// tempo around one); without, the bar does not count (the tempo-change
-/// check's 3 s spans hold a bar only for the fastest candidates).
+/// check's 3 s spans hold a bar only for the faster candidates).
 pub(super) fn score_candidates(
     acf: &[f32],
     n: usize,
