@@ -306,6 +306,10 @@ fn regression_on_annotated_clips() {
         // A riff with a dotted figure: read at two thirds of its tempo
         // (85 BPM, beat F .31) before the tempo comb counted the bar.
         ("stretch_zeppelin_128", 0.76, 0.70, true),
+        // Drums whose backbeat check halved them without the leak removal
+        // and doubled them back with it, eleven times in 20 s (beat F .84)
+        // before a move back settled the octave.
+        ("stretch_grunge_180", 0.90, 0.93, true),
     ];
     let mut downbeat_f = Vec::new();
     for (id, onset_floor, beat_floor, tempo) in cases {
@@ -330,7 +334,7 @@ fn regression_on_annotated_clips() {
             assert_eq!(acc1, 1.0, "{id}: {} vs {:?}", res.bpm, score.bpm.1);
         }
     }
-    // Count the clips that find the bar: 6 of 7 do (2 of 6 did before the
+    // Count the clips that find the bar: 7 of 8 do (2 of 6 did before the
     // two-question downbeat tracker, 4 before the music's start counted;
     // madmom_sample's beats are half a beat off); and their mean downbeat
     // F: .81 (.73 before a move of the bar line had to win a whole bar,
@@ -339,8 +343,8 @@ fn regression_on_annotated_clips() {
     let mean = downbeat_f.iter().map(|d| d.1).sum::<f64>() / downbeat_f.len() as f64;
     eprintln!("downbeat F {downbeat_f:.2?}, mean {mean:.3}");
     assert!(
-        found >= 6 && mean >= 0.8,
-        "{found} of 7 clips find the downbeat, mean downbeat F {mean:.3}: {downbeat_f:.2?}"
+        found >= 7 && mean >= 0.8,
+        "{found} of 8 clips find the downbeat, mean downbeat F {mean:.3}: {downbeat_f:.2?}"
     );
 }
 

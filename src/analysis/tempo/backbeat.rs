@@ -107,7 +107,9 @@ impl TempoEstimator {
     /// correlates better than the other octave's, as long, is confirmed.
     /// Either way the prior then holds that tempo against its metrical
     /// relatives ([`BACKBEAT_HOLD_RELATIVES`]) until the backbeat asks for
-    /// the other octave, the estimate moves away, or a new song starts.
+    /// the other octave, the estimate moves away, or a new song starts. A
+    /// move back from the octave the last move went to is the last one
+    /// until then: the octave it came back to is held.
     /// Not while a VJ's octave choice holds the prior.
     pub(super) fn backbeat_octave(&mut self, n: usize, bpm: f32) -> f32 {
         // Over a full window only: shorter ones swing too much.
@@ -171,14 +173,34 @@ impl TempoEstimator {
             self.hold_octave(Some(bpm));
             return bpm;
         }
+        if self.backbeat_settled {
+            return bpm;
+        }
         let target = (bpm * vote).clamp(MIN_BPM, MAX_BPM);
         // A move away from an octave the backbeat had held frees the
-        // prior; any other holds the new octave.
+        // prior; any other holds the new octave. A move back from the
+        // octave the last move went to (halved without the leak removal,
+        // doubled again with it, say) is the last: the two questions
+        // disagree, so the backbeat holds the octave it came back to, the
+        // autocorrelation's own reading, and moves no more. Drums at 180
+        // BPM went 180 -> 90 -> 180 -> ... eleven times in 20 s.
         let held = self.backbeat_hold.is_some();
-        self.hold_octave((!held).then_some(target));
+        let back = held
+            && self
+                .backbeat_moved_to
+                .is_some_and(|to| (bpm / to).log2().abs() < BACKBEAT_HOLD_FOLLOW);
+        self.backbeat_settled = back;
+        self.backbeat_moved_to = Some(target);
+        self.hold_octave((!held || back).then_some(target));
         self.restart_at(target);
         self.backbeat_moved = true;
         target
+    }
+
+    /// Forgets the backbeat's last move and lets it move again.
+    pub(super) fn unsettle_backbeat(&mut self) {
+        self.backbeat_moved_to = None;
+        self.backbeat_settled = false;
     }
 
     /// The covariance of the kick and snare bands over the last `n` frames

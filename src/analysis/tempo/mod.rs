@@ -138,6 +138,12 @@ pub struct TempoEstimator {
     backbeat_vote: (f32, u32),
     /// The backbeat moved the estimate an octave at the last update.
     backbeat_moved: bool,
+    /// The octave the backbeat last moved the estimate to.
+    backbeat_moved_to: Option<f32>,
+    /// The backbeat moved the estimate back from an octave it had moved it
+    /// to: its two questions disagree, and it moves it no more (see
+    /// `backbeat_octave`) until a new song, a tempo change or a VJ's choice.
+    backbeat_settled: bool,
     /// The tempo whose octave the backbeat holds with a prior around it
     /// ([`BACKBEAT_HOLD_OCTAVES`]).
     backbeat_hold: Option<f32>,
@@ -201,6 +207,8 @@ impl TempoEstimator {
             kick_spectrum: long.spectrum.clone(),
             backbeat_vote: (0.0, 0),
             backbeat_moved: false,
+            backbeat_moved_to: None,
+            backbeat_settled: false,
             backbeat_hold: None,
             steady_updates: 0,
             long,
@@ -215,6 +223,7 @@ impl TempoEstimator {
     /// Changes the tempo prior (a VJ's octave choice, or back to the broad
     /// default); a prior the backbeat had set gives way to it.
     pub fn set_prior(&mut self, bpm: f32, octaves: f32) {
+        self.unsettle_backbeat();
         self.prior_bpm = bpm;
         self.prior_octaves = octaves.max(0.05);
         self.backbeat_hold = None;
@@ -273,6 +282,7 @@ impl TempoEstimator {
     /// afresh too, as at the start of the stream, and the last song's
     /// tempo, or a lone sound's, does not hold on.
     pub fn music_started(&mut self, break_in_song: bool) {
+        self.unsettle_backbeat();
         self.history.clear();
         self.band_history.clear();
         self.backbeat_vote = (0.0, 0);
@@ -419,6 +429,7 @@ impl TempoEstimator {
             let away = (bpm / h).log2().abs();
             if self.steady_updates >= BACKBEAT_STEADY_UPDATES && away > BACKBEAT_HOLD_LEFT {
                 self.hold_octave(None);
+                self.unsettle_backbeat();
             } else if away < BACKBEAT_HOLD_FOLLOW {
                 self.hold_octave(Some(bpm));
             }
@@ -523,6 +534,7 @@ impl TempoEstimator {
     /// [`CHANGE_WINDOW_S`] alone (the new tempo's), the forward pass
     /// starts at `bpm`, and the backbeat lets go of what it held.
     fn restart_on_recent(&mut self, bpm: f32) {
+        self.unsettle_backbeat();
         self.keep_last(self.recent_len());
         self.change_vote = (0.0, 0);
         self.backbeat_vote = (0.0, 0);
