@@ -142,7 +142,8 @@ pub struct TempoEstimator {
     backbeat_moved_to: Option<f32>,
     /// The backbeat moved the estimate back from an octave it had moved it
     /// to: its two questions disagree, and it moves it no more (see
-    /// `backbeat_octave`) until a new song, a tempo change or a VJ's choice.
+    /// `backbeat_octave`) until a new song, a tempo change, the estimate
+    /// leaving the held octave, or a VJ's choice.
     backbeat_settled: bool,
     /// The tempo whose octave the backbeat holds with a prior around it
     /// ([`BACKBEAT_HOLD_OCTAVES`]).
