@@ -297,19 +297,27 @@ fn data(id: &str) -> std::path::PathBuf {
 fn regression_on_annotated_clips() {
     // (clip, onset F floor, beat F floor, tempo must be right)
     let cases = [
-        ("mdb_rock_mix", 0.74, 0.88, true),
-        ("mdb_grunge_drums", 0.94, 0.97, true),
-        ("mdb_punk_mix", 0.68, 0.92, true),
-        ("stretch_country1_140", 0.70, 0.95, true),
-        ("synth_gmd_funk138", 0.63, 0.93, true),
-        ("madmom_sample", 0.95, 0.60, true),
+        ("mdb_rock_mix", 0.78, 0.88, true),
+        ("mdb_grunge_drums", 0.95, 0.97, true),
+        ("mdb_punk_mix", 0.69, 0.92, true),
+        // Its references leave out hat-like hits that the other clips'
+        // references mark. Since hats count as broadband within the high
+        // register (`onset::HIGH_REGISTER_HZ`), 17 of the 23 detections it
+        // gains are unmarked; at 11 of them 6-16 kHz rises by 7-17 dB and
+        // nothing below 2 kHz rises (a hat's spectrum). Onset F .707 ->
+        // .660; the floor was .70.
+        ("stretch_country1_140", 0.64, 0.95, true),
+        ("synth_gmd_funk138", 0.71, 0.93, true),
+        // 14 of its 15 onsets found, with one extra detection (a faint
+        // high-register flicker) since the high register counts: .966 -> .933.
+        ("madmom_sample", 0.93, 0.60, true),
         // A riff with a dotted figure: read at two thirds of its tempo
         // (85 BPM, beat F .31) before the tempo comb counted the bar.
-        ("stretch_zeppelin_128", 0.76, 0.70, true),
+        ("stretch_zeppelin_128", 0.80, 0.70, true),
         // Drums whose backbeat check halved them without the leak removal
         // and doubled them back with it, eleven times in 20 s (beat F .84)
         // before a move back settled the octave.
-        ("stretch_grunge_180", 0.90, 0.93, true),
+        ("stretch_grunge_180", 0.93, 0.93, true),
     ];
     let mut downbeat_f = Vec::new();
     for (id, onset_floor, beat_floor, tempo) in cases {

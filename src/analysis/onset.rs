@@ -230,6 +230,23 @@ impl CompressedHistory {
     }
 }
 
+/// Where the high register starts, in Hz. The onset ODF is scaled by the
+/// square of the share of bands that rise, so that broadband hits outweigh
+/// tonal changes. A hat or a ride rises in nearly every band above this and
+/// in few below, so over all bands it scored about 2 % of a snare that
+/// rises as much (the unit test below); the share within the high register
+/// counts too. With that share taken over the whole register, mean onset F
+/// over the annotated sets rose .775 -> .795 at 6 kHz, .794 / .795 at 5 and
+/// 7 kHz, .791 / .789 at 3.5 and 9 kHz. The same for the low register
+/// (below 150 or 300 Hz, kicks) lets bass notes fire: .731 / .754.
+pub const HIGH_REGISTER_HZ: f32 = 6000.0;
+
+/// The share of the high register's bands that must rise for a hit there to
+/// count as fully broadband: a hat seldom lifts every band of it at once.
+/// Mean onset F over the annotated sets: .797 / .798 / .799 / .798 at 0.6 /
+/// 0.7 / 0.8 / 0.9, .795 at 1 (every band).
+const HIGH_REGISTER_FULL: f32 = 0.8;
+
 /// SuperFlux onset detection function over log-filtered bands.
 pub struct SuperFlux {
     /// Band magnitudes compressed at the beat ODF's scale.
@@ -247,11 +264,16 @@ pub struct SuperFlux {
     /// 3 at the highest (hits have more high-frequency energy than sung or
     /// bowed notes).
     tilt: Vec<f32>,
+    /// The first band of the high register ([`HIGH_REGISTER_HZ`]), where
+    /// hats and cymbals rise across every band while the rest stay still.
+    high_start: usize,
 }
 
 impl SuperFlux {
-    /// A detector over `n_bands` bands comparing with the frame `lag` hops back.
-    pub fn new(n_bands: usize, lag: usize) -> Self {
+    /// A detector over `n_bands` bands comparing with the frame `lag` hops
+    /// back; bands from `high_start` on form the high register (see
+    /// [`HIGH_REGISTER_HZ`]; `n_bands` for none).
+    pub fn new(n_bands: usize, lag: usize, high_start: usize) -> Self {
         let lag = lag.max(1);
         Self {
             beat_frames: CompressedHistory::new(n_bands, lag + 1, 1.0),
@@ -263,6 +285,7 @@ impl SuperFlux {
             tilt: (0..n_bands)
                 .map(|i| 1.0 + 2.0 * i as f32 / n_bands as f32)
                 .collect(),
+            high_start: high_start.min(n_bands),
         }
     }
 
@@ -278,15 +301,25 @@ impl SuperFlux {
             .rise(self.newest, old, &mut self.onset_diff);
         let nb = self.diff.len();
         let flux = super::lanes::lane_sum(&self.diff, |d| d);
-        let rising = super::lanes::lane_sum(&self.diff, |d| if d > 0.01 { 1.0 } else { 0.0 });
+        let rises = |d: f32| if d > 0.01 { 1.0 } else { 0.0 };
+        let rising = super::lanes::lane_sum(&self.diff, rises);
         let weighted = super::lanes::lane_dot(&self.onset_diff, &self.tilt);
         // Favour broadband (percussive) changes: scale by the fraction of
         // bands that rise (at the beat ODF's scale, where a band must rise
         // audibly). Onsets take its square and the tilt toward highs; the
         // beat signal keeps more of the tonal changes.
         let broad = rising / nb as f32;
+        // A hat is broadband within the high register.
+        let high = &self.diff[self.high_start..];
+        let high_broad = if high.is_empty() {
+            0.0
+        } else {
+            let share = super::lanes::lane_sum(high, rises) / high.len() as f32;
+            (share / HIGH_REGISTER_FULL).min(1.0)
+        };
+        let onset_broad = broad.max(high_broad);
         OnsetStrength {
-            onset: weighted * broad * broad,
+            onset: weighted * onset_broad * onset_broad,
             beat: flux * broad.sqrt(),
         }
     }
@@ -319,7 +352,7 @@ mod tests {
         // hats' band), then a hit doubles every band. At the beat ODF's
         // compression the quiet bands' rise is a fortieth of the loud
         // ones'; at the onset ODF's, about a third.
-        let mut flux = SuperFlux::new(24, 2);
+        let mut flux = SuperFlux::new(24, 2, 24);
         let fill = |mags: &mut [f32], gain: f32| {
             for (i, m) in mags.iter_mut().enumerate() {
                 *m = gain * if i < 12 { 1.0 } else { 0.01 };
@@ -336,6 +369,27 @@ mod tests {
         let (beat, onset) = (share(&flux.diff), share(&flux.onset_diff));
         assert!(beat < 0.05, "beat ODF: quiet/loud rise {beat:.3}");
         assert!(onset > 0.25, "onset ODF: quiet/loud rise {onset:.3}");
+    }
+
+    #[test]
+    fn a_hat_counts_as_broadband_within_the_high_register() {
+        // 24 bands, the top 6 the high register. A snare rises in every
+        // band; a hat as much in the top 6 only.
+        let strength = |high_start: usize, rising: std::ops::Range<usize>| {
+            let mut flux = SuperFlux::new(24, 2, high_start);
+            let mut mags = [0.1f32; 24];
+            for _ in 0..3 {
+                flux.push(&mags);
+            }
+            for m in &mut mags[rising] {
+                *m = 1.0;
+            }
+            flux.push(&mags).onset
+        };
+        let with = strength(18, 18..24) / strength(18, 0..24);
+        let without = strength(24, 18..24) / strength(24, 0..24);
+        assert!(with > 0.2, "hat/snare with the high register {with:.3}");
+        assert!(without < 0.05, "hat/snare over all bands {without:.3}");
     }
 
     #[test]
