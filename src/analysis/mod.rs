@@ -121,7 +121,7 @@ fn smooth_even_near(x: f64) -> usize {
     let smooth = |n: usize| {
         let mut m = n;
         for p in [2, 3, 5, 7] {
-            while m % p == 0 {
+            while m.is_multiple_of(p) {
                 m /= p;
             }
         }
@@ -130,7 +130,7 @@ fn smooth_even_near(x: f64) -> usize {
     let centre = (x.round() as usize).max(2);
     (0..)
         .flat_map(|d| [centre.saturating_sub(d), centre + d])
-        .find(|&n| n >= 2 && n % 2 == 0 && smooth(n))
+        .find(|&n| n >= 2 && n.is_multiple_of(2) && smooth(n))
         .unwrap_or(2)
 }
 
