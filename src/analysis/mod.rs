@@ -98,8 +98,8 @@ const WINDOW_SECONDS: f64 = 1024.0 / 44_100.0;
 
 /// Window and hop lengths (samples) used at `sample_rate`: the window is
 /// the even length with no prime factor above 7 (an FFT that stays fast)
-/// nearest [`WINDOW_SECONDS`]: 1024 at 44.1 kHz, 1120 (23.3 ms) at 48 kHz,
-/// 512 at 22.05 kHz.
+/// nearest `WINDOW_SECONDS` (1024/44100 s): 1024 at 44.1 kHz, 1120
+/// (23.3 ms) at 48 kHz, 512 at 22.05 kHz.
 ///
 /// A power of two gave 48 kHz, the rate of most sound cards, 1024 samples
 /// (21.3 ms): the dev and stretched sets resampled to 48 kHz scored beat F

@@ -436,24 +436,35 @@ mod tests {
         assert!(onset > 0.25, "onset ODF: quiet/loud rise {onset:.3}");
     }
 
+    /// The onset strength of a hit over 24 bands that lifts the bands
+    /// `rising` from `from` (every band before it) to `to`.
+    fn hit_strength(
+        registers: Registers,
+        rising: std::ops::Range<usize>,
+        from: f32,
+        to: f32,
+    ) -> f32 {
+        let mut flux = SuperFlux::new(24, 2, registers);
+        let mut mags = [from; 24];
+        for _ in 0..3 {
+            flux.push(&mags);
+        }
+        for m in &mut mags[rising] {
+            *m = to;
+        }
+        flux.push(&mags).onset
+    }
+
     #[test]
     fn a_hat_counts_as_broadband_within_the_high_register() {
         // 24 bands, the top 6 the high register. A snare rises in every
         // band; a hat as much in the top 6 only.
-        let strength = |high_start: usize, rising: std::ops::Range<usize>| {
+        let strength = |high_start: usize, rising| {
             let registers = Registers {
                 low_end: 0,
                 high_start,
             };
-            let mut flux = SuperFlux::new(24, 2, registers);
-            let mut mags = [0.1f32; 24];
-            for _ in 0..3 {
-                flux.push(&mags);
-            }
-            for m in &mut mags[rising] {
-                *m = 1.0;
-            }
-            flux.push(&mags).onset
+            hit_strength(registers, rising, 0.1, 1.0)
         };
         let with = strength(18, 18..24) / strength(18, 0..24);
         let without = strength(24, 18..24) / strength(24, 0..24);
@@ -466,20 +477,12 @@ mod tests {
         // 24 bands, the lowest 2 the low register, all at 0.01 (-40 dB)
         // under a hit. A snare lifts every band to 1; a kick lifts the low
         // register as far; a bass note doubles it (+6 dB).
-        let strength = |low_end: usize, rising: std::ops::Range<usize>, to: f32| {
+        let strength = |low_end: usize, rising, to: f32| {
             let registers = Registers {
                 low_end,
                 high_start: 24,
             };
-            let mut flux = SuperFlux::new(24, 2, registers);
-            let mut mags = [0.01f32; 24];
-            for _ in 0..3 {
-                flux.push(&mags);
-            }
-            for m in &mut mags[rising] {
-                *m = to;
-            }
-            flux.push(&mags).onset
+            hit_strength(registers, rising, 0.01, to)
         };
         let snare = strength(2, 0..24, 1.0);
         let kick = strength(2, 0..2, 1.0) / snare;
