@@ -196,29 +196,36 @@ const ONSET_LOG_GAIN: f32 = 30.0;
 struct CompressedHistory {
     frames: Vec<Vec<f32>>,
     gain: f32,
+    /// The ring slot of the newest frame.
+    newest: usize,
 }
 
 impl CompressedHistory {
-    fn new(n_bands: usize, len: usize, gain: f32) -> Self {
+    /// `n_bands` bands, compared `lag` frames back.
+    fn new(n_bands: usize, lag: usize, gain: f32) -> Self {
         Self {
-            frames: vec![vec![0.0; n_bands]; len],
+            frames: vec![vec![0.0; n_bands]; lag + 1],
             gain,
+            newest: 0,
         }
     }
 
-    /// Compresses `band_mags` into ring slot `slot`.
-    fn store(&mut self, slot: usize, band_mags: &[f32]) {
+    /// Compresses `band_mags` into the ring as its newest frame, in place
+    /// of the oldest.
+    fn push(&mut self, band_mags: &[f32]) {
+        self.newest = (self.newest + 1) % self.frames.len();
         let gain = self.gain;
-        for (b, &m) in self.frames[slot].iter_mut().zip(band_mags) {
+        for (b, &m) in self.frames[self.newest].iter_mut().zip(band_mags) {
             *b = std::f32::consts::LOG10_2 * super::normalize::fast_log2(1.0 + gain * m.max(0.0));
         }
     }
 
-    /// Per band, how far slot `new` rises above the maximum of its band and
-    /// the two neighbours in slot `old` (SuperFlux's vibrato suppression),
-    /// never below zero.
-    fn rise(&self, new: usize, old: usize, out: &mut [f32]) {
-        let (new, old) = (&self.frames[new], &self.frames[old]);
+    /// Per band, how far the newest frame rises above the maximum of its
+    /// band and the two neighbours in the oldest, `lag` frames back
+    /// (SuperFlux's vibrato suppression), never below zero.
+    fn rise(&self, out: &mut [f32]) {
+        let oldest = (self.newest + 1) % self.frames.len();
+        let (new, old) = (&self.frames[self.newest], &self.frames[oldest]);
         let nb = old.len();
         // Bands are finite, so a plain comparison (which vectorises) is max.
         let max = |a: f32, b: f32| if a > b { a } else { b };
@@ -318,8 +325,6 @@ pub struct SuperFlux {
     beat_frames: CompressedHistory,
     /// The same, compressed at the onset ODF's scale ([`ONSET_LOG_GAIN`]).
     onset_frames: CompressedHistory,
-    newest: usize,
-    lag: usize,
     /// Per-band positive differences of the last frame at the beat ODF's
     /// scale (for band-wise hits).
     diff: Vec<f32>,
@@ -331,11 +336,9 @@ pub struct SuperFlux {
     tilt: Vec<f32>,
     /// The low and high registers.
     registers: Registers,
-    /// The low register's bands at the onset ODF's scale, the last
-    /// [`KICK_LAG`] + 1 frames.
+    /// The low register's bands at the onset ODF's scale, compared
+    /// [`KICK_LAG`] frames back.
     kick_frames: CompressedHistory,
-    /// The newest slot of `kick_frames`.
-    kick_newest: usize,
     /// The low register's rises over [`KICK_LAG`] hops.
     kick_diff: Vec<f32>,
 }
@@ -346,10 +349,8 @@ impl SuperFlux {
     pub fn new(n_bands: usize, lag: usize, registers: Registers) -> Self {
         let lag = lag.max(1);
         Self {
-            beat_frames: CompressedHistory::new(n_bands, lag + 1, 1.0),
-            onset_frames: CompressedHistory::new(n_bands, lag + 1, ONSET_LOG_GAIN),
-            newest: 0,
-            lag,
+            beat_frames: CompressedHistory::new(n_bands, lag, 1.0),
+            onset_frames: CompressedHistory::new(n_bands, lag, ONSET_LOG_GAIN),
             diff: vec![0.0; n_bands],
             onset_diff: vec![0.0; n_bands],
             tilt: (0..n_bands)
@@ -361,24 +362,19 @@ impl SuperFlux {
             },
             kick_frames: CompressedHistory::new(
                 registers.low_end.min(n_bands),
-                KICK_LAG + 1,
+                KICK_LAG,
                 ONSET_LOG_GAIN,
             ),
-            kick_newest: 0,
             kick_diff: vec![0.0; registers.low_end.min(n_bands)],
         }
     }
 
     /// Feeds band magnitudes (from [`LogFilterbank::apply`]); returns the two ODF values.
     pub fn push(&mut self, band_mags: &[f32]) -> OnsetStrength {
-        let n = self.lag + 1;
-        self.newest = (self.newest + 1) % n;
-        let old = (self.newest + n - self.lag) % n;
-        self.beat_frames.store(self.newest, band_mags);
-        self.onset_frames.store(self.newest, band_mags);
-        self.beat_frames.rise(self.newest, old, &mut self.diff);
-        self.onset_frames
-            .rise(self.newest, old, &mut self.onset_diff);
+        self.beat_frames.push(band_mags);
+        self.onset_frames.push(band_mags);
+        self.beat_frames.rise(&mut self.diff);
+        self.onset_frames.rise(&mut self.onset_diff);
         let nb = self.diff.len();
         let flux = super::lanes::lane_sum(&self.diff, |d| d);
         let rises = |d: f32| if d > 0.01 { 1.0 } else { 0.0 };
@@ -400,13 +396,8 @@ impl SuperFlux {
         let onset_broad = broad.max(high_broad);
         // A kick is broadband within the low register, where it must rise
         // far; its mean rise there stands for every band's.
-        let kn = KICK_LAG + 1;
-        self.kick_newest = (self.kick_newest + 1) % kn;
-        let kick_old = (self.kick_newest + kn - KICK_LAG) % kn;
-        let low_bands = &band_mags[..self.registers.low_end];
-        self.kick_frames.store(self.kick_newest, low_bands);
-        self.kick_frames
-            .rise(self.kick_newest, kick_old, &mut self.kick_diff);
+        self.kick_frames.push(&band_mags[..self.registers.low_end]);
+        self.kick_frames.rise(&mut self.kick_diff);
         let low = &self.kick_diff[..];
         let kick = if low.is_empty() {
             0.0
