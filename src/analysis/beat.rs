@@ -20,7 +20,7 @@
 //! line of the level it left (bars counted an octave away are half or
 //! double bars).
 
-use super::downbeat::{CHROMA, DownbeatTracker, MIN_BEATS};
+use super::downbeat::{CHROMA, DownbeatTracker, MIN_BEATS, argmax};
 use super::frame::{Event, EventKind, Rhythm};
 use super::tempo::{MAX_BPM, MIN_BPM, PRIOR_BPM, PRIOR_OCTAVES, TempoEstimate, TempoEstimator};
 
@@ -100,6 +100,12 @@ struct CombPhase {
     contrast: f32,
     /// A clearly stronger phase that the continuity prior held back.
     rival: Option<f64>,
+}
+
+/// The light smoothing (1/4, 1/2, 1/4) of the comb's signal, over three
+/// frames in time or three phases of a comb.
+fn smooth3(before: f32, at: f32, after: f32) -> f32 {
+    0.25 * before + 0.5 * at + 0.25 * after
 }
 
 /// Phase-locked beat tracker over a beat-rate onset strength signal.
@@ -340,7 +346,7 @@ impl BeatTracker {
         // frame of jitter.
         let pulse = odf.max(0.0) + LOW_BAND_WEIGHT * hits[0].max(0.0);
         self.smooth = [self.smooth[1], self.smooth[2], pulse];
-        let s = 0.25 * self.smooth[0] + 0.5 * self.smooth[1] + 0.25 * self.smooth[2];
+        let s = smooth3(self.smooth[0], self.smooth[1], self.smooth[2]);
         let cap = self.odf.capacity();
         if self.odf.len() == cap {
             let keep = cap / 2;
@@ -646,14 +652,9 @@ impl BeatTracker {
         if n < 4 || self.hits.len() < 2 {
             return;
         }
-        let argmax = |v: &[f32]| {
-            (0..v.len())
-                .max_by(|&a, &b| v[a].total_cmp(&v[b]))
-                .unwrap_or(0)
-        };
         let at = argmax(comb);
         let smoothed = |raw: &dyn Fn(usize) -> f32, phi: usize| {
-            0.25 * raw((phi + n - 1) % n) + 0.5 * raw(phi) + 0.25 * raw((phi + 1) % n)
+            smooth3(raw((phi + n - 1) % n), raw(phi), raw((phi + 1) % n))
         };
         let floor = OFFBEAT_TRAP_RATIO * smoothed(&|phi| self.low_comb(phi, offsets), at);
         // The phases that could hold the trap's peak, with a margin.
@@ -664,8 +665,8 @@ impl BeatTracker {
         for (k, w) in window.iter_mut().enumerate().take(width + 2) {
             *w = self.low_comb((start + k + n - 1) % n, offsets);
         }
-        let possible = (1..=width)
-            .any(|k| 0.25 * window[k - 1] + 0.5 * window[k] + 0.25 * window[k + 1] > floor);
+        let possible =
+            (1..=width).any(|k| smooth3(window[k - 1], window[k], window[k + 1]) > floor);
         if !possible {
             return;
         }

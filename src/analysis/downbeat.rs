@@ -362,7 +362,8 @@ fn scaled<const N: usize>(s: &[f32; N], floor: f32) -> [f32; N] {
     }
 }
 
-fn argmax(s: &[f32]) -> usize {
+/// The index of the largest value (the last of equal ones; 0 when empty).
+pub(super) fn argmax(s: &[f32]) -> usize {
     s.iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))

@@ -348,6 +348,10 @@ impl SuperFlux {
     /// back, with a kick's and a hat's own `registers`.
     pub fn new(n_bands: usize, lag: usize, registers: Registers) -> Self {
         let lag = lag.max(1);
+        let registers = Registers {
+            low_end: registers.low_end.min(n_bands),
+            high_start: registers.high_start.min(n_bands),
+        };
         Self {
             beat_frames: CompressedHistory::new(n_bands, lag, 1.0),
             onset_frames: CompressedHistory::new(n_bands, lag, ONSET_LOG_GAIN),
@@ -356,16 +360,9 @@ impl SuperFlux {
             tilt: (0..n_bands)
                 .map(|i| 1.0 + 2.0 * i as f32 / n_bands as f32)
                 .collect(),
-            registers: Registers {
-                low_end: registers.low_end.min(n_bands),
-                high_start: registers.high_start.min(n_bands),
-            },
-            kick_frames: CompressedHistory::new(
-                registers.low_end.min(n_bands),
-                KICK_LAG,
-                ONSET_LOG_GAIN,
-            ),
-            kick_diff: vec![0.0; registers.low_end.min(n_bands)],
+            registers,
+            kick_frames: CompressedHistory::new(registers.low_end, KICK_LAG, ONSET_LOG_GAIN),
+            kick_diff: vec![0.0; registers.low_end],
         }
     }
 
