@@ -26,7 +26,8 @@ pub(super) fn score_candidates(
     mut plain: Option<&mut [f32]>,
 ) -> f32 {
     let acf_at = |acf: &[f32], lag: f32| -> f32 {
-        let i = lag.floor() as usize;
+        // Lags are positive: truncation is the floor, without a libm call.
+        let i = lag as usize;
         if i + 1 >= n {
             return 0.0;
         }
@@ -44,12 +45,17 @@ pub(super) fn score_candidates(
         let lag = 60.0 * rate / bpm;
         let mut s = 0.0;
         let mut wsum = 0.0;
-        for k in 1..=4 {
+        // The autocorrelation near 1-4 periods, as far as the window holds.
+        let mut at = [0.0f32; 5];
+        let mut reach = 0;
+        for (k, slot) in at.iter_mut().enumerate().skip(1) {
             let l = lag * k as f32;
             if l >= (n / 2) as f32 {
                 break;
             }
             let v = acf_near(acf, l);
+            *slot = v;
+            reach = k;
             let w = 1.0 / k as f32;
             s += w * v;
             wsum += w;
@@ -58,15 +64,16 @@ pub(super) fn score_candidates(
         // bar is 3 or 4 beats, so the beat's period, and not a dotted one
         // two thirds or three halves of it, repeats at 3 or 4 times itself.
         let bar = if plain.is_some() {
-            [3.0, 4.0]
-                .iter()
-                .filter(|&&k| lag * k < (n / 2) as f32)
-                .map(|&k| acf_near(acf, lag * k))
-                .fold(0.0f32, f32::max)
+            at[3..=reach.max(2)].iter().fold(0.0f32, |m, &v| m.max(v))
         } else {
             0.0
         };
-        let own = acf_near(acf, lag).max(0.0);
+        let own = if reach >= 1 {
+            at[1]
+        } else {
+            acf_near(acf, lag)
+        }
+        .max(0.0);
         // A candidate whose own period shows no periodicity at all (the
         // half-beat of a click track) is not a tempo, whatever its multiples say.
         let gate = (own / 0.02).min(1.0);
