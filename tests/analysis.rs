@@ -426,6 +426,86 @@ fn oom_pah_ska_and_a_waltz_with_real_instruments() {
     }
 }
 
+/// `samples` as a microphone in a room hears them (the recipe of
+/// `scripts/room-set`, without its band limits and crowd noise): the direct
+/// sound, four early reflections and a diffuse tail of noise (from `seed`)
+/// that decays by 60 dB in `rt60` seconds, `drr_db` below the direct sound
+/// in energy. Convolved by FFT.
+fn in_a_room(samples: &[f32], sr: u32, rt60: f32, drr_db: f32, seed: u64) -> Vec<f32> {
+    let n_ir = (sr as f32 * rt60 * 1.2) as usize;
+    let a = (10f32.powf(-drr_db / 10.0) * 13.8 / (sr as f32 * rt60)).sqrt();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut gauss = move || {
+        // A sum of four uniforms: near enough Gaussian for a diffuse tail.
+        (0..4)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .sum::<f32>()
+            * 3f32.sqrt()
+    };
+    let mut ir: Vec<f32> = (0..n_ir)
+        .map(|i| {
+            let t = i as f32 / sr as f32;
+            a * gauss() * (-6.9 * t / rt60).exp() * (t / 0.005).min(1.0)
+        })
+        .collect();
+    ir[0] = 1.0;
+    for (delay, gain) in [(0.011, 0.5), (0.017, 0.4), (0.023, 0.35), (0.031, 0.3)] {
+        ir[(delay * sr as f32) as usize] += gain;
+    }
+    let len = (samples.len() + n_ir).next_power_of_two();
+    let mut planner = realfft::RealFftPlanner::<f32>::new();
+    let (fwd, inv) = (planner.plan_fft_forward(len), planner.plan_fft_inverse(len));
+    let spectrum = |x: &[f32]| {
+        let mut buf = vec![0.0; len];
+        buf[..x.len()].copy_from_slice(x);
+        let mut out = fwd.make_output_vec();
+        fwd.process(&mut buf, &mut out).expect("fft");
+        out
+    };
+    let (x, h) = (spectrum(samples), spectrum(&ir));
+    let mut product: Vec<_> = x.iter().zip(&h).map(|(a, b)| a * b).collect();
+    let mut y = vec![0.0; len];
+    inv.process(&mut product, &mut y).expect("ifft");
+    y.truncate(samples.len());
+    let peak = y.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-9);
+    y.iter().map(|v| 0.5 * v / peak).collect()
+}
+
+/// A punk mix as microphones in reverberant rooms hear it (1.2 and 1.6 s
+/// of reverberation, its tail 6-8 dB louder than the direct sound; six
+/// rooms of each kind): the hits' rise over 10 ms barely shows the pulse,
+/// and the tempo was read wrong (100-137 BPM for 150) in 6 of these 12
+/// rooms until it could be read from their rise over 30 ms where that
+/// shows the pulse more clearly (`onset::SLOW_RISE_HOPS`); now in 1. The
+/// phase is not asserted: in these rooms the clock still locks on and off
+/// the beat by turns (beat F 0-.78, mean .39, before .36).
+#[test]
+fn a_mix_heard_in_a_reverberant_room_keeps_its_tempo() {
+    let path = data("mdb_punk_mix.flac");
+    let dry = decode_file(&path).expect("test clip");
+    let mut read = Vec::new();
+    for (rt60, drr_db) in [(1.2, -6.0), (1.6, -8.0)] {
+        for seed in 1..=6 {
+            let room = AudioClip {
+                samples: in_a_room(&dry.samples, dry.sample_rate, rt60, drr_db, seed),
+                sample_rate: dry.sample_rate,
+            };
+            let res = analyze_clip(&room, 512, 0.0);
+            let score = score_clip(&path, room.duration(), &res);
+            let (acc1, _) = score.tempo.expect("bpm");
+            let bf = score.beats.expect("beats").f;
+            read.push((rt60, seed, res.bpm, acc1, bf));
+        }
+    }
+    let right = read.iter().filter(|r| r.3 == 1.0).count();
+    assert!(right >= 11, "tempo right in {right} of 12 rooms: {read:?}");
+}
+
 #[test]
 fn unreadable_and_truncated_audio_give_clear_errors() {
     let dir = std::env::temp_dir().join(format!("sonolux-audio-{}", std::process::id()));

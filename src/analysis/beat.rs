@@ -322,7 +322,9 @@ impl BeatTracker {
         }
     }
 
-    /// Feeds one beat-rate frame: `odf` (onset strength), `hits` (onset
+    /// Feeds one beat-rate frame: `odf` (onset strength, as a band's rise
+    /// over 10 ms and over 30 ms: the second only for the tempo, see
+    /// [`TempoEstimator::push`]), `hits` (onset
     /// strength in the kick band, 35-140 Hz, and the snare band, 180-3500 Hz,
     /// both for downbeats, and in the snare's rattle, 3-8 kHz: where it rises
     /// with the snare band, a snare for the tempo's backbeat check), `chroma`
@@ -330,13 +332,14 @@ impl BeatTracker {
     /// the newest sample in it). Emits beats into `events`.
     pub fn push(
         &mut self,
-        odf: f32,
+        odf: [f32; 2],
         hits: [f32; 3],
         chroma: &[f32; CHROMA],
         end_time: f64,
         events: &mut Vec<Event>,
     ) {
         let now = end_time - self.delay;
+        let [odf, slow_odf] = odf;
         if self.frames == 0 {
             self.times_start = now;
         }
@@ -402,7 +405,7 @@ impl BeatTracker {
         // keys and an accordion's chords rise in the snare band alone, hats
         // in the rattle alone.
         let snare = (hits[1].max(0.0) * hits[2].max(0.0)).sqrt();
-        let updated = self.tempo.push(odf, [hits[0], snare], true);
+        let updated = self.tempo.push([odf, slow_odf], [hits[0], snare], true);
         let est = self.tempo.estimate();
         // The backbeat moved the estimate an octave: its phase is for the
         // music to say, like the VJ's /2 (the old grid's beats may be the

@@ -256,7 +256,10 @@ pub struct Analyzer {
     samples_in: u64,
     delay: f64,
     pulse_decay: f32,
+    /// The beat ODF since the last beat-rate frame (its maximum)...
     beat_odf: f32,
+    /// ...and the same over [`onset::SLOW_RISE_HOPS`] (for the tempo).
+    beat_odf_slow: f32,
     /// Onset strength since the last beat-rate frame in the kick band, the
     /// snare band and the snare's rattle (see [`BeatTracker::push`]).
     beat_hits: [f32; 3],
@@ -358,6 +361,7 @@ impl Analyzer {
             delay,
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
             beat_odf: 0.0,
+            beat_odf_slow: 0.0,
             beat_hits: [0.0; 3],
             rattle_bands,
             chroma_stft: Stft::new(window * 4, hop * 4),
@@ -521,16 +525,18 @@ impl Analyzer {
 
         // Beat tracking at half the hop rate (~100 frames/s).
         self.beat_odf = self.beat_odf.max(strength.beat);
+        self.beat_odf_slow = self.beat_odf_slow.max(strength.beat_slow);
         self.hop_parity = !self.hop_parity;
         if !self.hop_parity {
             self.beat.push(
-                self.beat_odf,
+                [self.beat_odf, self.beat_odf_slow],
                 self.beat_hits,
                 &self.beat_chroma,
                 now,
                 &mut self.events,
             );
             self.beat_odf = 0.0;
+            self.beat_odf_slow = 0.0;
             self.beat_hits = [0.0; 3];
             self.beat_chroma = [0.0; downbeat::CHROMA];
         }
