@@ -164,6 +164,8 @@ pub struct TempoEstimator {
     scratch_scores: Vec<f32>,
     /// The same scores without the bar (the fine tempo and the confidence).
     plain_scores: Vec<f32>,
+    /// The last update read the slow view.
+    slow_view: bool,
     /// The slow view's scores, with and without the bar.
     slow_scores: Vec<f32>,
     slow_plain_scores: Vec<f32>,
@@ -233,6 +235,7 @@ impl TempoEstimator {
             next_forward: vec![0.0; n_cand],
             scratch_scores: vec![0.0; n_cand],
             plain_scores: vec![0.0; n_cand],
+            slow_view: false,
             slow_scores: vec![0.0; n_cand],
             slow_plain_scores: vec![0.0; n_cand],
             recent_scores: vec![0.0; n_cand],
@@ -357,6 +360,11 @@ impl TempoEstimator {
         self.backbeat_hold
     }
 
+    /// Whether the last update read the slow view (see [`SLOW_MARGIN`]).
+    pub fn slow_view(&self) -> bool {
+        self.slow_view
+    }
+
     /// The current estimate (bpm 0 until the first update with signal).
     pub fn estimate(&self) -> TempoEstimate {
         self.estimate
@@ -417,6 +425,7 @@ impl TempoEstimator {
             Some(&mut self.plain_scores),
         );
         // The slow view, where its pulse is clearly sharper.
+        self.slow_view = false;
         if self
             .long
             .autocorrelate(&self.slow_history[self.slow_history.len() - n..])
@@ -433,6 +442,7 @@ impl TempoEstimator {
             if slow_best > 0.0
                 && sharpness(&self.slow_plain_scores) > sharpness(&self.plain_scores) + SLOW_MARGIN
             {
+                self.slow_view = true;
                 std::mem::swap(&mut self.scratch_scores, &mut self.slow_scores);
                 std::mem::swap(&mut self.plain_scores, &mut self.slow_plain_scores);
                 best = slow_best;
