@@ -362,6 +362,26 @@ fn regression_on_annotated_clips() {
     );
 }
 
+/// Hard rock stretched to 78 BPM: its eighths correlate more strongly than
+/// its beat, and it was read at double (154 BPM, beat F .61) until the
+/// backbeat check correlated the drums' rise over 30 ms, where a time
+/// stretcher's smeared attacks show (`BeatTracker::push`).
+#[test]
+fn slow_stretched_rock_is_not_read_at_double() {
+    let path = data("stretch_zeppelin_78.flac");
+    let clip = decode_file(&path).expect("test clip");
+    let res = analyze_clip(&clip, 512, 0.0);
+    let score = score_clip(&path, clip.duration(), &res);
+    let (acc1, _) = score.tempo.expect("bpm");
+    let bf = score.beats.expect("beats").f;
+    assert!(
+        acc1 == 1.0 && bf >= 0.65,
+        "{:.1} BPM (ref {:?}), beat F {bf:.3}",
+        res.bpm,
+        score.bpm.1
+    );
+}
+
 /// A line input set 20 dB too low gives the same tempo and beats: the
 /// onset strength's log compression is nearly linear for quiet input, so
 /// before quiet input was lifted the country song was read at 70 BPM

@@ -261,8 +261,9 @@ pub struct Analyzer {
     /// ...and the same over [`onset::SLOW_RISE_HOPS`] (for the tempo).
     beat_odf_slow: f32,
     /// Onset strength since the last beat-rate frame in the kick band, the
-    /// snare band and the snare's rattle (see [`BeatTracker::push`]).
-    beat_hits: [f32; 3],
+    /// snare band and the snare's rattle, as each band's rise over 10 ms
+    /// and over 30 ms (see [`BeatTracker::push`]).
+    beat_hits: [[f32; 3]; 2],
     /// The filterbank bands of the snare's rattle, 3-8 kHz.
     rattle_bands: std::ops::Range<usize>,
     /// A longer transform (~186 ms, every 8 hops) for chroma, at half the
@@ -362,7 +363,7 @@ impl Analyzer {
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
             beat_odf: 0.0,
             beat_odf_slow: 0.0,
-            beat_hits: [0.0; 3],
+            beat_hits: [[0.0; 3]; 2],
             rattle_bands,
             chroma_stft: Stft::new(window * 4, hop * 4),
             half_rate: decimate::HalfRate::default(),
@@ -497,15 +498,21 @@ impl Analyzer {
                 strength: onset_norm,
             });
         }
-        let diffs = self.flux.band_diffs();
-        let rattle: f32 = diffs[self.rattle_bands.clone()].iter().sum();
-        self.beat_hits[2] = self.beat_hits[2].max(rattle);
-        for (i, h) in self.hits.iter_mut().enumerate() {
-            let v: f32 = diffs[h.bands.clone()].iter().sum();
-            // Kick and snare bands; the hat band is no beat-rate cue.
-            if let Some(b) = self.beat_hits[..2].get_mut(i) {
+        // The kick band, the snare band and the snare's rattle, in both
+        // views (the slow one for the tempo's backbeat check).
+        for (view, diffs) in [self.flux.band_diffs(), self.flux.slow_band_diffs()]
+            .into_iter()
+            .enumerate()
+        {
+            let sums = [&self.hits[0].bands, &self.hits[1].bands, &self.rattle_bands]
+                .map(|bands| diffs[bands.clone()].iter().sum::<f32>());
+            for (b, v) in self.beat_hits[view].iter_mut().zip(sums) {
                 *b = b.max(v);
             }
+        }
+        let diffs = self.flux.band_diffs();
+        for h in self.hits.iter_mut() {
+            let v: f32 = diffs[h.bands.clone()].iter().sum();
             let norm = h.gain.normalize(v);
             h.pulse *= self.pulse_decay;
             if h.picker.push(v).is_some() {
@@ -537,7 +544,7 @@ impl Analyzer {
             );
             self.beat_odf = 0.0;
             self.beat_odf_slow = 0.0;
-            self.beat_hits = [0.0; 3];
+            self.beat_hits = [[0.0; 3]; 2];
             self.beat_chroma = [0.0; downbeat::CHROMA];
         }
         self.frame.rhythm = self.beat.rhythm();

@@ -444,6 +444,12 @@ impl SuperFlux {
     pub fn band_diffs(&self) -> &[f32] {
         &self.diff
     }
+
+    /// Per-band rises over [`SLOW_RISE_HOPS`] (the beat ODF's scale) from
+    /// the last [`SuperFlux::push`]: the slow view's bands.
+    pub fn slow_band_diffs(&self) -> &[f32] {
+        &self.slow_diff
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! decide the tempo's octave (the snare answers the kick one beat later,
 //! whatever the hats and strums between say), and the octave it moved to
 //! or confirmed is then held against its metrical relatives. See
-//! [`TempoEstimator`]'s `backbeat_octave`.
+//! [`TempoEstimator`]'s `backbeat_octave`. The onsets are each band's rise
+//! over 30 ms, which a time stretcher's smeared attacks still show (see
+//! the beat tracker's `push`).
 
 use realfft::num_complex::Complex32;
 
