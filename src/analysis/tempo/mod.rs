@@ -360,7 +360,10 @@ impl TempoEstimator {
         self.backbeat_hold
     }
 
-    /// Whether the last update read the slow view (see [`SLOW_MARGIN`]).
+    /// Whether the last update read the slow view of the onset strength
+    /// (each band's rise over
+    /// [`SLOW_RISE_HOPS`](crate::analysis::onset::SLOW_RISE_HOPS) hops),
+    /// because its pulse was clearly sharper than the fast view's.
     pub fn slow_view(&self) -> bool {
         self.slow_view
     }
@@ -371,10 +374,11 @@ impl TempoEstimator {
     }
 
     /// Feeds one frame of the ODF, as its fast and slow views (each band's
-    /// rise over 10 ms and over 30 ms, see [`SLOW_MARGIN`]), and the
-    /// frame's kick and snare onset strengths (the beat tracker gives the
-    /// 35-140 Hz band's, and the geometric mean of the 180-3500 Hz band's
-    /// and the 3-8 kHz rattle's), for the backbeat check. Returns true
+    /// rise over 10 ms and over 30 ms; the slow view is read where its pulse
+    /// is clearly sharper), and the frame's kick and snare onset strengths
+    /// for the backbeat check (the beat tracker gives their rise over 30
+    /// ms: the 35-140 Hz band's, and the geometric mean of the 180-3500 Hz
+    /// band's and the 3-8 kHz rattle's). Returns true
     /// when the estimate was refreshed. `active` false (silence) keeps the
     /// last estimate.
     pub fn push(&mut self, odf: [f32; 2], bands: [f32; 2], active: bool) -> bool {
