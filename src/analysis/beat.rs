@@ -35,10 +35,11 @@ const COMB_DECAY: f32 = 0.8;
 const LOW_BAND_WEIGHT: f32 = 1.0;
 /// The slow view of the onset strength (each band's rise over 30 ms, see
 /// `TempoEstimator::push`) counts in the phase comb this many times the
-/// share of the last second's tempo updates that read it: in a reverberant
-/// room, where the tempo reads it about half the time, the hits' rise over
-/// 10 ms alone let the clock lock on and off the beat by turns; in dry
-/// music the tempo seldom reads it and the comb is as it was. Over nine
+/// share of the last second's tempo updates that read it (on top of
+/// [`SLOW_COMB_FLOOR`]): in a reverberant room, where the tempo reads it
+/// about half the time, the hits' rise over 10 ms alone let the clock lock
+/// on and off the beat by turns; in dry music the tempo seldom reads it.
+/// Measured before the floor: over nine
 /// rooms (`scripts/room-set --seed 1..3`, RT60 0.9-1.6 s) beat F .822 ->
 /// .844 and downbeat F .624 -> .650; mean of the 11 sets of
 /// `scripts/eval-sets` .8984 -> .8989, the stretched punk mix gains most.
@@ -47,6 +48,18 @@ const LOW_BAND_WEIGHT: f32 = 1.0;
 /// copies, the `scripts/gm-set` oom-pah at 140 -.82); counted only while
 /// the tempo reads it (not over the last second), the rooms gained .012.
 const SLOW_COMB_WEIGHT: f32 = 2.0;
+/// ...and this much whatever the tempo reads: the rise over 30 ms is a
+/// broader pulse, and a little of it steadies the comb where attacks are
+/// smeared or flammed. Mean beat F over the 11 sets .8996 -> .9008 (the
+/// stretched copies .853 -> .858, the Rubber Band copies .833 -> .845; the
+/// dev clips as they were, the General MIDI pieces .856 -> .854); nine
+/// rooms .841 -> .845, though club .892 -> .880. By copy, 12 gain more
+/// than .05 beat F and 5 lose as much (funk +.38 summed over its copies,
+/// britpop +.27; zeppelin -.08). At 0.25 the sets gained more (.9019), but
+/// ska at 160 fell back toward the off-beat (beat F 1.0 -> .92 on its test
+/// clip) and the VJ's /2 on even clicks kept the wrong half of them; at 0.5
+/// dev downbeat F .837 -> .810.
+const SLOW_COMB_FLOOR: f32 = 0.15;
 /// The rate (per beat-rate frame, ~100 a second) at which that share
 /// follows the tempo's reading: about a second.
 const SLOW_SHARE_RATE: f32 = 0.01;
@@ -374,7 +387,7 @@ impl BeatTracker {
         let reading_slow = if self.tempo.slow_view() { 1.0 } else { 0.0 };
         self.slow_share += SLOW_SHARE_RATE * (reading_slow - self.slow_share);
         let pulse = odf.max(0.0)
-            + SLOW_COMB_WEIGHT * self.slow_share * slow_odf.max(0.0)
+            + (SLOW_COMB_FLOOR + SLOW_COMB_WEIGHT * self.slow_share) * slow_odf.max(0.0)
             + LOW_BAND_WEIGHT * hits[0].max(0.0);
         self.smooth = [self.smooth[1], self.smooth[2], pulse];
         let s = smooth3(self.smooth[0], self.smooth[1], self.smooth[2]);
