@@ -498,21 +498,28 @@ impl Analyzer {
                 strength: onset_norm,
             });
         }
-        // The kick band, the snare band and the snare's rattle, in both
-        // views (the slow one for the tempo's backbeat check).
-        for (view, diffs) in [self.flux.band_diffs(), self.flux.slow_band_diffs()]
-            .into_iter()
-            .enumerate()
-        {
-            let sums = [&self.hits[0].bands, &self.hits[1].bands, &self.rattle_bands]
-                .map(|bands| diffs[bands.clone()].iter().sum::<f32>());
-            for (b, v) in self.beat_hits[view].iter_mut().zip(sums) {
+        // Each hit band's onset strength (kick, snare, hat), once; the kick
+        // and snare bands and the snare's rattle in both views (the slow one
+        // for the tempo's backbeat check) for the beat tracker.
+        let band_sum = |diffs: &[f32], bands: &std::ops::Range<usize>| -> f32 {
+            diffs[bands.clone()].iter().sum()
+        };
+        let (fast, slow) = (self.flux.band_diffs(), self.flux.slow_band_diffs());
+        let hit_sums = [0, 1, 2].map(|i| band_sum(fast, &self.hits[i].bands));
+        let views = [
+            [hit_sums[0], hit_sums[1], band_sum(fast, &self.rattle_bands)],
+            [
+                band_sum(slow, &self.hits[0].bands),
+                band_sum(slow, &self.hits[1].bands),
+                band_sum(slow, &self.rattle_bands),
+            ],
+        ];
+        for (acc, sums) in self.beat_hits.iter_mut().zip(views) {
+            for (b, v) in acc.iter_mut().zip(sums) {
                 *b = b.max(v);
             }
         }
-        let diffs = self.flux.band_diffs();
-        for h in self.hits.iter_mut() {
-            let v: f32 = diffs[h.bands.clone()].iter().sum();
+        for (h, v) in self.hits.iter_mut().zip(hit_sums) {
             let norm = h.gain.normalize(v);
             h.pulse *= self.pulse_decay;
             if h.picker.push(v).is_some() {

@@ -338,6 +338,19 @@ impl Registers {
     }
 }
 
+/// 1 for a band that rises audibly at the beat ODF's scale, else 0.
+fn rises(d: f32) -> f32 {
+    if d > 0.01 { 1.0 } else { 0.0 }
+}
+
+/// The summed rise of one frame's bands and the share of them that rise
+/// ([`rises`]).
+fn flux_and_share(diff: &[f32]) -> (f32, f32) {
+    let flux = super::lanes::lane_sum(diff, |d| d);
+    let rising = super::lanes::lane_sum(diff, rises);
+    (flux, rising / diff.len() as f32)
+}
+
 /// SuperFlux onset detection function over log-filtered bands.
 pub struct SuperFlux {
     /// Band magnitudes compressed at the beat ODF's scale.
@@ -399,15 +412,12 @@ impl SuperFlux {
         self.onset_frames.rise(self.lag, &mut self.onset_diff);
         self.beat_frames.rise(SLOW_RISE_HOPS, &mut self.slow_diff);
         let nb = self.diff.len();
-        let flux = super::lanes::lane_sum(&self.diff, |d| d);
-        let rises = |d: f32| if d > 0.01 { 1.0 } else { 0.0 };
-        let rising = super::lanes::lane_sum(&self.diff, rises);
+        let (flux, broad) = flux_and_share(&self.diff);
         let weighted = super::lanes::lane_dot(&self.onset_diff, &self.tilt);
         // Favour broadband (percussive) changes: scale by the fraction of
         // bands that rise (at the beat ODF's scale, where a band must rise
         // audibly). Onsets take its square and the tilt toward highs; the
         // beat signal keeps more of the tonal changes.
-        let broad = rising / nb as f32;
         // A hat is broadband within the high register.
         let high = &self.diff[self.registers.high_start..];
         let high_broad = if high.is_empty() {
@@ -433,9 +443,8 @@ impl SuperFlux {
             onset: (weighted * onset_broad * onset_broad).max(kick),
             beat: flux * broad.sqrt(),
             beat_slow: {
-                let flux = super::lanes::lane_sum(&self.slow_diff, |d| d);
-                let rising = super::lanes::lane_sum(&self.slow_diff, rises);
-                flux * (rising / nb as f32).sqrt()
+                let (flux, broad) = flux_and_share(&self.slow_diff);
+                flux * broad.sqrt()
             },
         }
     }
