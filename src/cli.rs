@@ -362,6 +362,11 @@ pub enum Command {
         /// annotated tempo.
         #[arg(long)]
         vj_octave_at: Option<f64>,
+        /// Hear every clip as a live input opened in the middle of a song:
+        /// where it starts says nothing of where the bar starts (what
+        /// `sonolux run` does with a capture device).
+        #[arg(long)]
+        mid_song: bool,
     },
 }
 
@@ -402,8 +407,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             block,
             vj_octave_at,
+            mid_song,
         }) => {
-            let scores = dataset::evaluate_dir(&data, out.as_deref(), block, vj_octave_at)?;
+            let scores =
+                dataset::evaluate_dir(&data, out.as_deref(), block, vj_octave_at, mid_song)?;
             print!("{}", dataset::format_table(&scores));
             Ok(())
         }

@@ -91,6 +91,10 @@ const OFFBEAT_TRAP_HALF: f32 = 0.12;
 const OFFBEAT_TRAP_WEIGHT: f32 = 1.0;
 /// Seconds without music after which music is taken to start anew.
 const MUSIC_GAP_S: f32 = 2.0;
+/// Music heard this soon after a stream opened was playing before it (see
+/// [`BeatTracker::joins_music_in_progress`]); after any silence longer than
+/// this, the stream heard the music start.
+const JOINED_WITHIN_S: f32 = 0.25;
 /// Beats the clock must have given a stretch of music (while it sounded)
 /// for it to run on into the music after a gap (a break in the song,
 /// perhaps) rather than stop and lock afresh.
@@ -178,6 +182,12 @@ pub struct BeatTracker {
     quiet_frames: u32,
     /// Frame count at which the current stretch of music started.
     music_frame: Option<u64>,
+    /// The stream may join music already playing (see
+    /// [`Self::joins_music_in_progress`]).
+    joins_music: bool,
+    /// The current stretch of music started where it was first heard (not
+    /// at the start of a stream that joined it): its first beat is the one.
+    start_heard: bool,
     /// Sound time of the last downbeat before the beat grid last changed
     /// tempo, and that grid's period: the bar line the new grid inherits
     /// (see [`Self::grid_changed`]).
@@ -232,6 +242,8 @@ impl BeatTracker {
             activity: 0.0,
             quiet_frames: 0,
             music_frame: None,
+            joins_music: false,
+            start_heard: true,
             bar_anchor: None,
             challenger: 0.0,
             rephase: false,
@@ -241,6 +253,18 @@ impl BeatTracker {
             phase_gain: 0.1,
             period_gain: 0.05,
         }
+    }
+
+    /// The stream may start in the middle of a song (a live input, opened
+    /// whenever the VJ starts the show): music heard from its first moments
+    /// (within [`JOINED_WITHIN_S`]) did not start there, and its first beat says
+    /// nothing of where the bar starts. The downbeat then comes from the
+    /// cues alone, from the first bars on (see [`DownbeatTracker`]). Music
+    /// after a silence, and a stream that opened on silence, start as
+    /// usual. A file played from its start needs none of this: songs, and
+    /// most excerpts of them, start on the one.
+    pub fn joins_music_in_progress(&mut self) {
+        self.joins_music = true;
     }
 
     /// The tempo estimator's latest estimate.
@@ -432,6 +456,11 @@ impl BeatTracker {
                     }
                 }
                 self.stretch_beats = 0;
+                // Music heard from the stream's first moments, when the
+                // stream may have joined it in the middle of a song.
+                self.start_heard = !(self.joins_music
+                    && self.music_frame.is_none()
+                    && (self.frames as f32) < JOINED_WITHIN_S * self.rate);
                 self.music_frame = Some(self.frames - 1);
                 self.bar_anchor = None;
                 self.downbeats.music_started();
@@ -816,7 +845,9 @@ impl BeatTracker {
             if now >= t + settle {
                 if self.downbeats.beats_seen() < MIN_BEATS
                     && let Some(k) = self
-                        .music_start_beat(now)
+                        .start_heard
+                        .then(|| self.music_start_beat(now))
+                        .flatten()
                         .or_else(|| self.bar_anchor.map(|(t, _)| self.beat_index_at(t)))
                 {
                     self.downbeats.music_started_at(k);

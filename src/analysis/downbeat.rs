@@ -248,6 +248,15 @@ impl DownbeatTracker {
         } else {
             best_position(&self.scores4, self.start, cur)
         };
+        // Where the music's start is unknown (a stream that joined a song),
+        // the beat the downbeat sits on is only the first one heard: the
+        // cues' first choice takes it, with no hysteresis.
+        if self.start.is_none() && self.beats_seen == MIN_BEATS {
+            self.beats_per_bar = metre;
+            self.downbeat_index = best as i64;
+            self.challenger = None;
+            return;
+        }
         // Another position takes the downbeat once it has scored clearly
         // higher at every beat of a bar: over one beat the cues can swing
         // (a fill, a chord held over the bar line), and the bar count a VJ

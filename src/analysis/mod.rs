@@ -397,6 +397,14 @@ impl Analyzer {
         self.beat.tempo()
     }
 
+    /// The input may start in the middle of a song (a live input, opened
+    /// whenever the VJ starts the show): see
+    /// [`BeatTracker::joins_music_in_progress`]. Call it before the first
+    /// block.
+    pub fn joins_music_in_progress(&mut self) {
+        self.beat.joins_music_in_progress();
+    }
+
     /// Applies a manual beat clock override (tap, nudge, resync, fixed BPM).
     pub fn override_beat(&mut self, o: BeatOverride) {
         self.beat.apply(o, self.time());

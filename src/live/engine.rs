@@ -110,6 +110,11 @@ fn run(
 ) {
     let mut next_clock_line = 0.0;
     let mut analyzer = Analyzer::new(feed.sample_rate);
+    if live_input {
+        // A capture device is opened whenever the VJ starts: often in
+        // the middle of a song.
+        analyzer.joins_music_in_progress();
+    }
     let rate = f64::from(feed.sample_rate);
     let mut block = vec![0.0f32; 1024];
     let mut onsets = 0u64;

@@ -42,9 +42,27 @@ pub fn analyze_clip_steered(
     clip: &AudioClip,
     block: usize,
     frame_step: f64,
+    steer: impl FnMut(&mut Analyzer),
+) -> AnalysisResult {
+    analyze_clip_with(
+        Analyzer::new(clip.sample_rate),
+        clip,
+        block,
+        frame_step,
+        steer,
+    )
+}
+
+/// [`analyze_clip_steered`] with an analyser set up by the caller (made for
+/// `clip`'s sample rate), such as one that
+/// [`Analyzer::joins_music_in_progress`].
+pub fn analyze_clip_with(
+    mut an: Analyzer,
+    clip: &AudioClip,
+    block: usize,
+    frame_step: f64,
     mut steer: impl FnMut(&mut Analyzer),
 ) -> AnalysisResult {
-    let mut an = Analyzer::new(clip.sample_rate);
     let mut res = AnalysisResult::default();
     let mut bpms = Vec::new();
     let mut next_frame = 0.0;

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{BeatOverride, eval};
+use crate::analysis::{Analyzer, BeatOverride, eval};
 use crate::audio::decode_file;
 
-use super::analyze::{AnalysisResult, analyze_clip_steered, read_columns, read_times};
+use super::analyze::{AnalysisResult, analyze_clip_with, read_columns, read_times};
 
 /// Scores of one clip; `None` where the clip has no such annotation.
 #[derive(Clone, Debug, Default)]
@@ -118,11 +118,15 @@ pub const VJ_LOOKS_EVERY_S: f64 = 5.0;
 /// time on, every [`VJ_LOOKS_EVERY_S`]: when the clock runs at twice or half
 /// the annotated tempo (within 4 %), they press /2 or x2
 /// ([`BeatOverride::Octave`]). The ears come from the annotation.
+/// With `mid_song`, every clip is heard as a live input opened in the
+/// middle of a song ([`Analyzer::joins_music_in_progress`]): its start says
+/// nothing of where the bar starts.
 pub fn evaluate_dir(
     dir: &Path,
     out: Option<&Path>,
     block: usize,
     vj_octave_at: Option<f64>,
+    mid_song: bool,
 ) -> anyhow::Result<Vec<ClipScore>> {
     let clips = find_clips(dir)?;
     if clips.is_empty() {
@@ -133,7 +137,11 @@ pub fn evaluate_dir(
         let clip = decode_file(&path)?;
         let reference = reference_bpm(&path);
         let mut next_look = vj_octave_at.unwrap_or(f64::INFINITY);
-        let res = analyze_clip_steered(&clip, block, 0.0, |an| {
+        let mut analyzer = Analyzer::new(clip.sample_rate);
+        if mid_song {
+            analyzer.joins_music_in_progress();
+        }
+        let res = analyze_clip_with(analyzer, &clip, block, 0.0, |an| {
             let Some(reference) = reference else {
                 return;
             };
