@@ -40,7 +40,12 @@
 //! been heard over two bars, the beat at which the music started (the caller
 //! says which) is the downbeat; the hysteresis keeps it there unless the
 //! cues clearly disagree, as they do after a pickup, and it breaks ties the
-//! cues cannot (1 and 3 with equal kicks and no chords).
+//! cues cannot (1 and 3 with equal kicks and no chords). Where the start is
+//! unknown (a live input that joined a song in the middle, see
+//! `BeatTracker::joins_music_in_progress`), the caller says nothing, and the
+//! cues' first choice, once [`MIN_BEATS`] beats have been heard, is taken
+//! without hysteresis: the beat it would otherwise sit on is just the first
+//! one heard.
 
 /// Pitch classes.
 pub const CHROMA: usize = 12;
