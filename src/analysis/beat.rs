@@ -257,7 +257,7 @@ impl BeatTracker {
 
     /// The stream may start in the middle of a song (a live input, opened
     /// whenever the VJ starts the show): music heard from its first moments
-    /// (within [`JOINED_WITHIN_S`]) did not start there, and its first beat says
+    /// (within its first 0.25 s) did not start there, and its first beat says
     /// nothing of where the bar starts. The downbeat then comes from the
     /// cues alone, from the first bars on (see [`DownbeatTracker`]). Music
     /// after a silence, and a stream that opened on silence, start as
