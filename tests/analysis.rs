@@ -857,6 +857,15 @@ fn judge(audio: Vec<f32>, truth: &[f64], from: f64) -> (f64, f64, Option<f64>) {
     (res.bpm, eval::f_measure(&truth, &est, 0.07), res.lock_time)
 }
 
+/// Beat F of `beats` (time, bar position) against the beats `truth`, both
+/// taken from `from` to `to` (exclusive).
+fn beat_f(beats: &[(f64, u32)], truth: &[f64], from: f64, to: f64) -> f64 {
+    let within = |t: f64| t >= from && t < to;
+    let est: Vec<f64> = beats.iter().map(|b| b.0).filter(|&t| within(t)).collect();
+    let truth: Vec<f64> = truth.iter().copied().filter(|&t| within(t)).collect();
+    eval::f_measure(&truth, &est, 0.07)
+}
+
 /// Downbeat F of `beats` (time, bar position) against the downbeats
 /// `truth`, both taken from `from` to `to` (inclusive), and the bar
 /// positions heard there, for the failure message.
@@ -1610,18 +1619,11 @@ fn the_backbeat_sets_the_octave() {
     ] {
         let (audio, truth) = pattern_track(bpm, 30.0, 0.5, 4, hits, 0.0, SR);
         let res = analyze_clip(&clip(audio), 512, 0.0);
-        let f_within = |from: f64, to: f64| {
-            let within = |t: f64| t >= from && t < to;
-            let est: Vec<f64> = res
-                .beats
-                .iter()
-                .map(|b| b.0)
-                .filter(|&t| within(t))
-                .collect();
-            let truth: Vec<f64> = truth.iter().copied().filter(|&t| within(t)).collect();
-            eval::f_measure(&truth, &est, 0.07)
-        };
-        let (est, early, f) = (res.bpm, f_within(6.0, 12.0), f_within(12.0, 30.0));
+        let (est, early, f) = (
+            res.bpm,
+            beat_f(&res.beats, &truth, 6.0, 12.0),
+            beat_f(&res.beats, &truth, 12.0, 30.0),
+        );
         report.push(format!(
             "{name} at {bpm}: read {est:.1} BPM, beat F {early:.2} from 6 to 12 s, {f:.2} from 12 s"
         ));

@@ -383,23 +383,22 @@ impl BeatTracker {
     /// Feeds one beat-rate frame: `odf` (onset strength, as a band's rise
     /// over 10 ms and over 30 ms, see [`TempoEstimator::push`]), `hits`
     /// (onset strength in the kick band, 35-140 Hz, and the snare band,
-    /// 180-3500 Hz, for downbeats and the phase, and in the snare's rattle,
-    /// 3-8 kHz: where it rises with the snare band, a snare for the tempo's
-    /// backbeat check; in the same two views, the slow one for the backbeat
-    /// check), `chroma` (pitch-class energy, for
-    /// downbeats) and `end_time` (stream time of the newest sample in it).
-    /// Emits beats into `events`.
+    /// 180-3500 Hz, for downbeats and the phase), `backbeat` (the same
+    /// bands' rise over 30 ms, and the snare's rattle's, 3-8 kHz: where it
+    /// rises with the snare band, a snare for the tempo's backbeat check),
+    /// `chroma` (pitch-class energy, for downbeats) and `end_time` (stream
+    /// time of the newest sample in it). Emits beats into `events`.
     pub fn push(
         &mut self,
         odf: [f32; 2],
-        hits: [[f32; 3]; 2],
+        hits: [f32; 2],
+        backbeat: [f32; 3],
         chroma: &[f32; CHROMA],
         end_time: f64,
         events: &mut Vec<Event>,
     ) {
         let now = end_time - self.delay;
         let [odf, slow_odf] = odf;
-        let [hits, slow_hits] = hits;
         if self.frames == 0 {
             self.times_start = now;
         }
@@ -495,10 +494,8 @@ impl BeatTracker {
         // three rooms of one seed). Choosing the view by how much the tempo
         // reads the slow one, or blending the two by it, scored lower still
         // (Acc1 .945).
-        let snare = (slow_hits[1].max(0.0) * slow_hits[2].max(0.0)).sqrt();
-        let updated = self
-            .tempo
-            .push([odf, slow_odf], [slow_hits[0], snare], true);
+        let snare = (backbeat[1].max(0.0) * backbeat[2].max(0.0)).sqrt();
+        let updated = self.tempo.push([odf, slow_odf], [backbeat[0], snare], true);
         let est = self.tempo.estimate();
         // The backbeat moved the estimate an octave: its phase is for the
         // music to say, like the VJ's /2 (the old grid's beats may be the

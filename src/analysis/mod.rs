@@ -256,14 +256,17 @@ pub struct Analyzer {
     samples_in: u64,
     delay: f64,
     pulse_decay: f32,
-    /// The beat ODF since the last beat-rate frame (its maximum)...
-    beat_odf: f32,
-    /// ...and the same over [`onset::SLOW_RISE_HOPS`] (for the tempo).
-    beat_odf_slow: f32,
-    /// Onset strength since the last beat-rate frame in the kick band, the
-    /// snare band and the snare's rattle, as each band's rise over 10 ms
-    /// and over 30 ms (see [`BeatTracker::push`]).
-    beat_hits: [[f32; 3]; 2],
+    /// The beat ODF since the last beat-rate frame (its maximum), as each
+    /// band's rise over 10 ms and over [`onset::SLOW_RISE_HOPS`] (for the
+    /// tempo).
+    beat_odf: [f32; 2],
+    /// Onset strength since the last beat-rate frame in the kick band and
+    /// the snare band, each band's rise over 10 ms (for the phase and the
+    /// downbeats; see [`BeatTracker::push`])...
+    beat_hits: [f32; 2],
+    /// ...and in the kick band, the snare band and the snare's rattle, each
+    /// band's rise over 30 ms (for the tempo's backbeat check).
+    backbeat_hits: [f32; 3],
     /// The filterbank bands of the snare's rattle, 3-8 kHz.
     rattle_bands: std::ops::Range<usize>,
     /// A longer transform (~186 ms, every 8 hops) for chroma, at half the
@@ -361,9 +364,9 @@ impl Analyzer {
             samples_in: 0,
             delay,
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
-            beat_odf: 0.0,
-            beat_odf_slow: 0.0,
-            beat_hits: [[0.0; 3]; 2],
+            beat_odf: [0.0; 2],
+            beat_hits: [0.0; 2],
+            backbeat_hits: [0.0; 3],
             rattle_bands,
             chroma_stft: Stft::new(window * 4, hop * 4),
             half_rate: decimate::HalfRate::default(),
@@ -507,25 +510,23 @@ impl Analyzer {
             });
         }
         // Each hit band's onset strength (kick, snare, hat), once; the kick
-        // and snare bands and the snare's rattle in both views (the slow one
-        // for the tempo's backbeat check) for the beat tracker.
+        // and snare bands' for the beat tracker, and their rise over 30 ms
+        // with the snare's rattle for the tempo's backbeat check.
         let band_sum = |diffs: &[f32], bands: &std::ops::Range<usize>| -> f32 {
             diffs[bands.clone()].iter().sum()
         };
         let (fast, slow) = (self.flux.band_diffs(), self.flux.slow_band_diffs());
         let hit_sums = [0, 1, 2].map(|i| band_sum(fast, &self.hits[i].bands));
-        let views = [
-            [hit_sums[0], hit_sums[1], band_sum(fast, &self.rattle_bands)],
-            [
-                band_sum(slow, &self.hits[0].bands),
-                band_sum(slow, &self.hits[1].bands),
-                band_sum(slow, &self.rattle_bands),
-            ],
+        let backbeat = [
+            band_sum(slow, &self.hits[0].bands),
+            band_sum(slow, &self.hits[1].bands),
+            band_sum(slow, &self.rattle_bands),
         ];
-        for (acc, sums) in self.beat_hits.iter_mut().zip(views) {
-            for (b, v) in acc.iter_mut().zip(sums) {
-                *b = b.max(v);
-            }
+        for (b, v) in self.beat_hits.iter_mut().zip(hit_sums) {
+            *b = b.max(v);
+        }
+        for (b, v) in self.backbeat_hits.iter_mut().zip(backbeat) {
+            *b = b.max(v);
         }
         for (h, v) in self.hits.iter_mut().zip(hit_sums) {
             let norm = h.gain.normalize(v);
@@ -546,20 +547,21 @@ impl Analyzer {
         self.frame.hat = self.hits[2].pulse;
 
         // Beat tracking at half the hop rate (~100 frames/s).
-        self.beat_odf = self.beat_odf.max(strength.beat);
-        self.beat_odf_slow = self.beat_odf_slow.max(strength.beat_slow);
+        self.beat_odf[0] = self.beat_odf[0].max(strength.beat);
+        self.beat_odf[1] = self.beat_odf[1].max(strength.beat_slow);
         self.hop_parity = !self.hop_parity;
         if !self.hop_parity {
             self.beat.push(
-                [self.beat_odf, self.beat_odf_slow],
+                self.beat_odf,
                 self.beat_hits,
+                self.backbeat_hits,
                 &self.beat_chroma,
                 now,
                 &mut self.events,
             );
-            self.beat_odf = 0.0;
-            self.beat_odf_slow = 0.0;
-            self.beat_hits = [[0.0; 3]; 2];
+            self.beat_odf = [0.0; 2];
+            self.beat_hits = [0.0; 2];
+            self.backbeat_hits = [0.0; 3];
             self.beat_chroma = [0.0; downbeat::CHROMA];
         }
         self.frame.rhythm = self.beat.rhythm();
