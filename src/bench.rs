@@ -232,14 +232,36 @@ pub fn hits(presets: &str, fps: f64, plot: Option<&Path>) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// `bench timing`: the live timing chain end to end. Plays `clip` (with a
-/// marker click first) into a private PulseAudio null sink, captures its
-/// monitor with `sonolux run --input default --record-events`, and scores
-/// the recording against the clip's annotations (`.beats`, `.onsets`
-/// beside it): beat F, emitted-beat error, onset-to-present latency.
-pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
+/// `bench timing`: the live timing chain end to end. Plays `clip` (its
+/// first `seconds`, or all of it) with a marker click into a private
+/// PulseAudio null sink, captures its monitor with `sonolux run --input
+/// default --record-events`, and scores the recording against the clip's
+/// annotations (`.beats`, `.onsets` beside it): beat F, emitted-beat
+/// error, downbeat F, onset-to-present latency. The capture opens before
+/// the marker and the clip play, or, with `join_at`, that many seconds
+/// into the clip (a VJ starting the show in the middle of a song), and the
+/// marker follows the clip.
+pub fn timing(
+    clip_path: &Path,
+    preset_id: &str,
+    join_at: Option<f64>,
+    seconds: Option<f64>,
+) -> anyhow::Result<()> {
+    use crate::live::timing::{CLIP_AT, Layout, MARKER_AT, MARKER_GAP};
     use std::process::{Command, Stdio};
-    let clip = decode_file(clip_path)?;
+    let mut clip = decode_file(clip_path)?;
+    let sr = clip.sample_rate;
+    if let Some(s) = seconds {
+        anyhow::ensure!(s > 0.0, "--seconds must be positive");
+        clip.samples.truncate((s * f64::from(sr)) as usize);
+    }
+    let clip_s = clip.samples.len() as f64 / f64::from(sr);
+    if let Some(j) = join_at {
+        anyhow::ensure!(
+            (0.0..clip_s - 10.0).contains(&j),
+            "--join-at {j}: the capture must open at least 10 s before the clip's end ({clip_s:.1} s)"
+        );
+    }
     let beats_text = std::fs::read_to_string(clip_path.with_extension("beats"))
         .map_err(|e| anyhow::anyhow!("{}: {e}", clip_path.with_extension("beats").display()))?;
     let beats: Vec<(f64, Option<f64>)> = beats_text
@@ -249,26 +271,34 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
             let t = it.next()?.ok()?;
             Some((t, it.next().and_then(Result::ok)))
         })
+        .filter(|&(t, _)| t < clip_s)
         .collect();
     let onsets: Option<Vec<f64>> = std::fs::read_to_string(clip_path.with_extension("onsets"))
         .ok()
         .map(|t| {
             t.lines()
                 .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+                .filter(|&t: &f64| t < clip_s)
                 .collect()
         });
     let dir = std::env::temp_dir().join(format!("sonolux-bench-timing-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    // The played file: one marker click, silence, then the clip.
-    let sr = clip.sample_rate;
-    let (mut wav, _) = demo::click_track(
-        60.0,
-        crate::live::timing::MARKER_AT + 0.5,
-        crate::live::timing::MARKER_AT,
-        sr,
-    );
-    wav.resize((crate::live::timing::CLIP_AT * f64::from(sr)) as usize, 0.0);
-    wav.extend_from_slice(&clip.samples);
+    // The played file: a marker click, silence, then the clip; or, for a
+    // capture that joins the clip, the clip, silence, then the marker.
+    let marker = |at: f64| demo::click_track(60.0, at + 0.5, at, sr).0;
+    let (wav, layout) = match join_at {
+        None => {
+            let mut wav = marker(MARKER_AT);
+            wav.resize((CLIP_AT * f64::from(sr)) as usize, 0.0);
+            wav.extend_from_slice(&clip.samples);
+            (wav, Layout::MarkerFirst)
+        }
+        Some(_) => {
+            let mut wav = clip.samples.clone();
+            wav.extend(marker(MARKER_GAP));
+            (wav, Layout::MarkerAfter { clip_s })
+        }
+    };
     let wav_path = dir.join("played.wav");
     crate::audio::decode::write_wav(&wav_path, &wav, sr)?;
     // A private sound server (and display, when there is none).
@@ -295,7 +325,22 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         }
     };
     let events = dir.join("events.jsonl");
-    let seconds = wav.len() as f64 / f64::from(sr) + 8.0;
+    let played_s = wav.len() as f64 / f64::from(sr);
+    // Time to start and to hear the marker: a capture that runs first
+    // waits for the show to start before the file plays.
+    let seconds = match join_at {
+        Some(j) => played_s - j + 4.0,
+        None => played_s + 8.0,
+    };
+    // Joining: the clip plays first, and the show opens its capture in it.
+    let mut player = match join_at {
+        Some(j) => {
+            let p = pulse.play(&wav_path)?;
+            std::thread::sleep(std::time::Duration::from_secs_f64(j));
+            Some(p)
+        }
+        None => None,
+    };
     let mut show = Command::new(std::env::current_exe()?)
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .env("DISPLAY", &display)
@@ -319,18 +364,22 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
-    // Play once the capture runs (its first clock line is in the
-    // recording), so the marker is heard: a fixed wait was too short on a
-    // loaded machine, and a missed marker misaligns the whole score.
-    let t0 = std::time::Instant::now();
-    while !std::fs::read_to_string(&events).is_ok_and(|t| t.contains("\"type\":\"clock\""))
-        && t0.elapsed() < std::time::Duration::from_secs(60)
-        && show.try_wait()?.is_none()
-    {
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    if player.is_none() {
+        // Play once the capture runs (its first clock line is in the
+        // recording), so the marker is heard: a fixed wait was too short
+        // on a loaded machine, and a missed marker misaligns the whole
+        // score.
+        let t0 = std::time::Instant::now();
+        while !std::fs::read_to_string(&events).is_ok_and(|t| t.contains("\"type\":\"clock\""))
+            && t0.elapsed() < std::time::Duration::from_secs(60)
+            && show.try_wait()?.is_none()
+        {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        player = Some(pulse.play(&wav_path)?);
     }
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let played = pulse.play(&wav_path).and_then(|mut p| p.wait());
+    let played = player.map(|mut p| p.wait());
     let status = show.wait()?;
     drop(pulse);
     if let Some(mut x) = xvfb {
@@ -338,18 +387,31 @@ pub fn timing(clip_path: &Path, preset_id: &str) -> anyhow::Result<()> {
         let _ = x.wait();
     }
     anyhow::ensure!(
-        played.is_ok_and(|s| s.success()),
+        played.is_some_and(|p| p.is_ok_and(|s| s.success())),
         "paplay failed (apt-get install pulseaudio-utils)"
     );
     anyhow::ensure!(status.success(), "the live run failed ({status})");
     let rec = crate::live::timing::parse(&std::fs::read_to_string(&events)?);
-    let r = crate::live::timing::score(&rec, &beats, onsets.as_deref())?;
+    let r = crate::live::timing::score(&rec, &beats, onsets.as_deref(), layout)?;
     let _ = std::fs::remove_dir_all(&dir);
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"));
     println!(
         "{}: played into a PulseAudio null sink, captured from its monitor, preset {preset_id}",
         clip_path.display()
     );
+    if join_at.is_some() {
+        // Where in the bar the capture came in: the annotated beat it heard first.
+        let first = beats.iter().find(|b| b.0 >= r.heard_from);
+        println!(
+            "capture joined the clip at {:.2} s{}; scored from 5 s later",
+            r.heard_from,
+            first
+                .and_then(|b| b.1)
+                .map_or_else(String::new, |p| format!(
+                    " (first beat heard: bar position {p})"
+                ))
+        );
+    }
     println!(
         "| beat F | median / p95 beat error ms | median signed ms | beats within 70 ms | downbeat F | onset F | onset to present ms (median / p95) | input latency ms (cpal) | frames (back in time) | audio lost ms |"
     );

@@ -122,6 +122,14 @@ pub enum BenchCommand {
         /// Preset on the projector meanwhile.
         #[arg(long, default_value = "strobe")]
         preset: String,
+        /// Open the capture this many seconds into the clip, as a VJ who
+        /// starts the show in the middle of a song (the marker click that
+        /// aligns the recording then comes after the clip).
+        #[arg(long)]
+        join_at: Option<f64>,
+        /// Play only the first this many seconds of the clip.
+        #[arg(long)]
+        seconds: Option<f64>,
     },
     /// Analysis throughput (and aubio's, same run), memory over an hour.
     Analysis {
@@ -501,7 +509,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Render { frames, uhd } => crate::bench::render(frames.max(5), uhd),
             BenchCommand::Analysis { data } => crate::bench::analysis(&data),
             BenchCommand::Import { dir } => crate::bench::import(&dir),
-            BenchCommand::Timing { clip, preset } => crate::bench::timing(&clip, &preset),
+            BenchCommand::Timing {
+                clip,
+                preset,
+                join_at,
+                seconds,
+            } => crate::bench::timing(&clip, &preset, join_at, seconds),
             BenchCommand::Hits { presets, fps, plot } => {
                 crate::bench::hits(&presets, fps, plot.as_deref())
             }

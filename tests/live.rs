@@ -671,6 +671,47 @@ fn playback_through_pulseaudio_loses_no_audio() {
     );
 }
 
+/// Runs `sonolux bench timing ARGS` on display `x`; returns its stdout and
+/// the cells of its result row.
+fn bench_timing(x: &Xvfb, args: &[&str]) -> (String, Vec<String>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sonolux"))
+        .current_dir(repo())
+        .env("DISPLAY", &x.display)
+        .env("RUST_BACKTRACE", "1")
+        .args(["bench", "timing"])
+        .args(args)
+        .output()
+        .expect("run sonolux bench timing");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
+    let cells = stdout
+        .lines()
+        .last()
+        .filter(|l| l.starts_with("| "))
+        .unwrap_or_else(|| panic!("no result row:\n{stdout}"))
+        .split('|')
+        .map(|c| c.trim().to_owned())
+        .collect();
+    (stdout, cells)
+}
+
+/// A number in a cell of `bench timing`'s row ("93 %" reads 93).
+fn number(cell: &str, row: &[String]) -> f64 {
+    cell.trim_end_matches('%')
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{cell:?} in {row:?}"))
+}
+
+/// The frames cell, "N (B)": frame records and how many went back in time.
+fn frames_cell(row: &[String]) -> (f64, f64) {
+    row[9]
+        .split_once(" (")
+        .map(|(n, b)| (number(n, row), number(b.trim_end_matches(')'), row)))
+        .unwrap_or_else(|| panic!("frames cell in {row:?}"))
+}
+
 #[test]
 fn recorded_events_of_a_clip_played_live_find_its_beats() {
     let _alone = LIVE.write().unwrap_or_else(|e| e.into_inner());
@@ -680,45 +721,54 @@ fn recorded_events_of_a_clip_played_live_find_its_beats() {
     // frames' music times, which must never go back.
     let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start(9);
-    let out = Command::new(env!("CARGO_BIN_EXE_sonolux"))
-        .current_dir(repo())
-        .env("DISPLAY", &x.display)
-        .env("RUST_BACKTRACE", "1")
-        .args([
-            "bench",
-            "timing",
-            "--clip",
-            "tests/data/stretch_country1_140.flac",
-        ])
-        .output()
-        .expect("run sonolux bench timing");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}\n{stdout}\n{stderr}", out.status);
-    let row = stdout
-        .lines()
-        .last()
-        .filter(|l| l.starts_with("| "))
-        .unwrap_or_else(|| panic!("no result row:\n{stdout}"));
-    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-    let number = |s: &str| -> f64 {
-        s.trim_end_matches('%')
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{s:?} in {row}"))
-    };
-    let (beat_f, real) = (number(cells[1]), number(cells[4]));
-    let (frames, back) = cells[9]
-        .split_once(" (")
-        .map(|(n, b)| (number(n), number(b.trim_end_matches(')'))))
-        .unwrap_or_else(|| panic!("frames cell in {row}"));
-    assert!(beat_f >= 0.8, "beat F {beat_f} live: {row}");
-    assert!(real >= 80.0, "{real} % of emitted beats real: {row}");
-    assert!(frames > 600.0, "{frames} frames recorded: {row}");
-    assert_eq!(back, 0.0, "frames whose music time went back: {row}");
-    let lost = number(cells[10]);
+    let (_, row) = bench_timing(&x, &["--clip", "tests/data/stretch_country1_140.flac"]);
+    let (beat_f, real) = (number(&row[1], &row), number(&row[4], &row));
+    let (frames, back) = frames_cell(&row);
+    assert!(beat_f >= 0.8, "beat F {beat_f} live: {row:?}");
+    assert!(real >= 80.0, "{real} % of emitted beats real: {row:?}");
+    assert!(frames > 600.0, "{frames} frames recorded: {row:?}");
+    assert_eq!(back, 0.0, "frames whose music time went back: {row:?}");
+    let lost = number(&row[10], &row);
     assert!(
         lost.abs() < 50.0,
-        "{lost} ms of audio lost on the way in: {row}"
+        "{lost} ms of audio lost on the way in: {row:?}"
     );
+}
+
+#[test]
+fn a_show_started_in_the_middle_of_a_song_finds_its_beat() {
+    let _alone = LIVE.write().unwrap_or_else(|e| e.into_inner());
+    // The song plays before the show opens its capture (a VJ starting the
+    // show in the middle of a set): no marker or silence before the music,
+    // so the recording is aligned by a marker after the clip. The clock
+    // locks onto music already playing, and the frames' music times never
+    // go back.
+    let _serial = PULSE_TESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let x = Xvfb::start(10);
+    let (stdout, row) = bench_timing(
+        &x,
+        &[
+            "--clip",
+            "tests/data/mdb_grunge_drums.flac",
+            "--join-at",
+            "4",
+            "--seconds",
+            "20",
+        ],
+    );
+    // "capture joined the clip at T s ..."
+    let joined: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("capture joined the clip at "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no join line:\n{stdout}"));
+    assert!(
+        joined > 1.0,
+        "the capture should have opened with the song playing: {stdout}"
+    );
+    let (beat_f, real) = (number(&row[1], &row), number(&row[4], &row));
+    assert!(beat_f >= 0.8, "beat F {beat_f} live: {row:?}");
+    assert!(real >= 80.0, "{real} % of emitted beats real: {row:?}");
+    assert_eq!(frames_cell(&row).1, 0.0, "frames went back: {row:?}");
 }

@@ -1,10 +1,12 @@
 //! Scores a `--record-events` recording of a live run against annotations:
 //! the live timing chain measured end to end (`sonolux bench timing`).
 //!
-//! The played file starts with a marker click [`MARKER_AT`] seconds in and
-//! the clip [`CLIP_AT`] seconds in; the first onset of the recording is the
-//! marker, which maps the recording's music time onto the clip's time
-//! without assuming any latency.
+//! A marker click in the played file maps the recording's music time onto
+//! the clip's time without assuming any latency. Where it sits depends on
+//! when the capture opens ([`Layout`]): before the clip, when the capture
+//! runs first and hears the music start (a band starting); after it, when
+//! the capture opens while the clip plays (a VJ joining a song in the
+//! middle).
 
 use crate::analysis::eval;
 
@@ -14,6 +16,26 @@ pub const MARKER_AT: f64 = 1.0;
 /// than the beat clock's gap between songs (2 s), so the clip starts as a
 /// song does after silence, not as the continuation of the marker.
 pub const CLIP_AT: f64 = 4.0;
+
+/// Silence between the clip's end and the marker click in a
+/// [`Layout::MarkerAfter`] file (s): longer than the beat clock's gap
+/// between songs, so the marker is heard alone.
+pub const MARKER_GAP: f64 = 3.0;
+
+/// Where the marker click sits in the played file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Layout {
+    /// The marker at [`MARKER_AT`], the clip at [`CLIP_AT`]: the capture
+    /// runs before either plays, and the marker is the first onset heard.
+    MarkerFirst,
+    /// The clip from the file's start, `clip_s` seconds of it, then
+    /// [`MARKER_GAP`] of silence and the marker: the capture opens while
+    /// the clip plays, and the marker is the last onset heard.
+    MarkerAfter {
+        /// Seconds of the clip in the file.
+        clip_s: f64,
+    },
+}
 
 /// What a recording holds, in the recording's own times.
 #[derive(Clone, Debug, Default)]
@@ -70,6 +92,9 @@ pub fn parse(text: &str) -> Recording {
 pub struct TimingReport {
     /// Recording time − clip time (s), from the marker.
     pub offset: f64,
+    /// The clip time at which the capture began (0 when it heard the clip
+    /// from its start): beats and downbeats are scored from 5 s after it.
+    pub heard_from: f64,
     /// Beat F (±70 ms, beats after 5 s of the clip).
     pub beat_f: f64,
     /// Median and p95 |emitted beat − nearest annotated beat| (ms), matched beats.
@@ -120,30 +145,58 @@ fn percentile(v: &[f64], p: f64) -> f64 {
 }
 
 /// Scores `rec` against annotated `beats` (with bar positions, if known)
-/// and `onsets` of the clip.
+/// and `onsets` of the clip, played as `layout` says.
 pub fn score(
     rec: &Recording,
     beats: &[(f64, Option<f64>)],
     onsets: Option<&[f64]>,
+    layout: Layout,
 ) -> anyhow::Result<TimingReport> {
-    let marker = rec
-        .onsets
-        .iter()
-        .find(|(_, s)| *s > 0.3)
-        .or(rec.onsets.first())
-        .ok_or_else(|| anyhow::anyhow!("no onset in the recording: was the clip heard?"))?
-        .0;
-    // The marker is followed by silence until the clip: an onset soon
-    // after it means the marker was missed and the clip taken for it.
-    if rec
-        .onsets
-        .iter()
-        .any(|&(t, _)| t > marker + 0.1 && t < marker + (CLIP_AT - MARKER_AT) - 0.2)
-    {
-        anyhow::bail!("the marker click was not heard (did the capture start late?)");
-    }
-    let offset = marker - MARKER_AT;
-    let to_clip = |t: f64| t - offset - CLIP_AT;
+    let missed = || anyhow::anyhow!("no onset in the recording: was the clip heard?");
+    // Recording time − clip time.
+    let offset = match layout {
+        Layout::MarkerFirst => {
+            let marker = rec
+                .onsets
+                .iter()
+                .find(|(_, s)| *s > 0.3)
+                .or(rec.onsets.first())
+                .ok_or_else(missed)?
+                .0;
+            // The marker is followed by silence until the clip: an onset
+            // soon after it means the marker was missed and the clip taken
+            // for it.
+            if rec
+                .onsets
+                .iter()
+                .any(|&(t, _)| t > marker + 0.1 && t < marker + (CLIP_AT - MARKER_AT) - 0.2)
+            {
+                anyhow::bail!("the marker click was not heard (did the capture start late?)");
+            }
+            marker - MARKER_AT + CLIP_AT
+        }
+        Layout::MarkerAfter { clip_s } => {
+            let marker = rec.onsets.last().ok_or_else(missed)?.0;
+            // The marker follows silence: an onset just before it means
+            // the marker was not heard and the clip's last onset was taken
+            // for it.
+            if rec
+                .onsets
+                .iter()
+                .any(|&(t, _)| t < marker - 0.1 && t > marker - (MARKER_GAP - 1.0))
+            {
+                anyhow::bail!(
+                    "the marker click after the clip was not heard (did the capture end early?)"
+                );
+            }
+            marker - clip_s - MARKER_GAP
+        }
+    };
+    let to_clip = |t: f64| t - offset;
+    let heard_from = to_clip(0.0).max(0.0);
+    // Scored from 5 s after the capture began hearing the clip, as the
+    // offline scores start 5 s into it.
+    let from = heard_from + 5.0;
     let reference: Vec<f64> = beats.iter().map(|b| b.0).collect();
     // Only beats while the clip plays (the clock freewheels after it ends).
     let end = reference.last().copied().unwrap_or(0.0) + 0.35;
@@ -155,7 +208,7 @@ pub fn score(
             .collect()
     };
     let est = in_clip(&rec.beats);
-    let (rt, et) = (eval::trim(&reference, 5.0), eval::trim(&est, 5.0));
+    let (rt, et) = (eval::trim(&reference, from), eval::trim(&est, from));
     let matched = eval::match_events(&rt, &et, 0.07);
     let errors: Vec<f64> = matched
         .iter()
@@ -170,16 +223,24 @@ pub fn score(
             .map(|b| b.0)
             .collect();
         let ed = in_clip(&rec.downbeats);
-        eval::f_measure(&eval::trim(&rd, 5.0), &eval::trim(&ed, 5.0), 0.07)
+        eval::f_measure(&eval::trim(&rd, from), &eval::trim(&ed, from), 0.07)
     });
+    // Onsets while the capture heard the clip, the marker left out (the
+    // first moments of a capture that opened in the middle of a sound
+    // are not scored either).
+    let (lo, hi) = match layout {
+        Layout::MarkerFirst => (-0.5, f64::INFINITY),
+        Layout::MarkerAfter { clip_s } => (heard_from + 0.25, clip_s + 0.5),
+    };
     let onset_f = onsets.map(|o| {
         let est: Vec<f64> = rec
             .onsets
             .iter()
             .map(|(t, _)| to_clip(*t))
-            .filter(|&t| t > -0.5)
+            .filter(|&t| t > lo && t <= hi)
             .collect();
-        eval::f_measure(o, &est, 0.05)
+        let reference: Vec<f64> = o.iter().copied().filter(|&t| t > lo).collect();
+        eval::f_measure(&reference, &est, 0.05)
     });
     // Onset to present: capture wall time of the onset (from the nearest
     // clock line) to the present of the first frame showing it.
@@ -199,6 +260,7 @@ pub fn score(
     }
     Ok(TimingReport {
         offset,
+        heard_from,
         beat_f,
         beat_error_ms: (percentile(&errors, 0.5), percentile(&errors, 0.95)),
         beat_bias_ms: percentile(
@@ -266,8 +328,9 @@ mod tests {
             ));
         }
         let rec = parse(&text);
-        let r = score(&rec, &annotated, None).expect("scored");
-        assert!((r.offset - 0.7).abs() < 1e-9);
+        let r = score(&rec, &annotated, None, Layout::MarkerFirst).expect("scored");
+        assert!((r.offset - shift).abs() < 1e-9);
+        assert_eq!(r.heard_from, 0.0);
         assert!(r.beat_f > 0.99 && r.beats_real > 0.99, "{r:?}");
         assert!((r.beat_error_ms.0 - 10.0).abs() < 0.5, "{r:?}");
         assert!(r.downbeat_f.is_some_and(|f| f > 0.99), "{r:?}");
@@ -275,6 +338,55 @@ mod tests {
         assert_eq!(r.input_latency_ms, Some(5.0));
         assert_eq!(r.frames, (1500, 0));
         assert!(r.audio_lost_ms.abs() < 1e-6, "{r:?}");
+    }
+
+    #[test]
+    fn a_capture_joined_mid_clip_is_aligned_by_the_marker_after_it() {
+        // A 20 s clip of beats every 0.5 s (downbeats every 2 s); the
+        // capture opened 6.3 s into it, so recording time = clip time - 6.3.
+        let clip_s = 20.0;
+        let joined = 6.3;
+        let annotated: Vec<(f64, Option<f64>)> = (0..40)
+            .map(|i| (0.5 * f64::from(i), Some(f64::from(i % 4 + 1))))
+            .collect();
+        let mut text = String::new();
+        let line = |kind: &str, t: f64| {
+            format!("{{\"type\":\"{kind}\",\"music_time\":{t},\"strength\":0.9}}\n")
+        };
+        for (i, &(t, _)) in annotated.iter().enumerate() {
+            if t < joined {
+                continue;
+            }
+            text.push_str(&line("onset", t - joined));
+            text.push_str(&line("beat", t - joined));
+            // Downbeats right from 2 s after joining; a wrong one before.
+            if (i % 4 == 0 && t > joined + 2.0) || i == 13 {
+                text.push_str(&line("downbeat", t - joined));
+            }
+        }
+        let marker = clip_s + MARKER_GAP - joined;
+        text.push_str(&line("onset", marker));
+        let rec = parse(&text);
+        let onsets: Vec<f64> = annotated.iter().map(|b| b.0).collect();
+        let r = score(
+            &rec,
+            &annotated,
+            Some(&onsets),
+            Layout::MarkerAfter { clip_s },
+        )
+        .expect("scored");
+        assert!((r.offset + joined).abs() < 1e-9, "{r:?}");
+        assert!((r.heard_from - joined).abs() < 1e-9, "{r:?}");
+        // Scored from 5 s after joining: every beat and downbeat right;
+        // the beats before the capture began are not counted as missed.
+        assert!(r.beat_f > 0.99 && r.beats_real > 0.99, "{r:?}");
+        assert!(r.downbeat_f.is_some_and(|f| f > 0.99), "{r:?}");
+        // The marker is not an onset of the clip.
+        assert!(r.onset_f.is_some_and(|f| f > 0.99), "{r:?}");
+        // Without the marker, the clip's last onset would be taken for it:
+        // refused.
+        let unmarked = parse(&text[..text.rfind("{\"type\":\"onset\"").expect("marker")]);
+        assert!(score(&unmarked, &annotated, None, Layout::MarkerAfter { clip_s }).is_err());
     }
 
     #[test]
