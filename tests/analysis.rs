@@ -1680,3 +1680,61 @@ fn a_live_input_joined_mid_song_finds_the_bar_from_its_cues() {
     assert!(!failed, "{}", report.join("\n"));
     eprintln!("{}", report.join("\n"));
 }
+
+#[test]
+fn a_live_input_back_after_a_loss_finds_the_bar_from_its_cues() {
+    use sonolux::offline::analyze::read_columns;
+    // The capture device was lost 12 s into a song and came back 3 s later
+    // (the show fed the analysis silence meanwhile), in the middle of a bar:
+    // its first beat heard is beat 3. After 3 s of silence the music is
+    // taken to start anew, and a start heard is taken as the one; a stream
+    // that opens (or reopens) in the music did not hear it start, so the
+    // bar line comes from the cues, as at the start of a live show.
+    let full = decode_file(&data("mdb_grunge_drums.flac")).expect("test clip");
+    let beats = read_columns(&data("mdb_grunge_drums.beats")).expect("beats");
+    let sr = f64::from(full.sample_rate);
+    let lost_at = 12.0;
+    let back_at = 15.0;
+    let resume = beats
+        .iter()
+        .find(|(t, p)| *t > 20.0 && *p == Some(3.0))
+        .expect("a beat 3")
+        .0
+        - 0.05;
+    // Stream time of a time in the song after the return.
+    let shift = back_at - resume;
+    let truth: Vec<f64> = beats
+        .iter()
+        .filter(|(t, p)| *t >= resume && *p == Some(1.0))
+        .map(|(t, _)| t + shift)
+        .collect();
+    let run = |rejoin: bool| -> Vec<(f64, u32)> {
+        let mut an = Analyzer::new(full.sample_rate);
+        an.joins_music_in_progress();
+        let mut out = Vec::new();
+        let mut feed = |an: &mut Analyzer, samples: &[f32]| {
+            for chunk in samples.chunks(512) {
+                for e in an.process(chunk) {
+                    if let EventKind::Beat { bar_position, .. } = e.kind {
+                        out.push((e.time, bar_position));
+                    }
+                }
+            }
+        };
+        feed(&mut an, &full.samples[..(lost_at * sr) as usize]);
+        feed(&mut an, &vec![0.0; ((back_at - lost_at) * sr) as usize]);
+        if rejoin {
+            an.joins_music_in_progress();
+        }
+        feed(&mut an, &full.samples[(resume * sr) as usize..]);
+        out
+    };
+    let end = back_at + (full.duration() - resume);
+    let (f_rejoined, bars) = downbeat_f(&run(true), &truth, back_at + 8.0, end);
+    let (f_start, _) = downbeat_f(&run(false), &truth, back_at + 8.0, end);
+    let report = format!(
+        "downbeat F from 8 s after the return: {f_rejoined:.2} rejoined, {f_start:.2} taken as a start; bar positions {bars:?}"
+    );
+    assert!(f_rejoined >= 0.9, "{report}");
+    eprintln!("{report}");
+}

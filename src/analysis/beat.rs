@@ -182,9 +182,9 @@ pub struct BeatTracker {
     quiet_frames: u32,
     /// Frame count at which the current stretch of music started.
     music_frame: Option<u64>,
-    /// The stream may join music already playing (see
-    /// [`Self::joins_music_in_progress`]).
-    joins_music: bool,
+    /// Music that starts at or before this frame count was already playing
+    /// when a stream opened (see [`Self::joins_music_in_progress`]).
+    joined_until: Option<u64>,
     /// The current stretch of music started where it was first heard (not
     /// at the start of a stream that joined it): its first beat is the one.
     start_heard: bool,
@@ -242,7 +242,7 @@ impl BeatTracker {
             activity: 0.0,
             quiet_frames: 0,
             music_frame: None,
-            joins_music: false,
+            joined_until: None,
             start_heard: true,
             bar_anchor: None,
             challenger: 0.0,
@@ -255,16 +255,20 @@ impl BeatTracker {
         }
     }
 
-    /// The stream may start in the middle of a song (a live input, opened
-    /// whenever the VJ starts the show): music heard from its first moments
-    /// (within its first 0.25 s) did not start there, and its first beat says
-    /// nothing of where the bar starts. The downbeat then comes from the
-    /// cues alone, from the first bars on (see [`DownbeatTracker`]). Music
-    /// after a silence, and a stream that opened on silence, start as
-    /// usual. A file played from its start needs none of this: songs, and
-    /// most excerpts of them, start on the one.
+    /// A stream opens now that may start in the middle of a song (a live
+    /// input, opened whenever the VJ starts the show, switches to it, or
+    /// gets it back after it was lost): music heard from its first moments
+    /// (within 0.25 s from now) did not start there, and its first beat
+    /// says nothing of where the bar starts. The downbeat then comes from
+    /// the cues alone, from the first bars on (see [`DownbeatTracker`]).
+    /// Music after a silence, and a stream that opened on silence, start as
+    /// usual, and so does music that never stopped (a stream reopened
+    /// within the gap between songs: the clock runs on). A file played
+    /// from its start needs none of this: songs, and most excerpts of them,
+    /// start on the one.
     pub fn joins_music_in_progress(&mut self) {
-        self.joins_music = true;
+        let within = (JOINED_WITHIN_S * self.rate).ceil() as u64;
+        self.joined_until = Some(self.frames + within);
     }
 
     /// The tempo estimator's latest estimate.
@@ -455,11 +459,9 @@ impl BeatTracker {
                     }
                 }
                 self.stretch_beats = 0;
-                // Music heard from the stream's first moments, when the
+                // Music heard from a stream's first moments, when the
                 // stream may have joined it in the middle of a song.
-                self.start_heard = !(self.joins_music
-                    && self.music_frame.is_none()
-                    && (self.frames as f32) < JOINED_WITHIN_S * self.rate);
+                self.start_heard = self.joined_until.is_none_or(|f| self.frames >= f);
                 self.music_frame = Some(self.frames - 1);
                 self.bar_anchor = None;
                 self.downbeats.music_started();

@@ -400,10 +400,10 @@ impl Analyzer {
         self.beat.tempo()
     }
 
-    /// The input may start in the middle of a song (a live input, opened
-    /// whenever the VJ starts the show): see
-    /// [`BeatTracker::joins_music_in_progress`]. Call it before the first
-    /// block.
+    /// A live input opens now, perhaps in the middle of a song (the VJ
+    /// starts the show, switches to it, or gets it back after it was lost):
+    /// see [`BeatTracker::joins_music_in_progress`]. Call it before the
+    /// first block of each stream.
     pub fn joins_music_in_progress(&mut self) {
         self.beat.joins_music_in_progress();
     }

@@ -102,7 +102,7 @@ impl AnalysisThread {
 
 fn run(
     mut feed: AudioFeed,
-    live_input: bool,
+    mut live_input: bool,
     rx: Receiver<EngineCommand>,
     snapshot: &Mutex<Snapshot>,
     stop: &AtomicBool,
@@ -110,11 +110,6 @@ fn run(
 ) {
     let mut next_clock_line = 0.0;
     let mut analyzer = Analyzer::new(feed.sample_rate);
-    if live_input {
-        // A capture device is opened whenever the VJ starts: often in
-        // the middle of a song.
-        analyzer.joins_music_in_progress();
-    }
     let rate = f64::from(feed.sample_rate);
     let mut block = vec![0.0f32; 1024];
     let mut onsets = 0u64;
@@ -132,6 +127,7 @@ fn run(
                     // A reopened stream gets the first-block grace too; the
                     // clock keeps running on silence meanwhile.
                     feed.consumer = consumer;
+                    live_input = true;
                     had_data = false;
                 }
             }
@@ -147,6 +143,13 @@ fn run(
             chunk.commit_all();
             if gain != 1.0 {
                 block[..available].iter_mut().for_each(|s| *s *= gain);
+            }
+            if live_input && !had_data {
+                // A capture stream's first block: the stream opened
+                // whenever the VJ started the show, switched to this input
+                // or got it back after it was lost, often in the middle of
+                // a song, whose first beat heard is then no downbeat.
+                analyzer.joins_music_in_progress();
             }
             last_data = Instant::now();
             filled_until = last_data;
