@@ -304,6 +304,49 @@ fn the_tempo_panel_says_when_the_backbeat_holds_the_octave() {
 }
 
 #[test]
+fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let sr = 44_100;
+    let mut h = harness(rig("tunnel"));
+    // A live input that came in on a drum groove already playing: kicks on
+    // 1 and 3 alike, snares on 2 and 4, hats between. Nothing in it tells
+    // 1 from 3, and the start is not the one, so the panel says the bar
+    // line is a guess until the VJ sets it.
+    let mut analyzer = Analyzer::new(sr);
+    analyzer.joins_music_in_progress();
+    let drums = [
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ];
+    let hats = (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat));
+    let hits: Vec<_> = drums.into_iter().chain(hats).collect();
+    let (audio, _) = pattern_track(120.0, 20.0, 0.0, 4, &hits, 0.0, sr);
+    let split = 16 * sr as usize;
+    analyzer.process(&audio[..split]);
+    let frame = *analyzer.frame();
+    assert!(frame.rhythm.bar_guess, "{:?}", frame.rhythm);
+    tick(&mut h, &frame, 16.0);
+    h.get_by_label("1 or 3?");
+    // The top bar marks the bar count too.
+    h.get_by_label_contains("/4 ?");
+    // The VJ presses Downbeat on the one: the bar line is theirs.
+    press(&mut h, &mut analyzer, "Downbeat");
+    analyzer.process(&audio[split..]);
+    let frame = *analyzer.frame();
+    assert!(!frame.rhythm.bar_guess, "{:?}", frame.rhythm);
+    tick(&mut h, &frame, 20.0);
+    assert!(h.query_by_label("1 or 3?").is_none());
+    assert!(h.query_by_label_contains("/4 ?").is_none());
+    // Heard from its start (a capture opened before the groove began, or
+    // a file), the same groove's bar line is the one it started on.
+    let mut heard = Analyzer::new(sr);
+    heard.process(&audio[..split]);
+    assert!(!heard.frame().rhythm.bar_guess);
+}
+
+#[test]
 fn a_modulation_assignment_moves_its_parameter_with_a_bass_line() {
     let sr = 44_100u32;
     let mut h = harness(rig("tunnel"));

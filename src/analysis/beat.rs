@@ -289,6 +289,7 @@ impl BeatTracker {
             beats_per_bar: self.downbeats.beats_per_bar as u32,
             downbeat_index: self.downbeat_index,
             confidence: if self.running { self.confidence } else { 0.0 },
+            bar_guess: self.running && !self.manual_downbeat && self.downbeats.guessing(),
             manual: self.fixed_bpm.is_some(),
             tempo_hint: self.tempo_hint,
             backbeat_hold: self.tempo.backbeat_hold(),

@@ -122,6 +122,9 @@ pub struct DownbeatTracker {
     /// The position that has beaten the downbeat's by the margin, and at
     /// how many beats in a row.
     challenger: Option<(usize, u32)>,
+    /// How much the downbeat's position outscores the beat half a bar
+    /// away, as of the last beat heard (4/4; infinite in 3/4).
+    half_bar_lead: f32,
 }
 
 impl Default for DownbeatTracker {
@@ -137,6 +140,7 @@ impl Default for DownbeatTracker {
             beats_per_bar: 4,
             downbeat_index: 0,
             challenger: None,
+            half_bar_lead: 0.0,
         }
     }
 }
@@ -228,8 +232,33 @@ impl DownbeatTracker {
         add_at(&mut self.scores3[cue], index, v);
     }
 
-    /// Metre, then downbeat, each with hysteresis.
+    /// Whether the downbeat is a guess: the start of the music is unknown
+    /// (a stream that joined a song in the middle) and the cues have not
+    /// been heard for [`MIN_BEATS`] yet, or do not score the downbeat's
+    /// position clearly higher (by [`DOWNBEAT_MARGIN`]) than the beat half
+    /// a bar away. Drums alone, with kicks on 1 and 3 alike and no chord
+    /// changes, never tell 1 from 3: the cues score them exactly alike, and
+    /// which of the two is taken depends on where the stream came in.
+    pub fn guessing(&self) -> bool {
+        self.start.is_none()
+            && (self.beats_seen < MIN_BEATS || self.half_bar_lead < DOWNBEAT_MARGIN)
+    }
+
+    /// Metre, then downbeat ([`Self::choose_bar`]), and how clearly the
+    /// downbeat leads the beat half a bar away.
     fn choose(&mut self) {
+        self.choose_bar();
+        self.half_bar_lead = if self.beats_per_bar == 4 {
+            let s = bar_scores(&self.scores4);
+            let cur = self.downbeat_index.rem_euclid(4) as usize;
+            s[cur] - s[(cur + 2) % 4]
+        } else {
+            f32::INFINITY
+        };
+    }
+
+    /// Metre, then downbeat, each with hysteresis.
+    fn choose_bar(&mut self) {
         if self.beats_seen < MIN_BEATS {
             return;
         }
@@ -570,6 +599,37 @@ mod tests {
             );
         }
         assert_eq!(d.beats_per_bar, 4);
+    }
+
+    #[test]
+    fn joined_drums_alone_leave_the_bar_line_a_guess_that_chords_settle() {
+        // Kicks on 1 and 3 alike, snares on 2 and 4: the cues tell 1 and 3
+        // from 2 and 4, never 1 from 3. Joined in the middle (the start
+        // unknown), the bar line stays a guess however long it plays.
+        let drums = |i: i64| match i.rem_euclid(2) {
+            0 => [1.0, 0.1],
+            _ => [0.1, 1.0],
+        };
+        let mut joined = DownbeatTracker::default();
+        assert!(joined.guessing(), "nothing heard yet");
+        feed(&mut joined, 64, |_| [0, 4, 7], drums);
+        assert_eq!(joined.downbeat_index.rem_euclid(2), 0, "on a kick");
+        assert!(joined.guessing(), "drums alone: 1 or 3");
+        // Chords that change at the bar line (index 0 mod 4) settle it.
+        let mut chords = DownbeatTracker::default();
+        feed(
+            &mut chords,
+            64,
+            |i| CHORDS[(i.div_euclid(4)).rem_euclid(4) as usize],
+            drums,
+        );
+        assert_eq!(chords.downbeat_index.rem_euclid(4), 0);
+        assert!(!chords.guessing(), "the chords say where the bar starts");
+        // Where the music was heard to start, the start says it.
+        let mut started = DownbeatTracker::default();
+        started.music_started_at(0);
+        feed(&mut started, 64, |_| [0, 4, 7], drums);
+        assert!(!started.guessing());
     }
 
     #[test]

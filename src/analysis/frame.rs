@@ -115,6 +115,11 @@ pub struct Rhythm {
     pub downbeat_index: i64,
     /// How sure the tracker is, 0..1.
     pub confidence: f32,
+    /// The bar line is a guess: the input joined a song in the middle and
+    /// the music has not said yet, or cannot say, which of two strong
+    /// beats (1 or 3) starts the bar (drums alone, with no chord changes,
+    /// never do). The VJ's Downbeat (key R) settles it.
+    pub bar_guess: bool,
     /// Taps or a fixed BPM hold the tempo (the analysis follows only the
     /// phase); false while the analysis leads.
     pub manual: bool,
@@ -136,6 +141,7 @@ impl Default for Rhythm {
             beats_per_bar: 4,
             downbeat_index: 0,
             confidence: 0.0,
+            bar_guess: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
@@ -258,6 +264,7 @@ mod tests {
             beats_per_bar: 4,
             downbeat_index: 0,
             confidence: 1.0,
+            bar_guess: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,

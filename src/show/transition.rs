@@ -95,6 +95,7 @@ mod tests {
             beats_per_bar: 4,
             downbeat_index: 0,
             confidence: 1.0,
+            bar_guess: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,

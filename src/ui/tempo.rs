@@ -44,6 +44,16 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
                 egui::Color32::BLACK,
             );
         }
+        // Joined in the middle of a song, the music may not say where
+        // the bar starts: say so, rather than show a red box as sure.
+        if r.bpm > 0.0 && r.bar_guess {
+            ui.label(egui::RichText::new("1 or 3?").color(super::AMBER))
+                .on_hover_text(
+                    "The bar line is a guess: the input came in mid-song and the music \
+                     has not told beat 1 from beat 3 (drums alone never do). \
+                     Press Downbeat (R) on the one.",
+                );
+        }
     });
     ui.horizontal(|ui| {
         if ui.button("Tap").clicked() {

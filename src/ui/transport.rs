@@ -76,11 +76,13 @@ pub fn ui(
             pos.beat_pulse,
             super::AMBER,
         );
+        // "?": the bar line is a guess (see the tempo panel).
         let bar = if r.bpm > 0.0 {
             format!(
-                "{}/{}",
+                "{}/{}{}",
                 (pos.bar_phase * r.beats_per_bar as f32).floor() as u32 + 1,
-                r.beats_per_bar
+                r.beats_per_bar,
+                if r.bar_guess { " ?" } else { "" }
             )
         } else {
             "-/-".into()
