@@ -1682,6 +1682,52 @@ fn a_live_input_joined_mid_song_finds_the_bar_from_its_cues() {
 }
 
 #[test]
+fn a_guessed_bar_line_stays_a_guess_across_a_tempo_change() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    // A live input that came in on drums alone (kicks on 1 and 3 alike):
+    // the bar line is a guess. The drummer moves from 120 to 150 BPM; the
+    // clock takes the new tempo and carries the bar line over, and what it
+    // carries is still the guess it was, not a start heard.
+    let sr = 44_100;
+    let hits = [
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+        (0.5, Drum::Hat),
+        (1.5, Drum::Hat),
+        (2.5, Drum::Hat),
+        (3.5, Drum::Hat),
+    ];
+    let (mut audio, _) = pattern_track(120.0, 14.0, 0.0, 4, &hits, 0.0, sr);
+    let (faster, _) = pattern_track(150.0, 14.0, 0.0, 4, &hits, 0.0, sr);
+    audio.extend_from_slice(&faster);
+    let mut an = Analyzer::new(sr);
+    an.joins_music_in_progress();
+    let mut bpm_after = Vec::new();
+    let mut guess_after = Vec::new();
+    for (k, chunk) in audio.chunks(512).enumerate() {
+        an.process(chunk);
+        let t = (k * 512) as f64 / f64::from(sr);
+        if t > 22.0 {
+            let r = an.frame().rhythm;
+            bpm_after.push(r.bpm);
+            guess_after.push(r.bar_guess);
+        }
+    }
+    let bpm = bpm_after.last().copied().unwrap_or(0.0);
+    assert!((bpm / 150.0 - 1.0).abs() < 0.04, "the clock at {bpm} BPM");
+    let guessed = guess_after.iter().filter(|&&g| g).count();
+    assert_eq!(
+        guessed,
+        guess_after.len(),
+        "the bar line was called sure in {} of {} blocks after the change",
+        guess_after.len() - guessed,
+        guess_after.len()
+    );
+}
+
+#[test]
 fn a_live_input_back_after_a_loss_finds_the_bar_from_its_cues() {
     use sonolux::offline::analyze::read_columns;
     // The capture device was lost 12 s into a song and came back 3 s later

@@ -192,6 +192,9 @@ pub struct BeatTracker {
     /// tempo, and that grid's period: the bar line the new grid inherits
     /// (see [`Self::grid_changed`]).
     bar_anchor: Option<(f64, f64)>,
+    /// The bar anchor's bar line was a guess (see
+    /// [`DownbeatTracker::guessing`]).
+    anchor_guessed: bool,
     challenger: f64,
     /// Take the next comb measurement as the phase, without the
     /// continuity prior (set when the grid takes an unrelated tempo).
@@ -245,6 +248,7 @@ impl BeatTracker {
             joined_until: None,
             start_heard: true,
             bar_anchor: None,
+            anchor_guessed: false,
             challenger: 0.0,
             rephase: false,
             last_beat: f64::NEG_INFINITY,
@@ -810,6 +814,7 @@ impl BeatTracker {
     /// new grid starts its bars there (by time, not by beat count: the
     /// counts of the two grids do not line up).
     fn grid_changed(&mut self) {
+        self.anchor_guessed = self.downbeats.guessing();
         self.downbeats.new_grid();
         let bpb = self.downbeats.beats_per_bar as i64;
         // Bars counted on a grid an octave away from the one that set the
@@ -843,14 +848,19 @@ impl BeatTracker {
         while i < self.n_pending {
             let (t, index) = self.pending[i];
             if now >= t + settle {
-                if self.downbeats.beats_seen() < MIN_BEATS
-                    && let Some(k) = self
+                if self.downbeats.beats_seen() < MIN_BEATS {
+                    if let Some(k) = self
                         .start_heard
                         .then(|| self.music_start_beat(now))
                         .flatten()
-                        .or_else(|| self.bar_anchor.map(|(t, _)| self.beat_index_at(t)))
-                {
-                    self.downbeats.music_started_at(k);
+                    {
+                        self.downbeats.music_started_at(k, false);
+                    } else if let Some((t, _)) = self.bar_anchor {
+                        // The bar line carried over a tempo change: as
+                        // sure as it was.
+                        let k = self.beat_index_at(t);
+                        self.downbeats.music_started_at(k, self.anchor_guessed);
+                    }
                 }
                 let hits = self.hits_near(t, now);
                 self.downbeats.beat_heard(index, hits, self.manual_downbeat);

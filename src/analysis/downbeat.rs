@@ -115,6 +115,9 @@ pub struct DownbeatTracker {
     beats_seen: u32,
     /// The beat at which the music started.
     start: Option<i64>,
+    /// That start was a guess: a bar line carried over a tempo change
+    /// from a downbeat that was one (see [`DownbeatTracker::guessing`]).
+    start_guessed: bool,
     /// Beats per bar now (4 or 3).
     pub beats_per_bar: usize,
     /// A beat index that is a downbeat.
@@ -137,6 +140,7 @@ impl Default for DownbeatTracker {
             scores3: [[0.0; 3]; CUES],
             beats_seen: 0,
             start: None,
+            start_guessed: false,
             beats_per_bar: 4,
             downbeat_index: 0,
             challenger: None,
@@ -180,6 +184,7 @@ impl DownbeatTracker {
     pub fn music_started(&mut self) {
         self.new_grid();
         self.start = None;
+        self.start_guessed = false;
     }
 
     /// The beat clock took a new tempo (it locked, or jumped an octave or
@@ -204,8 +209,9 @@ impl DownbeatTracker {
     /// downbeat until the cues have been heard over two bars; after that
     /// the cues move it only when they clearly disagree, as they do when a
     /// song starts with a pickup.
-    pub fn music_started_at(&mut self, index: i64) {
+    pub fn music_started_at(&mut self, index: i64, guessed: bool) {
         self.start = Some(index);
+        self.start_guessed = guessed;
         // Kept as a position in the bar, as `choose` keeps it: the same
         // downbeat written another way would look like a jump of a bar to
         // whoever counts bars.
@@ -240,7 +246,7 @@ impl DownbeatTracker {
     /// changes, never tell 1 from 3: the cues score them exactly alike, and
     /// which of the two is taken depends on where the stream came in.
     pub fn guessing(&self) -> bool {
-        self.start.is_none()
+        (self.start.is_none() || self.start_guessed)
             && (self.beats_seen < MIN_BEATS || self.half_bar_lead < DOWNBEAT_MARGIN)
     }
 
@@ -627,7 +633,7 @@ mod tests {
         assert!(!chords.guessing(), "the chords say where the bar starts");
         // Where the music was heard to start, the start says it.
         let mut started = DownbeatTracker::default();
-        started.music_started_at(0);
+        started.music_started_at(0, false);
         feed(&mut started, 64, |_| [0, 4, 7], drums);
         assert!(!started.guessing());
     }
@@ -662,7 +668,7 @@ mod tests {
             let mut d = DownbeatTracker::default();
             if pickup {
                 d.music_started();
-                d.music_started_at(0);
+                d.music_started_at(0, false);
             }
             feed(
                 &mut d,
@@ -686,7 +692,7 @@ mod tests {
         for start in [0, 2] {
             let mut d = DownbeatTracker::default();
             d.music_started();
-            d.music_started_at(start);
+            d.music_started_at(start, false);
             feed(
                 &mut d,
                 64,
@@ -708,7 +714,7 @@ mod tests {
         // settled on 3 from beat 27.
         let mut d = DownbeatTracker::default();
         d.music_started();
-        d.music_started_at(0);
+        d.music_started_at(0, false);
         let mut positions = Vec::new();
         for i in 0..96 {
             feed_one(
