@@ -239,13 +239,14 @@ impl DownbeatTracker {
     }
 
     /// Whether the downbeat is a guess: the start of the music is unknown
-    /// (a stream that joined a song in the middle) and the cues have not
-    /// been heard for [`MIN_BEATS`] yet, or do not score the downbeat's
-    /// position clearly higher (by the margin a move of the bar line
-    /// needs, `DOWNBEAT_MARGIN`) than the beat half
-    /// a bar away. Drums alone, with kicks on 1 and 3 alike and no chord
-    /// changes, never tell 1 from 3: the cues score them exactly alike, and
-    /// which of the two is taken depends on where the stream came in.
+    /// (a stream that joined a song in the middle, or a bar line carried
+    /// over a tempo change from such a guess) and the cues have not been
+    /// heard for [`MIN_BEATS`] yet, or do not score the downbeat's position
+    /// clearly higher (by the margin a move of the bar line needs,
+    /// `DOWNBEAT_MARGIN`) than the beat half a bar away. Drums alone, with
+    /// kicks on 1 and 3 alike and no chord changes, never tell 1 from 3:
+    /// the cues score them exactly alike, and which of the two is taken
+    /// depends on where the stream came in.
     pub fn guessing(&self) -> bool {
         (self.start.is_none() || self.start_guessed)
             && (self.beats_seen < MIN_BEATS || self.half_bar_lead < DOWNBEAT_MARGIN)
