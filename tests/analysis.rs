@@ -1682,6 +1682,57 @@ fn a_live_input_joined_mid_song_finds_the_bar_from_its_cues() {
 }
 
 #[test]
+fn the_web_audio_rows_can_be_left_out_without_changing_the_analysis() {
+    // The live show computes Shadertoy's audio texture only while a preset
+    // on screen samples it. Left out, every event and every other feature
+    // is the same; turned back on, the rows are the always-on analyser's
+    // again within a second (their smoothing settles).
+    let sr = 44_100;
+    let audio = sonolux::audio::demo::synthesize(12.0, sr);
+    let mut on = Analyzer::new(sr);
+    let mut off = Analyzer::new(sr);
+    off.set_web_audio(false);
+    let split = 6 * sr as usize;
+    let mut events = (Vec::new(), Vec::new());
+    for chunk in audio[..split].chunks(512) {
+        events
+            .0
+            .extend(on.process(chunk).iter().map(|e| (e.kind, e.time)));
+        events
+            .1
+            .extend(off.process(chunk).iter().map(|e| (e.kind, e.time)));
+        let (a, b) = (on.frame(), off.frame());
+        assert_eq!(
+            (a.bass, a.centroid, a.rhythm),
+            (b.bass, b.centroid, b.rhythm)
+        );
+        assert_eq!(a.spectrum, b.spectrum);
+    }
+    assert!(!events.0.is_empty());
+    assert_eq!(events.0, events.1, "the events do not depend on the rows");
+    assert!(on.frame().audio_fft.iter().any(|&b| b > 0));
+    assert!(off.frame().audio_fft.iter().all(|&b| b == 0), "left out");
+    off.set_web_audio(true);
+    for chunk in audio[split..split + sr as usize].chunks(512) {
+        on.process(chunk);
+        off.process(chunk);
+    }
+    let (a, b) = (on.frame(), off.frame());
+    let worst = a
+        .audio_fft
+        .iter()
+        .zip(&b.audio_fft)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0);
+    assert!(
+        worst <= 1,
+        "rows differ by up to {worst} a second after turning on"
+    );
+    assert_eq!(a.audio_wave, b.audio_wave);
+}
+
+#[test]
 fn a_guessed_bar_line_stays_a_guess_across_a_tempo_change() {
     use sonolux::audio::demo::{Drum, pattern_track};
     // A live input that came in on drums alone (kicks on 1 and 3 alike):

@@ -291,6 +291,9 @@ pub struct Analyzer {
     /// Shadertoy's audio texture (Web Audio's analyser), refreshed every
     /// third hop (~65 Hz, about a display frame).
     web_audio: webaudio::WebAudioAnalyser,
+    /// Whether the Web Audio rows are computed (see
+    /// [`Analyzer::set_web_audio`]).
+    web_audio_rows: bool,
     texture_countdown: u8,
 }
 
@@ -376,6 +379,7 @@ impl Analyzer {
             hop_parity: false,
             quiet_lift: QuietLift::new(rate),
             web_audio: webaudio::WebAudioAnalyser::new(),
+            web_audio_rows: true,
             texture_countdown: 0,
         }
     }
@@ -406,6 +410,17 @@ impl Analyzer {
     /// first block of each stream.
     pub fn joins_music_in_progress(&mut self) {
         self.beat.joins_music_in_progress();
+    }
+
+    /// Whether to compute the Web Audio rows (`FeatureFrame::audio_fft`,
+    /// `audio_wave`: Shadertoy's audio texture), on from the start. Only a
+    /// shader that samples that texture reads them, and they are a 2048
+    /// point transform every third hop, so the live show turns them off
+    /// while no preset on screen does. Off, the rows keep their last
+    /// values; the samples still go into their history, so they are right
+    /// again from the first update once turned back on.
+    pub fn set_web_audio(&mut self, on: bool) {
+        self.web_audio_rows = on;
     }
 
     /// Applies a manual beat clock override (tap, nudge, resync, fixed BPM).
@@ -479,8 +494,10 @@ impl Analyzer {
         if texture_rows {
             self.texture_countdown = TEXTURE_EVERY - 1;
             self.stft.latest_samples(&mut self.recent);
-            self.web_audio
-                .update(&mut self.frame.audio_fft, &mut self.frame.audio_wave);
+            if self.web_audio_rows {
+                self.web_audio
+                    .update(&mut self.frame.audio_fft, &mut self.frame.audio_wave);
+            }
         } else {
             self.texture_countdown -= 1;
         }

@@ -37,6 +37,7 @@ enum EngineCommand {
     Beat(BeatOverride),
     Gain(f32),
     Input(rtrb::Consumer<f32>),
+    WebAudio(bool),
 }
 
 /// Handle to the running analysis thread.
@@ -94,6 +95,12 @@ impl AnalysisThread {
             .send(EngineCommand::Gain(10f32.powf(db / 20.0)));
     }
 
+    /// Computes the Web Audio rows or not (see [`Analyzer::set_web_audio`]):
+    /// on while a preset on screen samples Shadertoy's audio texture.
+    pub fn set_web_audio(&self, on: bool) {
+        let _ = self.commands.send(EngineCommand::WebAudio(on));
+    }
+
     /// Continues the analysis from a reopened input's ring (same clock).
     pub fn replace_input(&self, consumer: rtrb::Consumer<f32>) {
         let _ = self.commands.send(EngineCommand::Input(consumer));
@@ -123,6 +130,7 @@ fn run(
             match c {
                 EngineCommand::Beat(o) => analyzer.override_beat(o),
                 EngineCommand::Gain(g) => gain = g,
+                EngineCommand::WebAudio(on) => analyzer.set_web_audio(on),
                 EngineCommand::Input(consumer) => {
                     // A reopened stream gets the first-block grace too; the
                     // clock keeps running on silence meanwhile.

@@ -298,6 +298,8 @@ pub struct LiveApp {
     mods: ModifiersState,
     /// The input gain the analysis thread has (dB); sent only on change.
     gain_sent_db: f32,
+    /// The Web Audio rows' switch last sent to the analysis thread.
+    web_audio_sent: Option<bool>,
     /// Presets with a thumbnail, by id, with the folder fingerprint it was made from.
     thumbnails_done: HashMap<String, u64>,
     /// Live input + calibration: the click stream, its clock and the input
@@ -388,6 +390,7 @@ impl LiveApp {
             frames: 0,
             mods: ModifiersState::empty(),
             gain_sent_db: 0.0,
+            web_audio_sent: None,
             thumbnails_done: HashMap::new(),
             click_out: None,
             frame_times: Vec::new(),
@@ -837,6 +840,12 @@ impl LiveApp {
         let click_offset = self.calibration_clicks();
         let Some(r) = &mut self.running else { return };
         r.renderer.follow(&mut self.show);
+        // The Web Audio rows only while a preset on screen reads them.
+        let web_audio = r.renderer.reads_web_audio();
+        if self.web_audio_sent != Some(web_audio) {
+            self.web_audio_sent = Some(web_audio);
+            self.analysis.set_web_audio(web_audio);
+        }
         // Calibration: the patch is lit for 100 ms from each whole second of
         // music time, when the click that was played then is heard.
         r.renderer.calibration_patch =

@@ -465,6 +465,7 @@ pub fn translate(
     let used = GlobalsUsed {
         prev_frame: reads("prev_frame"),
         input: reads("input_tex"),
+        audio: reads("audio_tex"),
     };
     for ep in module.entry_points.iter_mut() {
         ep.name = "fs_main".into();

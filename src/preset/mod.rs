@@ -288,6 +288,8 @@ pub struct ComputePass {
     pub items: Items,
     /// The entry point's workgroup size along x (from the shader).
     pub workgroup: u32,
+    /// Reads Shadertoy's audio texture (`audio_tex`).
+    pub reads_audio: bool,
 }
 
 /// A loaded, validated preset.
@@ -497,6 +499,13 @@ impl Preset {
             .any(|(i, p)| p.reads.prev_frame || (i == 0 && p.reads.input))
     }
 
+    /// True when a pass (or a compute pass) reads Shadertoy's audio texture
+    /// (`audio_tex`, the Web Audio rows):
+    /// the analysis computes those rows only while such a preset shows.
+    pub fn reads_web_audio(&self) -> bool {
+        self.passes.iter().any(|p| p.reads.audio) || self.compute.iter().any(|c| c.reads_audio)
+    }
+
     /// Loads and validates the preset in folder `dir`.
     pub fn load(dir: &Path) -> Result<Self, PresetError> {
         let toml_path = dir.join(PRESET_FILE);
@@ -591,13 +600,14 @@ impl Preset {
             let path = dir.join(&c.shader);
             let author = read(&path)?;
             let assembled = shader::assemble_compute(&author, &names, &texture_names);
-            let workgroup = shader::validate_compute(&assembled, &path, &c.entry)?;
+            let (workgroup, reads_audio) = shader::validate_compute(&assembled, &path, &c.entry)?;
             compute.push(ComputePass {
                 path,
                 source: assembled.source,
                 entry: c.entry.clone(),
                 items: c.items.clone(),
                 workgroup,
+                reads_audio,
             });
         }
         let id = dir
@@ -753,6 +763,25 @@ pub fn find(dir: &Path, name: &str) -> Result<Preset, PresetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_presets_that_sample_the_audio_texture_read_web_audio() {
+        // The imported Shadertoy bloom reads iChannel1, the Web Audio FFT;
+        // the WGSL presets read our own spectrum texture instead.
+        let dir = crate::preset::library::builtin_dir();
+        let mut reading = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("presets") {
+            let path = entry.expect("entry").path();
+            if path.join(PRESET_FILE).exists() {
+                let p = Preset::load(&path).expect("a built-in preset loads");
+                if p.reads_web_audio() {
+                    reading.push(p.id.clone());
+                }
+            }
+        }
+        reading.sort();
+        assert_eq!(reading, ["bloom"], "built-ins reading the Web Audio rows");
+    }
 
     #[test]
     fn wrong_type_reports_line_and_column() {

@@ -109,6 +109,9 @@ pub struct GlobalsUsed {
     pub prev_frame: bool,
     /// Reads `input_tex` (`input()`).
     pub input: bool,
+    /// Reads `audio_tex`, Shadertoy's audio texture (the Web Audio rows
+    /// the analysis computes only while a shader on screen reads them).
+    pub audio: bool,
 }
 
 /// Prepends the prelude without the fragment entry point, the parameter
@@ -121,17 +124,19 @@ pub fn assemble_compute(
     assemble_after(PRELUDE_BINDINGS, author_source, param_names, textures)
 }
 
-/// Validates a compute pass; returns its entry point's workgroup size along x.
+/// Validates a compute pass; returns its entry point's workgroup size
+/// along x, and whether it reads Shadertoy's audio texture (`audio_tex`).
 pub fn validate_compute(
     shader: &AssembledShader,
     author_path: &Path,
     entry: &str,
-) -> Result<u32, ShaderError> {
-    let (module, _) = parse_and_validate(shader, author_path)?;
-    let ep = module
+) -> Result<(u32, bool), ShaderError> {
+    let (module, info) = parse_and_validate(shader, author_path)?;
+    let (index, ep) = module
         .entry_points
         .iter()
-        .find(|e| e.name == entry && e.stage == naga::ShaderStage::Compute)
+        .enumerate()
+        .find(|(_, e)| e.name == entry && e.stage == naga::ShaderStage::Compute)
         .ok_or_else(|| ShaderError {
             path: author_path.to_owned(),
             line: 0,
@@ -140,6 +145,9 @@ pub fn validate_compute(
                 "no compute entry point `{entry}` (`@compute @workgroup_size(64) fn {entry}(@builtin(global_invocation_id) id: vec3u)`)"
             ),
         })?;
+    let reads_audio = module.global_variables.iter().any(|(h, g)| {
+        g.name.as_deref() == Some("audio_tex") && !info.get_entry_point(index)[h].is_empty()
+    });
     let [x, y, z] = ep.workgroup_size;
     if y != 1 || z != 1 || x == 0 || x > 256 {
         return Err(ShaderError {
@@ -151,7 +159,7 @@ pub fn validate_compute(
             ),
         });
     }
-    Ok(x)
+    Ok((x, reads_audio))
 }
 
 /// Parses and validates assembled WGSL; maps error locations to `author_path`.
@@ -172,6 +180,7 @@ pub fn validate(
     let uses = GlobalsUsed {
         prev_frame: reads("prev_frame"),
         input: reads("input_tex"),
+        audio: reads("audio_tex"),
     };
     if !module.entry_points.iter().any(|e| e.name == "fs_main") {
         return Err(ShaderError {
@@ -290,12 +299,17 @@ mod tests {
             r,
             GlobalsUsed {
                 prev_frame: true,
-                input: false
+                input: false,
+                audio: false,
             }
         );
         let (_, r) =
             validate(&assemble(GOOD, &["gain"], &[]), Path::new("ok.wgsl")).expect("valid");
         assert_eq!(r, GlobalsUsed::default());
+        // Shadertoy's audio texture, read by name.
+        let web = "fn shade(uv: vec2f, frag: vec2f) -> vec4f {\n    return textureSampleLevel(audio_tex, samp, uv, 0.0);\n}\n";
+        let (_, r) = validate(&assemble(web, &[], &[]), Path::new("web.wgsl")).expect("valid");
+        assert!(r.audio && !r.prev_frame, "{r:?}");
     }
 
     #[test]

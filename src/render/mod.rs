@@ -218,6 +218,14 @@ impl Renderer {
         self.mix = 0.0;
     }
 
+    /// Whether a preset on screen (the current one, or the one a transition
+    /// brings in) samples Shadertoy's audio texture: the analysis computes
+    /// the Web Audio rows only then.
+    pub fn reads_web_audio(&self) -> bool {
+        self.preset().reads_web_audio()
+            || self.incoming_preset().is_some_and(Preset::reads_web_audio)
+    }
+
     /// The preset fading in, if a crossfade runs.
     pub fn incoming_preset(&self) -> Option<&Preset> {
         self.incoming.as_ref().map(|s| &s.preset)
