@@ -182,8 +182,8 @@ pub struct BeatTracker {
     quiet_frames: u32,
     /// Frame count at which the current stretch of music started.
     music_frame: Option<u64>,
-    /// Music that starts at or before this frame count was already playing
-    /// when a stream opened (see [`Self::joins_music_in_progress`]).
+    /// Music that starts before this frame count was already playing when
+    /// a stream opened (see [`Self::joins_music_in_progress`]).
     joined_until: Option<u64>,
     /// The current stretch of music started where it was first heard (not
     /// at the start of a stream that joined it): its first beat is the one.
