@@ -1688,16 +1688,23 @@ fn a_live_input_joined_mid_song_finds_the_bar_from_its_cues() {
 fn the_web_audio_rows_can_be_left_out_without_changing_the_analysis() {
     // The live show computes Shadertoy's audio texture only while a preset
     // on screen samples it. Left out, every event and every other feature
-    // is the same; turned back on, the rows are the always-on analyser's
-    // again within a second (their smoothing settles).
+    // is the same; turned back on, the rows rise from silence (not from
+    // what was heard when they were turned off) and are the always-on
+    // analyser's again within a second (their smoothing settles).
     let sr = 44_100;
     let audio = sonolux::audio::demo::synthesize(12.0, sr);
     let mut on = Analyzer::new(sr);
     let mut off = Analyzer::new(sr);
     off.set_web_audio(false);
-    let split = 6 * sr as usize;
+    // On for 3 s, off for 3 s, then on again.
+    let mut toggled = Analyzer::new(sr);
+    let (third, split) = (3 * sr as usize, 6 * sr as usize);
     let mut events = (Vec::new(), Vec::new());
-    for chunk in audio[..split].chunks(512) {
+    for (k, chunk) in audio[..split].chunks(512).enumerate() {
+        if k * 512 >= third {
+            toggled.set_web_audio(false);
+        }
+        toggled.process(chunk);
         events
             .0
             .extend(on.process(chunk).iter().map(|e| (e.kind, e.time)));
@@ -1716,23 +1723,42 @@ fn the_web_audio_rows_can_be_left_out_without_changing_the_analysis() {
     assert!(on.frame().audio_fft.iter().any(|&b| b > 0));
     assert!(off.frame().audio_fft.iter().all(|&b| b == 0), "left out");
     off.set_web_audio(true);
-    for chunk in audio[split..split + sr as usize].chunks(512) {
+    toggled.set_web_audio(true);
+    // A few updates after turning on, a fresh start is far below the
+    // always-on rows (here a ninth of their byte sum; rows that carried on
+    // from 3 s ago would be at 60 % of it).
+    let level = |rows: &[u8]| rows.iter().map(|&b| f64::from(b)).sum::<f64>();
+    for chunk in audio[split..split + 2048].chunks(512) {
         on.process(chunk);
+        toggled.process(chunk);
         off.process(chunk);
     }
-    let (a, b) = (on.frame(), off.frame());
-    let worst = a
-        .audio_fft
-        .iter()
-        .zip(&b.audio_fft)
-        .map(|(x, y)| x.abs_diff(*y))
-        .max()
-        .unwrap_or(0);
+    let steady = level(&on.frame().audio_fft);
     assert!(
-        worst <= 1,
-        "rows differ by up to {worst} a second after turning on"
+        level(&toggled.frame().audio_fft) < 0.25 * steady,
+        "turned back on, the rows start from silence: {} against {steady}",
+        level(&toggled.frame().audio_fft)
     );
-    assert_eq!(a.audio_wave, b.audio_wave);
+    for chunk in audio[split + 2048..split + sr as usize].chunks(512) {
+        on.process(chunk);
+        toggled.process(chunk);
+        off.process(chunk);
+    }
+    for b in [&off, &toggled] {
+        let worst = on
+            .frame()
+            .audio_fft
+            .iter()
+            .zip(&b.frame().audio_fft)
+            .map(|(x, y)| x.abs_diff(*y))
+            .max()
+            .unwrap_or(0);
+        assert!(
+            worst <= 1,
+            "rows differ by up to {worst} a second after turning on"
+        );
+        assert_eq!(on.frame().audio_wave, b.frame().audio_wave);
+    }
 }
 
 #[test]

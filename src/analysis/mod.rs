@@ -417,9 +417,13 @@ impl Analyzer {
     /// shader that samples that texture reads them, and they are a 2048
     /// point transform every third hop, so the live show turns them off
     /// while no preset on screen does. Off, the rows keep their last
-    /// values; the samples still go into their history, so they are right
-    /// again from the first update once turned back on.
+    /// values; the samples still go into their history, and turned back on
+    /// the smoothed spectrum starts from silence, as a new Web Audio
+    /// analyser's does (not from what was heard when it was turned off).
     pub fn set_web_audio(&mut self, on: bool) {
+        if on && !self.web_audio_rows {
+            self.web_audio.clear_smoothing();
+        }
         self.web_audio_rows = on;
     }
 

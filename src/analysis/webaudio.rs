@@ -59,6 +59,13 @@ impl WebAudioAnalyser {
         }
     }
 
+    /// Forgets the smoothed spectrum, as a newly made `AnalyserNode` has
+    /// none: the rows then rise from silence instead of showing what was
+    /// heard when they were last computed.
+    pub fn clear_smoothing(&mut self) {
+        self.smoothed.fill(0.0);
+    }
+
     /// Takes in samples (newest last).
     pub fn push(&mut self, samples: &[f32]) {
         self.history.push(samples);

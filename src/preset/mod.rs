@@ -500,8 +500,8 @@ impl Preset {
     }
 
     /// True when a pass (or a compute pass) reads Shadertoy's audio texture
-    /// (`audio_tex`, the Web Audio rows):
-    /// the analysis computes those rows only while such a preset shows.
+    /// (`audio_tex`, the Web Audio rows): the analysis computes those rows
+    /// only while such a preset shows.
     pub fn reads_web_audio(&self) -> bool {
         self.passes.iter().any(|p| p.reads.audio) || self.compute.iter().any(|c| c.reads_audio)
     }
