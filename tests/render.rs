@@ -263,6 +263,24 @@ fn every_preset_reacts_to_the_music() {
 }
 
 #[test]
+fn the_renderer_asks_for_the_web_audio_rows_only_while_a_preset_reads_them() {
+    // The live show computes Shadertoy's audio texture while the preset on
+    // screen, or the one a transition brings in, samples it (bloom does).
+    let all = builtin();
+    let find = |id: &str| all.iter().find(|p| p.id == id).expect(id).clone();
+    let mut r = renderer_for(&find("tunnel"));
+    assert!(!r.reads_web_audio(), "tunnel reads our own spectrum");
+    r.start_transition(find("bloom")).expect("transition");
+    assert!(r.reads_web_audio(), "bloom fading in");
+    r.complete_transition();
+    assert!(r.reads_web_audio(), "bloom on screen");
+    r.start_transition(find("warp")).expect("transition");
+    assert!(r.reads_web_audio(), "bloom fading out");
+    r.complete_transition();
+    assert!(!r.reads_web_audio(), "warp alone");
+}
+
+#[test]
 fn renders_are_deterministic() {
     let clip = groove();
     let keep = [20u64, 40, 60];
