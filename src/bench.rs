@@ -262,25 +262,16 @@ pub fn timing(
             "--join-at {j}: the capture must open at least 10 s before the clip's end ({clip_s:.1} s)"
         );
     }
-    let beats_text = std::fs::read_to_string(clip_path.with_extension("beats"))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", clip_path.with_extension("beats").display()))?;
-    let beats: Vec<(f64, Option<f64>)> = beats_text
-        .lines()
-        .filter_map(|l| {
-            let mut it = l.split_whitespace().map(str::parse::<f64>);
-            let t = it.next()?.ok()?;
-            Some((t, it.next().and_then(Result::ok)))
-        })
+    let beats_path = clip_path.with_extension("beats");
+    let beats: Vec<(f64, Option<f64>)> = crate::offline::analyze::read_columns(&beats_path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", beats_path.display()))?
+        .into_iter()
         .filter(|&(t, _)| t < clip_s)
         .collect();
-    let onsets: Option<Vec<f64>> = std::fs::read_to_string(clip_path.with_extension("onsets"))
-        .ok()
-        .map(|t| {
-            t.lines()
-                .filter_map(|l| l.split_whitespace().next()?.parse().ok())
-                .filter(|&t: &f64| t < clip_s)
-                .collect()
-        });
+    let onsets: Option<Vec<f64>> =
+        crate::offline::analyze::read_times(&clip_path.with_extension("onsets"))
+            .ok()
+            .map(|o| o.into_iter().filter(|&t| t < clip_s).collect());
     let dir = std::env::temp_dir().join(format!("sonolux-bench-timing-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     // The played file: a marker click, silence, then the clip; or, for a

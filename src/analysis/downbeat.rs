@@ -116,7 +116,8 @@ pub struct DownbeatTracker {
     /// The beat at which the music started.
     start: Option<i64>,
     /// That start was a guess: a bar line carried over a tempo change
-    /// from a downbeat that was one (see [`DownbeatTracker::guessing`]).
+    /// from a downbeat that was itself guessed (see
+    /// [`DownbeatTracker::guessing`]).
     start_guessed: bool,
     /// Beats per bar now (4 or 3).
     pub beats_per_bar: usize,

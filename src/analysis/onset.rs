@@ -343,12 +343,14 @@ fn rises(d: f32) -> f32 {
     if d > 0.01 { 1.0 } else { 0.0 }
 }
 
-/// The summed rise of one frame's bands and the share of them that rise
-/// ([`rises`]).
+/// The share of bands that rise ([`rises`]).
+fn rising_share(diff: &[f32]) -> f32 {
+    super::lanes::lane_sum(diff, rises) / diff.len() as f32
+}
+
+/// The summed rise of one frame's bands and the share of them that rise.
 fn flux_and_share(diff: &[f32]) -> (f32, f32) {
-    let flux = super::lanes::lane_sum(diff, |d| d);
-    let rising = super::lanes::lane_sum(diff, rises);
-    (flux, rising / diff.len() as f32)
+    (super::lanes::lane_sum(diff, |d| d), rising_share(diff))
 }
 
 /// SuperFlux onset detection function over log-filtered bands.
@@ -412,19 +414,18 @@ impl SuperFlux {
         self.onset_frames.rise(self.lag, &mut self.onset_diff);
         self.beat_frames.rise(SLOW_RISE_HOPS, &mut self.slow_diff);
         let nb = self.diff.len();
-        let (flux, broad) = flux_and_share(&self.diff);
-        let weighted = super::lanes::lane_dot(&self.onset_diff, &self.tilt);
         // Favour broadband (percussive) changes: scale by the fraction of
         // bands that rise (at the beat ODF's scale, where a band must rise
         // audibly). Onsets take its square and the tilt toward highs; the
         // beat signal keeps more of the tonal changes.
+        let (flux, broad) = flux_and_share(&self.diff);
+        let weighted = super::lanes::lane_dot(&self.onset_diff, &self.tilt);
         // A hat is broadband within the high register.
         let high = &self.diff[self.registers.high_start..];
         let high_broad = if high.is_empty() {
             0.0
         } else {
-            let share = super::lanes::lane_sum(high, rises) / high.len() as f32;
-            (share / HIGH_REGISTER_FULL).min(1.0)
+            (rising_share(high) / HIGH_REGISTER_FULL).min(1.0)
         };
         let onset_broad = broad.max(high_broad);
         // A kick is broadband within the low register, where it must rise

@@ -95,7 +95,7 @@ pub struct TimingReport {
     /// The clip time at which the capture began (0 when it heard the clip
     /// from its start): beats and downbeats are scored from 5 s after it.
     pub heard_from: f64,
-    /// Beat F (±70 ms, beats after 5 s of the clip).
+    /// Beat F (±70 ms, beats from 5 s after `heard_from`).
     pub beat_f: f64,
     /// Median and p95 |emitted beat − nearest annotated beat| (ms), matched beats.
     pub beat_error_ms: (f64, f64),

@@ -456,17 +456,7 @@ pub fn translate(
             .find(|l| asm.locate(l.line_number).is_some());
         at(loc, msg)
     })?;
-    let reads = |name: &str| {
-        module
-            .global_variables
-            .iter()
-            .any(|(h, g)| g.name.as_deref() == Some(name) && !info.get_entry_point(0)[h].is_empty())
-    };
-    let used = GlobalsUsed {
-        prev_frame: reads("prev_frame"),
-        input: reads("input_tex"),
-        audio: reads("audio_tex"),
-    };
+    let used = GlobalsUsed::of(&module, &info, 0);
     for ep in module.entry_points.iter_mut() {
         ep.name = "fs_main".into();
     }

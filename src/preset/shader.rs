@@ -114,6 +114,31 @@ pub struct GlobalsUsed {
     pub audio: bool,
 }
 
+impl GlobalsUsed {
+    /// What entry point `ep` of a validated module reads.
+    pub(crate) fn of(module: &naga::Module, info: &naga::valid::ModuleInfo, ep: usize) -> Self {
+        Self {
+            prev_frame: entry_reads(module, info, ep, "prev_frame"),
+            input: entry_reads(module, info, ep, "input_tex"),
+            audio: entry_reads(module, info, ep, "audio_tex"),
+        }
+    }
+}
+
+/// Whether entry point `ep` of a validated module uses the global `name`
+/// (naga's reflection: declared in the prelude is not read).
+fn entry_reads(
+    module: &naga::Module,
+    info: &naga::valid::ModuleInfo,
+    ep: usize,
+    name: &str,
+) -> bool {
+    module
+        .global_variables
+        .iter()
+        .any(|(h, g)| g.name.as_deref() == Some(name) && !info.get_entry_point(ep)[h].is_empty())
+}
+
 /// Prepends the prelude without the fragment entry point, the parameter
 /// block and the image declarations to a compute pass's source.
 pub fn assemble_compute(
@@ -145,9 +170,7 @@ pub fn validate_compute(
                 "no compute entry point `{entry}` (`@compute @workgroup_size(64) fn {entry}(@builtin(global_invocation_id) id: vec3u)`)"
             ),
         })?;
-    let reads_audio = module.global_variables.iter().any(|(h, g)| {
-        g.name.as_deref() == Some("audio_tex") && !info.get_entry_point(index)[h].is_empty()
-    });
+    let reads_audio = entry_reads(&module, &info, index, "audio_tex");
     let [x, y, z] = ep.workgroup_size;
     if y != 1 || z != 1 || x == 0 || x > 256 {
         return Err(ShaderError {
@@ -169,19 +192,13 @@ pub fn validate(
     author_path: &Path,
 ) -> Result<(naga::Module, GlobalsUsed), ShaderError> {
     let (module, info) = parse_and_validate(shader, author_path)?;
-    let reads = |name: &str| {
-        module.entry_points.iter().enumerate().any(|(ep, e)| {
-            e.name == "fs_main"
-                && module.global_variables.iter().any(|(h, g)| {
-                    g.name.as_deref() == Some(name) && !info.get_entry_point(ep)[h].is_empty()
-                })
-        })
-    };
-    let uses = GlobalsUsed {
-        prev_frame: reads("prev_frame"),
-        input: reads("input_tex"),
-        audio: reads("audio_tex"),
-    };
+    let uses = module
+        .entry_points
+        .iter()
+        .position(|e| e.name == "fs_main")
+        .map_or_else(GlobalsUsed::default, |ep| {
+            GlobalsUsed::of(&module, &info, ep)
+        });
     if !module.entry_points.iter().any(|e| e.name == "fs_main") {
         return Err(ShaderError {
             path: author_path.to_owned(),
