@@ -678,6 +678,23 @@ fn manual_overrides_steer_the_beat_clock() {
         "{}",
         an.frame().rhythm.bpm
     );
+    // A tapped tempo runs on in silence (the VJ is the clock then, tapping
+    // to a stage whose sound does not reach the input), past the two bars
+    // of silence after which a clock of the music's own rests.
+    let mut an = Analyzer::new(SR);
+    an.process(&vec![0.0; SR as usize]);
+    for k in 0..4 {
+        an.override_beat(BeatOverride::Tap(0.2 + 0.6 * f64::from(k)));
+    }
+    let silence = vec![0.0; 8 * SR as usize];
+    let beats = beats_between(&mut an, &silence, 0.0, 8.0);
+    assert!(
+        // 2.6, 3.2, ... 8.6 s: every beat up to the stream's 9 s.
+        beats.len() == 11 && an.frame().rhythm.confidence > 0.0,
+        "{} beats in 8 s of silence at a tapped 100 BPM (11 due), confidence {}",
+        beats.len(),
+        an.frame().rhythm.confidence
+    );
 }
 
 /// Feeds `audio[from..to]` (seconds) and returns the beats emitted.
@@ -1460,6 +1477,102 @@ fn the_bar_line_survives_an_octave_round_trip() {
     assert!(
         f > 0.9,
         "downbeat F {f:.2} after /2 and x2; bar positions {bars:?}"
+    );
+}
+
+/// Music that stops for a while (the end of a song, a DJ's gap between
+/// tracks): the clock holds its tempo through the silence, and after two
+/// bars of it rests: no beats, and no confidence left to pulse the presets
+/// with, until the music is back, which comes in on the grid it left.
+/// Before, the tempo estimator read the silence too: 8 s in, the clock ran
+/// at 217 BPM and flashed on an empty room for as long as it lasted.
+#[test]
+fn the_clock_rests_when_the_music_stops() {
+    use sonolux::audio::demo::pattern_track;
+    let groove = rock_beat();
+    let bpm = 110.0;
+    let period = 60.0 / bpm;
+    let (mut audio, first) = pattern_track(bpm, 10.0, 0.5, 4, &groove, 0.0, SR);
+    let end = 10.0;
+    // Back after 14 s of silence, on a beat of the old grid.
+    let back = 0.5 + (24.0f64 / period).ceil() * period;
+    audio.resize((back * f64::from(SR)).round() as usize, 0.0);
+    let (song, second) = pattern_track(bpm, 8.0, 0.0, 4, &groove, 0.0, SR);
+    audio.extend_from_slice(&song);
+    let res = analyze_clip(&clip(audio), 512, 0.05);
+    let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+    let rest_at = end + 9.0 * period;
+    // Beats run on for at most two bars (and a beat) of silence...
+    let late: Vec<f64> = beats
+        .iter()
+        .copied()
+        .filter(|&t| t > rest_at && t < back - 0.1)
+        .collect();
+    assert!(late.is_empty(), "beats in the silence: {late:.2?}");
+    // ...at the tempo of the music...
+    for w in beats.windows(2).filter(|w| w[0] > 5.0 && w[1] < rest_at) {
+        let ratio = (w[1] - w[0]) / period;
+        assert!(
+            (ratio - 1.0).abs() < 0.03,
+            "beats at {:.3} and {:.3}: {ratio:.3} of a beat",
+            w[0],
+            w[1]
+        );
+    }
+    // ...which the clock still holds at the end of the silence, with no
+    // confidence to show.
+    for f in res
+        .frames
+        .iter()
+        .filter(|f| f.time > rest_at && f.time < back - 0.1)
+    {
+        assert!(
+            (f64::from(f.rhythm.bpm) / bpm - 1.0).abs() < 0.02,
+            "{:.1} s into the silence: {:.1} BPM",
+            f.time - end,
+            f.rhythm.bpm
+        );
+        assert_eq!(f.rhythm.confidence, 0.0, "at {:.2} s", f.time);
+    }
+    let playing = |lo: f64, hi: f64| {
+        let c: Vec<f32> = res
+            .frames
+            .iter()
+            .filter(|f| f.time >= lo && f.time < hi)
+            .map(|f| f.rhythm.confidence)
+            .collect();
+        c.iter().sum::<f32>() / c.len().max(1) as f32
+    };
+    assert!(
+        playing(6.0, end) > 0.3,
+        "confidence while playing {}",
+        playing(6.0, end)
+    );
+    // Back: the beats are there from the first bar, on the grid.
+    let truth: Vec<f64> = first
+        .iter()
+        .copied()
+        .filter(|&t| t < end)
+        .chain(second.iter().map(|t| t + back))
+        .collect();
+    let within = |v: &[f64], lo: f64, hi: f64| -> Vec<f64> {
+        v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
+    };
+    let (est, tr) = (
+        within(&beats, back - 0.05, back + 3.0),
+        within(&truth, back - 0.05, back + 3.0),
+    );
+    let real = eval::match_events(&tr, &est, 0.07).len();
+    assert!(
+        real + 1 >= tr.len() && est.len() <= tr.len() + 1,
+        "{real} of {} beats in the first 3 s back found, {} emitted: {est:.2?}",
+        tr.len(),
+        est.len()
+    );
+    assert!(
+        playing(back + 1.0, back + 3.0) > 0.3,
+        "confidence back {}",
+        playing(back + 1.0, back + 3.0)
     );
 }
 
