@@ -1576,6 +1576,77 @@ fn the_clock_rests_when_the_music_stops() {
     );
 }
 
+/// A breakdown: the drums stop for 32 beats under a held pad chord (its
+/// partials beat against each other, and its level swells), then drop back
+/// in on the grid. The pad fires no onsets, so the clock rests through it
+/// (no beats, no pulses) and holds the tempo; the drop comes in on the
+/// grid, read afresh from the drums alone. Before, the pad woke the clock
+/// with its own slow periodicity (148 BPM) and, still in the estimator's
+/// window after the drop, held it at 217 BPM for 4 s of the drums.
+#[test]
+fn a_breakdown_under_a_pad_keeps_the_tempo_for_the_drop() {
+    use sonolux::audio::demo::pattern_track;
+    let groove = rock_beat();
+    let bpm = 110.0;
+    let period = 60.0 / bpm;
+    let (mut audio, first) = pattern_track(bpm, 10.0 + 0.5 * period, 0.5, 4, &groove, 0.0, SR);
+    // The drums stop on a beat: 10 s and a bit, a whole number of beats in.
+    let stop = 0.5 + ((10.0 - 0.5) / period).ceil() * period;
+    audio.truncate((stop * f64::from(SR)).round() as usize);
+    let drop = stop + 32.0 * period;
+    let sr = f64::from(SR);
+    let n = ((drop - stop) * sr).round() as usize;
+    audio.extend((0..n).map(|i| {
+        let t = i as f64 / sr;
+        let chord: f64 = [220.0, 277.2, 329.6, 440.0]
+            .iter()
+            .map(|f| (std::f64::consts::TAU * f * t).sin())
+            .sum();
+        let swell = (t / 2.0).min(1.0) * (0.8 + 0.2 * (std::f64::consts::TAU * 0.25 * t).sin());
+        (0.05 * chord * swell) as f32
+    }));
+    let (song, second) = pattern_track(bpm, 10.0, 0.0, 4, &groove, 0.0, SR);
+    audio.extend_from_slice(&song);
+    let res = analyze_clip(&clip(audio), 512, 0.05);
+    let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+    let rest_at = stop + 9.0 * period;
+    let late: Vec<f64> = beats
+        .iter()
+        .copied()
+        .filter(|&t| t > rest_at && t < drop - 0.1)
+        .collect();
+    assert!(late.is_empty(), "beats in the breakdown: {late:.2?}");
+    // The tempo holds from the first lock to the end, the drop included.
+    for f in res.frames.iter().filter(|f| f.time > 5.0) {
+        assert!(
+            (f64::from(f.rhythm.bpm) / bpm - 1.0).abs() < 0.03,
+            "{:.1} BPM at {:.1} s (the pad from {stop:.1} s, the drop at {drop:.1} s)",
+            f.rhythm.bpm,
+            f.time
+        );
+    }
+    let truth: Vec<f64> = first
+        .iter()
+        .copied()
+        .filter(|&t| t < stop - 0.1)
+        .chain(second.iter().map(|t| t + drop))
+        .collect();
+    let within = |v: &[f64], lo: f64, hi: f64| -> Vec<f64> {
+        v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
+    };
+    let (est, tr) = (
+        within(&beats, drop - 0.05, drop + 3.0),
+        within(&truth, drop - 0.05, drop + 3.0),
+    );
+    let real = eval::match_events(&tr, &est, 0.07).len();
+    assert!(
+        real + 1 >= tr.len() && est.len() <= tr.len() + 1,
+        "{real} of {} beats in the first 3 s after the drop found, {} emitted: {est:.2?}",
+        tr.len(),
+        est.len()
+    );
+}
+
 #[test]
 fn a_silent_break_inside_a_song_keeps_the_beat() {
     use sonolux::audio::demo::pattern_track;

@@ -98,15 +98,22 @@ const OFFBEAT_TRAP_WEIGHT: f32 = 1.0;
 /// quiet frame cost the 11 sets of `scripts/eval-sets` (mean beat F .9034
 /// -> .9009, downbeat F .7739 -> .7647); after 0.5 s of quiet they score
 /// as before (.9034, .7755; the speed-metal drums, which stop and start,
-/// gain a little in most copies).
+/// gain a little in most copies). It holds too after [`MUSIC_GAP_S`]
+/// without a broadband onset, whatever sounds: a breakdown's pad keeps
+/// the onset strength up, and its partials beating against each other
+/// gave it a tempo of its own (148 BPM under a groove at 110).
 const QUIET_HOLD_S: f32 = 0.5;
-/// The clock rests once the music has been silent this many beats: it
-/// runs on (a band back from a break comes in on the grid it left), but
-/// its beats are no longer emitted and its published confidence, which
-/// scales the presets' beat pulses and hits, is 0. From
-/// [`REST_FADE_FROM_BEATS`] on, that confidence fades toward the rest. A
-/// break of a bar or two keeps its beats; the end of a song, or a DJ's
-/// gap between tracks, does not flash on an empty room.
+/// The clock rests once the music has been silent, or without a
+/// broadband onset, this many beats: it runs on (a band back from a break,
+/// a drop after a breakdown, comes in on the grid it left), but its beats
+/// are no longer emitted and its published confidence, which scales the
+/// presets' beat pulses and hits, is 0. From [`REST_FADE_FROM_BEATS`] on,
+/// that confidence fades toward the rest. A break of a bar or two keeps
+/// its beats; the end of a song, a DJ's gap between tracks or a breakdown
+/// of held chords does not flash on the beat. Onsets back after a rest
+/// with no silence (the pad sounded on) are a break inside the song: the
+/// tempo is read afresh from what follows, as after silence, and the bar
+/// line stays. A tapped or fixed tempo never rests.
 const REST_AFTER_BEATS: f64 = 8.0;
 /// Beats of silence after which the published confidence starts to fade.
 const REST_FADE_FROM_BEATS: f64 = 2.0;
@@ -201,6 +208,10 @@ pub struct BeatTracker {
     activity: f32,
     /// Frames in a row without music.
     quiet_frames: u32,
+    /// Frames since the last broadband onset event, and whether one came
+    /// with the frame being fed (see [`BeatTracker::onset_heard`]).
+    onset_silent_frames: u32,
+    onset_this_frame: bool,
     /// Frame count at which the current stretch of music started.
     music_frame: Option<u64>,
     /// Music that starts before this frame count was already playing when
@@ -265,6 +276,8 @@ impl BeatTracker {
             last_frame_time: 0.0,
             activity: 0.0,
             quiet_frames: 0,
+            onset_silent_frames: 0,
+            onset_this_frame: false,
             music_frame: None,
             joined_until: None,
             start_heard: true,
@@ -414,6 +427,14 @@ impl BeatTracker {
         }
     }
 
+    /// A broadband onset event came with the frame about to be fed: the
+    /// music goes on, whatever else sounds (a breakdown's pads keep the
+    /// onset strength up without one, and their beating partials can fire
+    /// the drum bands' pickers).
+    pub fn onset_heard(&mut self) {
+        self.onset_this_frame = true;
+    }
+
     /// Feeds one beat-rate frame: `odf` (onset strength, as a band's rise
     /// over 10 ms and over 30 ms, see [`TempoEstimator::push`]), `hits`
     /// (onset strength in the kick band, 35-140 Hz, and the snare band,
@@ -461,6 +482,17 @@ impl BeatTracker {
         // Is there music? Compare to a slowly decaying peak of the ODF.
         self.activity = (self.activity * 0.999).max(s);
         let active = s > 0.02 * self.activity && self.activity > 1e-4;
+        // Onsets back after a gap without any: the music after a
+        // breakdown whose pads or noise kept the onset strength up.
+        let heard = std::mem::take(&mut self.onset_this_frame);
+        let onsets_back = heard
+            && f64::from(self.onset_silent_frames) / f64::from(self.rate)
+                >= REST_AFTER_BEATS * self.period;
+        self.onset_silent_frames = if heard {
+            0
+        } else {
+            self.onset_silent_frames.saturating_add(1)
+        };
         if active {
             if self.music_frame.is_none() || self.quiet_frames as f32 >= MUSIC_GAP_S * self.rate {
                 // Music after a gap: a break in the song, or a new song.
@@ -495,6 +527,20 @@ impl BeatTracker {
                 self.music_frame = Some(self.frames - 1);
                 self.bar_anchor = None;
                 self.downbeats.music_started();
+            } else if onsets_back
+                && self.running
+                && self.stretch_beats >= KEEP_AFTER_BEATS
+                && self.fixed_bpm.is_none()
+                && self.tempo_hint.is_none()
+            {
+                // Onsets back after a gap without any while something
+                // sounded all along (a breakdown's pads, a held chord): a
+                // break inside the song. The tempo is read from what
+                // follows alone, as after silence (the estimator's window
+                // holds the pads' own slow periodicities), the clock runs
+                // on into it, and the bar line stays.
+                self.after_break = true;
+                self.tempo.music_started(true);
             }
             self.quiet_frames = 0;
         } else {
@@ -527,7 +573,8 @@ impl BeatTracker {
         // reads the slow one, or blending the two by it, scored lower still
         // (Acc1 .945).
         let snare = (backbeat[1].max(0.0) * backbeat[2].max(0.0)).sqrt();
-        let sounding = (self.quiet_frames as f32) < QUIET_HOLD_S * self.rate;
+        let sounding = (self.quiet_frames as f32) < QUIET_HOLD_S * self.rate
+            && (self.onset_silent_frames as f32) < MUSIC_GAP_S * self.rate;
         let updated = self
             .tempo
             .push([odf, slow_odf], [backbeat[0], snare], sounding);
@@ -666,7 +713,8 @@ impl BeatTracker {
         if self.fixed_bpm.is_some() {
             return 1.0;
         }
-        let quiet_beats = f64::from(self.quiet_frames) / f64::from(self.rate) / self.period;
+        let quiet = self.quiet_frames.max(self.onset_silent_frames);
+        let quiet_beats = f64::from(quiet) / f64::from(self.rate) / self.period;
         ((REST_AFTER_BEATS - quiet_beats) / (REST_AFTER_BEATS - REST_FADE_FROM_BEATS))
             .clamp(0.0, 1.0) as f32
     }

@@ -522,6 +522,7 @@ impl Analyzer {
         self.onset_pulse *= self.pulse_decay;
         let event_time = now - self.delay;
         if self.onset_picker.push(odf).is_some() {
+            self.beat.onset_heard();
             self.onset_pulse = self.onset_pulse.max(onset_norm);
             self.events.push(Event {
                 kind: EventKind::Onset,
