@@ -346,6 +346,52 @@ fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
     assert!(!heard.frame().rhythm.bar_guess);
 }
 
+/// Two bars without a hit (here silence after a groove): the tempo panel
+/// says the clock rests, so a VJ whose pulses stopped knows the clock still
+/// holds the tempo; the word goes when the drums are back.
+#[test]
+fn the_tempo_panel_says_when_the_clock_rests() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let sr = 44_100;
+    let mut h = harness(rig("tunnel"));
+    let mut analyzer = Analyzer::new(sr);
+    let drums = [
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ];
+    let hats = (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat));
+    let hits: Vec<_> = drums.into_iter().chain(hats).collect();
+    let (groove, _) = pattern_track(120.0, 8.0, 0.0, 4, &hits, 0.0, sr);
+    analyzer.process(&groove);
+    let playing = *analyzer.frame();
+    assert!(
+        !playing.rhythm.resting && playing.rhythm.confidence > 0.3,
+        "{:?}",
+        playing.rhythm
+    );
+    tick(&mut h, &playing, 8.0);
+    assert!(h.query_by_label("resting").is_none());
+    analyzer.process(&vec![0.0; 6 * sr as usize]);
+    let resting = *analyzer.frame();
+    assert!(
+        resting.rhythm.resting
+            && resting.rhythm.confidence == 0.0
+            && (resting.rhythm.bpm - 120.0).abs() < 2.0,
+        "{:?}",
+        resting.rhythm
+    );
+    tick(&mut h, &resting, 14.0);
+    h.get_by_label("resting");
+    h.get_by_label("confidence 0 %");
+    analyzer.process(&groove[..4 * sr as usize]);
+    let back = *analyzer.frame();
+    assert!(!back.rhythm.resting, "{:?}", back.rhythm);
+    tick(&mut h, &back, 18.0);
+    assert!(h.query_by_label("resting").is_none());
+}
+
 #[test]
 fn a_modulation_assignment_moves_its_parameter_with_a_bass_line() {
     let sr = 44_100u32;

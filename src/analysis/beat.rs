@@ -332,6 +332,7 @@ impl BeatTracker {
                 0.0
             },
             bar_guess: self.running && !self.manual_downbeat && self.downbeats.guessing(),
+            resting: self.running && self.awake() == 0.0,
             manual: self.fixed_bpm.is_some(),
             tempo_hint: self.tempo_hint,
             backbeat_hold: self.tempo.backbeat_hold(),

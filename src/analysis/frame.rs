@@ -120,6 +120,10 @@ pub struct Rhythm {
     /// beats (1 or 3) starts the bar (drums alone, with no chord changes,
     /// never do). The VJ's Downbeat (key R) settles it.
     pub bar_guess: bool,
+    /// The clock rests: two bars without a hit (silence, a breakdown's held
+    /// chords). It holds its tempo and runs on, so the music comes back in
+    /// on its grid, but emits no beats and its confidence is 0 until then.
+    pub resting: bool,
     /// Taps or a fixed BPM hold the tempo (the analysis follows only the
     /// phase); false while the analysis leads.
     pub manual: bool,
@@ -142,6 +146,7 @@ impl Default for Rhythm {
             downbeat_index: 0,
             confidence: 0.0,
             bar_guess: false,
+            resting: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
@@ -265,6 +270,7 @@ mod tests {
             downbeat_index: 0,
             confidence: 1.0,
             bar_guess: false,
+            resting: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,

@@ -42,6 +42,7 @@ fn moment(t: f64) -> FeatureFrame {
             downbeat_index: 0,
             confidence: 1.0,
             bar_guess: false,
+            resting: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,

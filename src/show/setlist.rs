@@ -204,6 +204,7 @@ mod tests {
             downbeat_index: 0,
             confidence: 1.0,
             bar_guess: false,
+            resting: false,
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,

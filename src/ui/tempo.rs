@@ -22,7 +22,16 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
         ui.label("BPM");
         lamp(ui, "beat", pos.beat_pulse, super::AMBER);
     });
-    ui.label(format!("confidence {:.0} %", r.confidence * 100.0));
+    ui.horizontal(|ui| {
+        ui.label(format!("confidence {:.0} %", r.confidence * 100.0));
+        if r.resting {
+            ui.label(egui::RichText::new("resting").color(egui::Color32::GRAY))
+                .on_hover_text(
+                    "No hit for two bars (silence, a breakdown): the clock holds its \
+                     tempo and its grid, with no beats or pulses, until the music is back.",
+                );
+        }
+    });
     // Bar position: four boxes, the current one lit, the downbeat red.
     ui.horizontal(|ui| {
         let bpb = r.beats_per_bar.max(1);
