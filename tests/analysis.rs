@@ -1647,6 +1647,163 @@ fn a_breakdown_under_a_pad_keeps_the_tempo_for_the_drop() {
     );
 }
 
+/// Applause between two songs: noise bursts, about 30 claps a second at
+/// random, for 10 s. The claps fire onsets but hold no pulse, so the clock
+/// rests through them at the first song's tempo, and the next song, at
+/// another tempo, is read afresh when its beat comes. Before, the clock ran
+/// on through the applause at 89-121 BPM, flashing, and took 6 s to lock
+/// on the next song.
+#[test]
+fn applause_between_songs_rests_the_clock() {
+    use sonolux::audio::demo::pattern_track;
+    let groove = rock_beat();
+    let sr = f64::from(SR);
+    let (mut audio, _) = pattern_track(110.0, 12.0, 0.5, 4, &groove, 0.0, SR);
+    let end = audio.len() as f64 / sr;
+    // Claps: 5-20 ms noise bursts at random times and levels (a fixed
+    // pseudo-random sequence), swelling in over a second.
+    let mut seed = 0x2545_f491_u32;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        f64::from(seed) / f64::from(u32::MAX)
+    };
+    let n = (10.0 * sr) as usize;
+    let mut claps = vec![0.0f32; n];
+    let mut t = 0.0;
+    loop {
+        t += -(1.0 - random()).ln() / 30.0;
+        let start = (t * sr) as usize;
+        let len = ((0.005 + 0.015 * random()) * sr) as usize;
+        if start + len >= n {
+            break;
+        }
+        let level = 0.05 + 0.15 * random();
+        for k in 0..len {
+            let decay = (-(k as f64) / (0.004 * sr)).exp();
+            claps[start + k] += ((2.0 * random() - 1.0) * decay * level) as f32;
+        }
+    }
+    for (k, c) in claps.iter_mut().enumerate() {
+        *c *= (k as f64 / sr).min(1.0) as f32;
+    }
+    audio.extend_from_slice(&claps);
+    let next = end + 10.0;
+    let (song, _) = pattern_track(140.0, 14.0, 0.0, 4, &groove, 0.0, SR);
+    audio.extend_from_slice(&song);
+    let res = analyze_clip(&clip(audio), 512, 0.05);
+    // The clock rests once the claps have had the last few seconds to
+    // themselves and two bars have passed...
+    let flashing: Vec<f64> = res
+        .beats
+        .iter()
+        .map(|b| b.0)
+        .filter(|&t| t > end + 6.0 && t < next - 0.1)
+        .collect();
+    assert!(flashing.is_empty(), "beats in the applause: {flashing:.2?}");
+    // ...holding the first song's tempo...
+    for f in res.frames.iter().filter(|f| f.time > end && f.time < next) {
+        assert!(
+            (f64::from(f.rhythm.bpm) / 110.0 - 1.0).abs() < 0.03,
+            "{:.1} BPM {:.1} s into the applause",
+            f.rhythm.bpm,
+            f.time - end
+        );
+    }
+    // ...and has the next song's tempo within 5 s of its start.
+    let locked = res
+        .frames
+        .iter()
+        .filter(|f| f.time > next)
+        .find(|f| (f64::from(f.rhythm.bpm) / 140.0 - 1.0).abs() < 0.04)
+        .map(|f| f.time - next);
+    assert!(
+        locked.is_some_and(|s| s < 5.0),
+        "the next song's tempo after {locked:?} s"
+    );
+}
+
+/// An EDM build is noise-like too (a snare roll under a white-noise riser,
+/// its flatness 0.5-0.75 like applause), but it holds a clear pulse: its
+/// beats go on, at full strength, into the drop.
+#[test]
+fn a_build_under_a_noise_riser_keeps_its_beats() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let groove = rock_beat();
+    let sr = f64::from(SR);
+    let bpm = 128.0;
+    let bar = 4.0 * 60.0 / bpm;
+    let (mut audio, first) = pattern_track(bpm, 8.0 * bar, 0.0, 4, &groove, 0.0, SR);
+    audio.truncate((8.0 * bar * sr).round() as usize);
+    let start = audio.len() as f64 / sr;
+    // Four bars of a snare on every eighth, four on every sixteenth.
+    let eighths: Vec<(f64, Drum)> = (0..8).map(|k| (f64::from(k) * 0.5, Drum::Snare)).collect();
+    let sixteenths: Vec<(f64, Drum)> = (0..16)
+        .map(|k| (f64::from(k) * 0.25, Drum::Snare))
+        .collect();
+    let (mut build, b1) = pattern_track(bpm, 4.0 * bar, 0.0, 4, &eighths, 0.0, SR);
+    build.truncate((4.0 * bar * sr).round() as usize);
+    let (roll, b2) = pattern_track(bpm, 4.0 * bar, 0.0, 4, &sixteenths, 0.0, SR);
+    build.extend_from_slice(&roll[..(4.0 * bar * sr).round() as usize]);
+    // The riser: white noise (a fixed pseudo-random sequence) swelling in.
+    let mut seed = 0x9e37_79b9_u32;
+    let n = build.len();
+    for (k, v) in build.iter_mut().enumerate() {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let noise = f64::from(seed) / f64::from(u32::MAX) * 2.0 - 1.0;
+        let swell = (k as f64 / n as f64).powi(2);
+        *v += (0.4 * noise * swell) as f32;
+    }
+    audio.extend_from_slice(&build);
+    let drop = audio.len() as f64 / sr;
+    let (song, third) = pattern_track(bpm, 4.0 * bar, 0.0, 4, &groove, 0.0, SR);
+    audio.extend_from_slice(&song);
+    let truth: Vec<f64> = first
+        .iter()
+        .copied()
+        .filter(|&t| t < start - 0.01)
+        .chain(
+            b1.iter()
+                .filter(|&&t| t < 4.0 * bar - 0.01)
+                .map(|t| t + start),
+        )
+        .chain(b2.iter().map(|t| t + start + 4.0 * bar))
+        .chain(third.iter().map(|t| t + drop))
+        .collect();
+    let res = analyze_clip(&clip(audio), 512, 0.05);
+    let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+    let in_build = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .copied()
+            .filter(|&t| t >= start && t < drop + bar)
+            .collect()
+    };
+    let f = eval::f_measure(&in_build(&truth), &in_build(&beats), 0.07);
+    let weakest = res
+        .frames
+        .iter()
+        .filter(|f| f.time >= start && f.time < drop + bar)
+        .map(|f| f.rhythm.confidence)
+        .fold(f32::MAX, f32::min);
+    let flatness = res
+        .frames
+        .iter()
+        .filter(|f| f.time >= drop - 2.0 && f.time < drop)
+        .map(|f| f.flatness)
+        .sum::<f32>()
+        / 40.0;
+    assert!(
+        // The riser makes the build as noise-like as applause (see
+        // `CROWD_FLATNESS`): the pulse is what keeps it awake.
+        flatness > 0.5 && f >= 0.95 && weakest > 0.3,
+        "beat F {f:.3} in the build and the drop's first bar, weakest confidence \
+         {weakest:.2} (flatness before the drop {flatness:.2})"
+    );
+}
+
 #[test]
 fn a_silent_break_inside_a_song_keeps_the_beat() {
     use sonolux::audio::demo::pattern_track;

@@ -115,6 +115,11 @@ const QUIET_HOLD_S: f32 = 0.5;
 /// tempo is read afresh from what follows, as after silence, and the bar
 /// line stays. A tapped or fixed tempo never rests.
 const REST_AFTER_BEATS: f64 = 8.0;
+/// An onset in noise-like sound (see [`BeatTracker::onset_heard`]) counts
+/// while the last 3 s hold a pulse this clear (the tempo's best score over
+/// them alone): music scores 0.3-0.8 there, synthesised applause
+/// 0.08-0.17.
+const CROWD_PULSE: f32 = 0.2;
 /// Beats of silence after which the published confidence starts to fade.
 const REST_FADE_FROM_BEATS: f64 = 2.0;
 /// Seconds without music after which music is taken to start anew.
@@ -432,8 +437,15 @@ impl BeatTracker {
     /// music goes on, whatever else sounds (a breakdown's pads keep the
     /// onset strength up without one, and their beating partials can fire
     /// the drum bands' pickers).
-    pub fn onset_heard(&mut self) {
-        self.onset_this_frame = true;
+    ///
+    /// With `noise_like` (the sound's spectral flatness over the last
+    /// second is a noise's: applause, crowd noise), the onset counts only
+    /// while the last few seconds hold a clear pulse: the clapping of a
+    /// crowd between songs is no music to keep a beat to.
+    pub fn onset_heard(&mut self, noise_like: bool) {
+        if !noise_like || self.tempo.recent_pulse() >= CROWD_PULSE {
+            self.onset_this_frame = true;
+        }
     }
 
     /// Feeds one beat-rate frame: `odf` (onset strength, as a band's rise

@@ -244,6 +244,10 @@ pub struct Analyzer {
     onset_picker: PeakPicker,
     onset_gain: AutoGain,
     onset_pulse: f32,
+    /// The spectral flatness over about the last second, and the rate at
+    /// which it follows the frame's.
+    flatness_1s: f32,
+    flatness_coef: f32,
     hits: [HitDetector; 3],
     features: FeatureExtractor,
     beat: BeatTracker,
@@ -296,6 +300,13 @@ pub struct Analyzer {
     web_audio_rows: bool,
     texture_countdown: u8,
 }
+
+/// A sound whose spectral flatness, over about a second, is above this
+/// is noise-like: applause and crowd noise (synthesised applause 0.65),
+/// where music stays under it (the dev clips' loudest second, drums alone,
+/// 0.40). Its onsets keep the beat clock awake only under a clear pulse
+/// (see [`beat::BeatTracker::onset_heard`]).
+const CROWD_FLATNESS: f32 = 0.5;
 
 impl Analyzer {
     /// An analyser for mono input at `sample_rate` Hz.
@@ -356,6 +367,8 @@ impl Analyzer {
             onset_picker,
             onset_gain: AutoGain::new(rate, 6.0, 1e-3),
             onset_pulse: 0.0,
+            flatness_1s: 0.0,
+            flatness_coef: 1.0 - (-1.0 / rate).exp(),
             hits,
             features: FeatureExtractor::new(n_bins, bin_hz, rate, rate / f32::from(TEXTURE_EVERY)),
             beat: BeatTracker::new(rate / 2.0, odf_peak_delay(sample_rate)),
@@ -521,8 +534,9 @@ impl Analyzer {
         self.frame.flux = onset_norm;
         self.onset_pulse *= self.pulse_decay;
         let event_time = now - self.delay;
+        self.flatness_1s += self.flatness_coef * (self.frame.flatness - self.flatness_1s);
         if self.onset_picker.push(odf).is_some() {
-            self.beat.onset_heard();
+            self.beat.onset_heard(self.flatness_1s > CROWD_FLATNESS);
             self.onset_pulse = self.onset_pulse.max(onset_norm);
             self.events.push(Event {
                 kind: EventKind::Onset,
