@@ -1480,6 +1480,19 @@ fn the_bar_line_survives_an_octave_round_trip() {
     );
 }
 
+/// Of `truth`'s beats in the 3 s from `t`: how many `beats` finds (within
+/// 70 ms), those beats, and the beats emitted then.
+fn first_beats_from(truth: &[f64], beats: &[f64], t: f64) -> (usize, Vec<f64>, Vec<f64>) {
+    let within = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .copied()
+            .filter(|&b| b >= t - 0.05 && b < t + 3.0)
+            .collect()
+    };
+    let (tr, est) = (within(truth), within(beats));
+    (eval::match_events(&tr, &est, 0.07).len(), tr, est)
+}
+
 /// Music that stops for a while (the end of a song, a DJ's gap between
 /// tracks): the clock holds its tempo through the silence, and after two
 /// bars of it rests: no beats, and no confidence left to pulse the presets
@@ -1555,14 +1568,7 @@ fn the_clock_rests_when_the_music_stops() {
         .filter(|&t| t < end)
         .chain(second.iter().map(|t| t + back))
         .collect();
-    let within = |v: &[f64], lo: f64, hi: f64| -> Vec<f64> {
-        v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
-    };
-    let (est, tr) = (
-        within(&beats, back - 0.05, back + 3.0),
-        within(&truth, back - 0.05, back + 3.0),
-    );
-    let real = eval::match_events(&tr, &est, 0.07).len();
+    let (real, tr, est) = first_beats_from(&truth, &beats, back);
     assert!(
         real + 1 >= tr.len() && est.len() <= tr.len() + 1,
         "{real} of {} beats in the first 3 s back found, {} emitted: {est:.2?}",
@@ -1631,14 +1637,7 @@ fn a_breakdown_under_a_pad_keeps_the_tempo_for_the_drop() {
         .filter(|&t| t < stop - 0.1)
         .chain(second.iter().map(|t| t + drop))
         .collect();
-    let within = |v: &[f64], lo: f64, hi: f64| -> Vec<f64> {
-        v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
-    };
-    let (est, tr) = (
-        within(&beats, drop - 0.05, drop + 3.0),
-        within(&truth, drop - 0.05, drop + 3.0),
-    );
-    let real = eval::match_events(&tr, &est, 0.07).len();
+    let (real, tr, est) = first_beats_from(&truth, &beats, drop);
     assert!(
         real + 1 >= tr.len() && est.len() <= tr.len() + 1,
         "{real} of {} beats in the first 3 s after the drop found, {} emitted: {est:.2?}",
@@ -1848,11 +1847,7 @@ fn a_silent_break_inside_a_song_keeps_the_beat() {
         let within = |v: &[f64], lo: f64, hi: f64| -> Vec<f64> {
             v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
         };
-        let (est, tr) = (
-            within(&beats, back - 0.05, back + 3.0),
-            within(&truth, back - 0.05, back + 3.0),
-        );
-        let real = eval::match_events(&tr, &est, 0.07).len();
+        let (real, tr, est) = first_beats_from(&truth, &beats, back);
         let f = eval::f_measure(
             &within(&truth, back + 3.0, f64::MAX),
             &within(&beats, back + 3.0, f64::MAX),

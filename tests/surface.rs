@@ -83,6 +83,20 @@ fn tick(h: &mut Harness<'static, Rig>, frame: &FeatureFrame, t: f64) {
     h.run();
 }
 
+/// Kick on 1 and 3, snare on 2 and 4, and a hat on every eighth, laid
+/// `hat_layers` times over (louder hats).
+fn rock_groove(hat_layers: usize) -> Vec<(f64, sonolux::audio::demo::Drum)> {
+    use sonolux::audio::demo::Drum;
+    let drums = [
+        (0.0, Drum::Kick),
+        (1.0, Drum::Snare),
+        (2.0, Drum::Kick),
+        (3.0, Drum::Snare),
+    ];
+    let hats = (0..hat_layers).flat_map(|_| (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat)));
+    drums.into_iter().chain(hats).collect()
+}
+
 /// Clicks the button `label` and hands the beat overrides it queued to
 /// `analyzer`, as the live show does.
 fn press(h: &mut Harness<'static, Rig>, analyzer: &mut Analyzer, label: &str) {
@@ -272,20 +286,14 @@ fn halving_the_tempo_from_the_panel_holds_the_analysis_there() {
 
 #[test]
 fn the_tempo_panel_says_when_the_backbeat_holds_the_octave() {
-    use sonolux::audio::demo::{Drum, pattern_track};
+    use sonolux::audio::demo::pattern_track;
     let sr = 44_100;
     let mut h = harness(rig("tunnel"));
     let mut analyzer = Analyzer::new(sr);
     // Rock at 70 BPM under eighths far louder than the drums: the
     // autocorrelation counts the eighths, the backbeat says 70 and holds it.
-    let drums = [
-        (0.0, Drum::Kick),
-        (1.0, Drum::Snare),
-        (2.0, Drum::Kick),
-        (3.0, Drum::Snare),
-    ];
-    let hats = (0..24).flat_map(|_| (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat)));
-    let hits: Vec<_> = drums.into_iter().chain(hats).collect();
+    // The hats 24 times over: far louder than the drums.
+    let hits = rock_groove(24);
     let (audio, _) = pattern_track(70.0, 24.0, 0.5, 4, &hits, 0.0, sr);
     analyzer.process(&audio);
     let frame = *analyzer.frame();
@@ -305,7 +313,7 @@ fn the_tempo_panel_says_when_the_backbeat_holds_the_octave() {
 
 #[test]
 fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
-    use sonolux::audio::demo::{Drum, pattern_track};
+    use sonolux::audio::demo::pattern_track;
     let sr = 44_100;
     let mut h = harness(rig("tunnel"));
     // A live input that came in on a drum groove already playing: kicks on
@@ -314,14 +322,7 @@ fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
     // line is a guess until the VJ sets it.
     let mut analyzer = Analyzer::new(sr);
     analyzer.joins_music_in_progress();
-    let drums = [
-        (0.0, Drum::Kick),
-        (1.0, Drum::Snare),
-        (2.0, Drum::Kick),
-        (3.0, Drum::Snare),
-    ];
-    let hats = (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat));
-    let hits: Vec<_> = drums.into_iter().chain(hats).collect();
+    let hits = rock_groove(1);
     let (audio, _) = pattern_track(120.0, 20.0, 0.0, 4, &hits, 0.0, sr);
     let split = 16 * sr as usize;
     analyzer.process(&audio[..split]);
@@ -351,18 +352,11 @@ fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
 /// holds the tempo; the word goes when the drums are back.
 #[test]
 fn the_tempo_panel_says_when_the_clock_rests() {
-    use sonolux::audio::demo::{Drum, pattern_track};
+    use sonolux::audio::demo::pattern_track;
     let sr = 44_100;
     let mut h = harness(rig("tunnel"));
     let mut analyzer = Analyzer::new(sr);
-    let drums = [
-        (0.0, Drum::Kick),
-        (1.0, Drum::Snare),
-        (2.0, Drum::Kick),
-        (3.0, Drum::Snare),
-    ];
-    let hats = (0..8).map(|k| (f64::from(k) * 0.5, Drum::Hat));
-    let hits: Vec<_> = drums.into_iter().chain(hats).collect();
+    let hits = rock_groove(1);
     let (groove, _) = pattern_track(120.0, 8.0, 0.0, 4, &hits, 0.0, sr);
     analyzer.process(&groove);
     let playing = *analyzer.frame();

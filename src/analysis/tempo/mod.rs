@@ -364,7 +364,7 @@ impl TempoEstimator {
         self.backbeat_hold
     }
 
-    /// How clear a pulse the last [`CHANGE_WINDOW_S`] hold on their own:
+    /// How clear a pulse the last 3 s hold on their own:
     /// their best tempo's score (normalised autocorrelation; a clear beat
     /// scores 0.3-0.8, crowd noise under 0.2), as of the last update.
     pub fn recent_pulse(&self) -> f32 {
