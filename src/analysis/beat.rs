@@ -115,13 +115,13 @@ const QUIET_HOLD_S: f32 = 0.5;
 /// tempo is read afresh from what follows, as after silence, and the bar
 /// line stays. A tapped or fixed tempo never rests.
 const REST_AFTER_BEATS: f64 = 8.0;
+/// Beats of silence after which the published confidence starts to fade.
+const REST_FADE_FROM_BEATS: f64 = 2.0;
 /// An onset in noise-like sound (see [`BeatTracker::onset_heard`]) counts
 /// while the last 3 s hold a pulse this clear (the tempo's best score over
 /// them alone): music scores 0.3-0.8 there, synthesised applause
 /// 0.08-0.17.
 const CROWD_PULSE: f32 = 0.2;
-/// Beats of silence after which the published confidence starts to fade.
-const REST_FADE_FROM_BEATS: f64 = 2.0;
 /// Seconds without music after which music is taken to start anew.
 const MUSIC_GAP_S: f32 = 2.0;
 /// Music heard this soon after a stream opened was playing before it (see
