@@ -249,9 +249,24 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
         listed.contains("Monitor of"),
         "no monitor source listed:\n{listed}"
     );
+    // The groove in stereo with its second leg inverted (a lead wired in
+    // reverse): averaged, the channels cancel to silence; the capture's
+    // downmix takes the second one inverted, and says so.
     let wav = dir.join("groove.wav");
     let samples = sonolux::audio::demo::synthesize_groove(20.0, 44_100);
-    sonolux::audio::decode::write_wav(&wav, &samples, 44_100).expect("wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("wav");
+    for &s in &samples {
+        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        w.write_sample(v).expect("left");
+        w.write_sample(-v).expect("right, inverted");
+    }
+    w.finalize().expect("wav");
     let mut player = Command::new("paplay")
         .env("XDG_RUNTIME_DIR", &pulse.runtime)
         .arg(&wav)
@@ -274,6 +289,10 @@ fn live_capture_from_pulseaudio_finds_the_beat() {
     assert!(
         (bpm - 124.0).abs() < 124.0 * 0.04,
         "tempo of the captured groove: {line}"
+    );
+    assert!(
+        stderr.contains("channel 2 arrives inverted"),
+        "the inverted leg was not reported:\n{stderr}"
     );
 }
 

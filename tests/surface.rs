@@ -347,6 +347,18 @@ fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
     assert!(!heard.frame().rhythm.bar_guess);
 }
 
+/// The input panel says when a capture's second channel arrives inverted
+/// (the downmix then takes it inverted), and says nothing otherwise.
+#[test]
+fn the_input_panel_says_when_a_leg_arrives_inverted() {
+    let mut h = harness(rig("tunnel"));
+    h.run();
+    assert!(h.query_by_label_contains("arrives inverted").is_none());
+    h.state_mut().status.inverted_leg = true;
+    h.run();
+    h.get_by_label_contains("Channel 2 arrives inverted");
+}
+
 /// Two bars without a hit (here silence after a groove): the tempo panel
 /// says the clock rests, so a VJ whose pulses stopped knows the clock still
 /// holds the tempo; the word goes when the drums are back.

@@ -63,6 +63,9 @@ pub struct AudioClock {
     pub anchor_wall_ns: AtomicU64,
     /// ... and the sample count at the start of its buffer.
     pub anchor_samples: AtomicU64,
+    /// Capture: the second channel arrives in anti-phase and is taken
+    /// inverted (see [`super::downmix`]).
+    pub inverted_leg: AtomicBool,
 }
 
 static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -283,11 +286,14 @@ pub fn capture_on(
         }
         None => AudioClock::with_ring(sample_rate),
     };
+    clock.inverted_leg.store(false, Ordering::Relaxed);
     let cb_clock = clock.clone();
     let err_clock = clock.clone();
     let retired = Arc::new(AtomicBool::new(false));
     let cb_retired = retired.clone();
-    let scale = 1.0 / channels as f32;
+    // The channels' mean, or with the second leg inverted while it
+    // arrives in anti-phase (see `downmix`).
+    let mut downmix = super::downmix::Downmix::new(sample_rate);
     let stream = device
         .build_input_stream::<f32, _, _>(
             config,
@@ -299,11 +305,14 @@ pub fn capture_on(
                 cb_clock.anchor(ts.callback.duration_since(ts.capture));
                 let mut dropped = 0u64;
                 for frame in data.chunks_exact(channels) {
-                    let s = frame.iter().sum::<f32>() * scale;
+                    let s = downmix.push(frame);
                     if producer.push(s).is_err() {
                         dropped += 1;
                     }
                 }
+                cb_clock
+                    .inverted_leg
+                    .store(downmix.inverted(), Ordering::Relaxed);
                 cb_clock.record(data.len() / channels, dropped);
             },
             move |e| err_clock.error(&e),

@@ -770,6 +770,15 @@ impl LiveApp {
             self.errors_reported = (errors, Instant::now());
         }
         self.status.dropped_samples = self.clock.overruns.load(Ordering::Relaxed);
+        let inverted = self.clock.inverted_leg.load(Ordering::Relaxed);
+        if inverted && !self.status.inverted_leg {
+            self.show.message(
+                Level::Warning,
+                "audio input: channel 2 arrives inverted (a lead wired in reverse, a phase \
+                 switch): taking it inverted, so the centre does not cancel",
+            );
+        }
+        self.status.inverted_leg = inverted;
     }
 
     fn redraw_projector(&mut self, el: &ActiveEventLoop) {

@@ -102,6 +102,13 @@ pub fn ui(ui: &mut egui::Ui, show: &Show, status: &Status, out: &mut Vec<Command
         "dropped samples: {} · audio errors: {} · onsets: {}",
         status.dropped_samples, status.audio_errors, status.onsets
     ));
+    if status.inverted_leg {
+        ui.colored_label(
+            super::AMBER,
+            "Channel 2 arrives inverted: taken inverted, so the centre does not cancel. \
+             Check the lead or the desk's phase switch.",
+        );
+    }
     if status.input_lost {
         ui.colored_label(
             egui::Color32::LIGHT_RED,

@@ -59,6 +59,9 @@ pub struct Status {
     pub audio_errors: u64,
     /// The input device is gone (visuals run on decaying features; retried every 2 s).
     pub input_lost: bool,
+    /// The input's second channel arrives in anti-phase and is taken
+    /// inverted (a leg wired in reverse would cancel the centre).
+    pub inverted_leg: bool,
     /// Onsets detected so far.
     pub onsets: u64,
     /// The projector's output texture, registered with egui (live only).
