@@ -1480,16 +1480,18 @@ fn the_bar_line_survives_an_octave_round_trip() {
     );
 }
 
+/// The times of `v` from `lo` up to (not including) `hi`.
+fn times_within(v: &[f64], lo: f64, hi: f64) -> Vec<f64> {
+    v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
+}
+
 /// Of `truth`'s beats in the 3 s from `t`: how many `beats` finds (within
 /// 70 ms), those beats, and the beats emitted then.
 fn first_beats_from(truth: &[f64], beats: &[f64], t: f64) -> (usize, Vec<f64>, Vec<f64>) {
-    let within = |v: &[f64]| -> Vec<f64> {
-        v.iter()
-            .copied()
-            .filter(|&b| b >= t - 0.05 && b < t + 3.0)
-            .collect()
-    };
-    let (tr, est) = (within(truth), within(beats));
+    let (tr, est) = (
+        times_within(truth, t - 0.05, t + 3.0),
+        times_within(beats, t - 0.05, t + 3.0),
+    );
     (eval::match_events(&tr, &est, 0.07).len(), tr, est)
 }
 
@@ -1516,11 +1518,7 @@ fn the_clock_rests_when_the_music_stops() {
     let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
     let rest_at = end + 9.0 * period;
     // Beats run on for at most two bars (and a beat) of silence...
-    let late: Vec<f64> = beats
-        .iter()
-        .copied()
-        .filter(|&t| t > rest_at && t < back - 0.1)
-        .collect();
+    let late = times_within(&beats, rest_at, back - 0.1);
     assert!(late.is_empty(), "beats in the silence: {late:.2?}");
     // ...at the tempo of the music...
     for w in beats.windows(2).filter(|w| w[0] > 5.0 && w[1] < rest_at) {
@@ -1616,11 +1614,7 @@ fn a_breakdown_under_a_pad_keeps_the_tempo_for_the_drop() {
     let res = analyze_clip(&clip(audio), 512, 0.05);
     let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
     let rest_at = stop + 9.0 * period;
-    let late: Vec<f64> = beats
-        .iter()
-        .copied()
-        .filter(|&t| t > rest_at && t < drop - 0.1)
-        .collect();
+    let late = times_within(&beats, rest_at, drop - 0.1);
     assert!(late.is_empty(), "beats in the breakdown: {late:.2?}");
     // The tempo holds from the first lock to the end, the drop included.
     for f in res.frames.iter().filter(|f| f.time > 5.0) {
@@ -1694,12 +1688,8 @@ fn applause_between_songs_rests_the_clock() {
     let res = analyze_clip(&clip(audio), 512, 0.05);
     // The clock rests once the claps have had the last few seconds to
     // themselves and two bars have passed...
-    let flashing: Vec<f64> = res
-        .beats
-        .iter()
-        .map(|b| b.0)
-        .filter(|&t| t > end + 6.0 && t < next - 0.1)
-        .collect();
+    let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
+    let flashing = times_within(&beats, end + 6.0, next - 0.1);
     assert!(flashing.is_empty(), "beats in the applause: {flashing:.2?}");
     // ...holding the first song's tempo...
     for f in res.frames.iter().filter(|f| f.time > end && f.time < next) {
@@ -1774,13 +1764,11 @@ fn a_build_under_a_noise_riser_keeps_its_beats() {
         .collect();
     let res = analyze_clip(&clip(audio), 512, 0.05);
     let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
-    let in_build = |v: &[f64]| -> Vec<f64> {
-        v.iter()
-            .copied()
-            .filter(|&t| t >= start && t < drop + bar)
-            .collect()
-    };
-    let f = eval::f_measure(&in_build(&truth), &in_build(&beats), 0.07);
+    let f = eval::f_measure(
+        &times_within(&truth, start, drop + bar),
+        &times_within(&beats, start, drop + bar),
+        0.07,
+    );
     let weakest = res
         .frames
         .iter()
@@ -1844,13 +1832,10 @@ fn a_silent_break_inside_a_song_keeps_the_beat() {
             .collect();
         let res = analyze_clip(&clip(audio), 512, 0.0);
         let beats: Vec<f64> = res.beats.iter().map(|b| b.0).collect();
-        let within = |v: &[f64], lo: f64, hi: f64| -> Vec<f64> {
-            v.iter().copied().filter(|&t| t >= lo && t < hi).collect()
-        };
         let (real, tr, est) = first_beats_from(&truth, &beats, back);
         let f = eval::f_measure(
-            &within(&truth, back + 3.0, f64::MAX),
-            &within(&beats, back + 3.0, f64::MAX),
+            &times_within(&truth, back + 3.0, f64::MAX),
+            &times_within(&beats, back + 3.0, f64::MAX),
             0.07,
         );
         report.push(format!(

@@ -321,6 +321,7 @@ impl BeatTracker {
 
     /// The published clock state.
     pub fn rhythm(&self) -> Rhythm {
+        let awake = self.awake();
         Rhythm {
             bpm: if self.running {
                 (60.0 / self.period) as f32
@@ -332,12 +333,12 @@ impl BeatTracker {
             beats_per_bar: self.downbeats.beats_per_bar as u32,
             downbeat_index: self.downbeat_index,
             confidence: if self.running {
-                self.confidence * self.awake()
+                self.confidence * awake
             } else {
                 0.0
             },
             bar_guess: self.running && !self.manual_downbeat && self.downbeats.guessing(),
-            resting: self.running && self.awake() == 0.0,
+            resting: self.running && awake == 0.0,
             manual: self.fixed_bpm.is_some(),
             tempo_hint: self.tempo_hint,
             backbeat_hold: self.tempo.backbeat_hold(),
@@ -523,7 +524,7 @@ impl BeatTracker {
                 // the beats. A tempo the VJ fixed, or an octave the VJ
                 // chose, stays.
                 if self.music_frame.is_some() && self.fixed_bpm.is_none() {
-                    let keep = self.running && self.stretch_beats >= KEEP_AFTER_BEATS;
+                    let keep = self.runs_through_breaks();
                     self.after_break = keep;
                     if !keep {
                         self.running = false;
@@ -541,8 +542,7 @@ impl BeatTracker {
                 self.bar_anchor = None;
                 self.downbeats.music_started();
             } else if onsets_back
-                && self.running
-                && self.stretch_beats >= KEEP_AFTER_BEATS
+                && self.runs_through_breaks()
                 && self.fixed_bpm.is_none()
                 && self.tempo_hint.is_none()
             {
@@ -713,6 +713,13 @@ impl BeatTracker {
         // This frame belongs to the beat that started in it, if any.
         self.downbeats.push_chroma(chroma);
         self.settle_downbeats(now);
+    }
+
+    /// Whether the clock gave the last stretch of music its beats
+    /// ([`KEEP_AFTER_BEATS`] of them), so that it runs on through a break
+    /// into the music after it rather than stop and lock afresh.
+    fn runs_through_breaks(&self) -> bool {
+        self.running && self.stretch_beats >= KEEP_AFTER_BEATS
     }
 
     /// 1 while music sounds, falling to 0 as the silence since it grows
