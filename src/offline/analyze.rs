@@ -118,7 +118,8 @@ pub enum TableFormat {
 }
 
 /// Writes `<name>.onsets.txt`, `<name>.beats.txt` (time and bar position),
-/// `<name>.bpm.txt` and `<name>.features.{csv,json}` into `dir`.
+/// `<name>.hits.txt` (the drum hits: time and `kick`, `snare` or `hat`, in
+/// time order), `<name>.bpm.txt` and `<name>.features.{csv,json}` into `dir`.
 pub fn write_result(
     dir: &Path,
     name: &str,
@@ -133,6 +134,15 @@ pub fn write_result(
     write_times(
         &dir.join(format!("{name}.beats.txt")),
         res.beats.iter().map(|(t, p)| format!("{t:.4}\t{p}")),
+    )?;
+    let mut hits: Vec<(f64, &str)> = (res.kicks.iter().map(|&t| (t, "kick")))
+        .chain(res.snares.iter().map(|&t| (t, "snare")))
+        .chain(res.hats.iter().map(|&t| (t, "hat")))
+        .collect();
+    hits.sort_by(|a, b| a.0.total_cmp(&b.0));
+    write_times(
+        &dir.join(format!("{name}.hits.txt")),
+        hits.iter().map(|(t, k)| format!("{t:.4}\t{k}")),
     )?;
     std::fs::write(
         dir.join(format!("{name}.bpm.txt")),
