@@ -337,7 +337,7 @@ pub enum Command {
         #[command(subcommand)]
         command: PresetsCommand,
     },
-    /// Analyse an audio file: onsets, beats, tempo and a feature table.
+    /// Analyse an audio file: onsets, drum hits, beats, tempo and a feature table.
     Analyze {
         /// Audio file (wav, flac, mp3, ogg).
         file: PathBuf,
