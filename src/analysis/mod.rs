@@ -70,6 +70,10 @@ pub const ATTACK_RISE_S: f64 = 0.004;
 /// Hops between refreshes of the spectrum, waveform and Web Audio rows.
 const TEXTURE_EVERY: u8 = 3;
 
+/// Hops (30 ms) over which the kick band's power rise is measured for the
+/// beat clock's off-beat trap ([`beat::BeatTracker::push`]).
+const KICK_POWER_HOPS: usize = 6;
+
 /// The sum of squares and the largest magnitude of `x`, in eight lanes
 /// (the compiler vectorises it; a single running `f32::max` it cannot).
 fn sum_of_squares_and_peak(x: &[f32]) -> (f32, f32) {
@@ -266,8 +270,12 @@ pub struct Analyzer {
     beat_odf: [f32; 2],
     /// Onset strength since the last beat-rate frame in the kick band and
     /// the snare band, each band's rise over 10 ms (for the phase and the
-    /// downbeats; see [`BeatTracker::push`])...
-    beat_hits: [f32; 2],
+    /// downbeats; see [`BeatTracker::push`]), and the kick band's power
+    /// rise over [`KICK_POWER_HOPS`] (for the off-beat trap)...
+    beat_hits: [f32; 3],
+    /// The kick band's power (the sum of its bands' squared magnitudes) at
+    /// the last [`KICK_POWER_HOPS`] hops, a ring, and where the next goes.
+    kick_power: ([f32; KICK_POWER_HOPS], usize),
     /// ...and in the kick band, the snare band and the snare's rattle, each
     /// band's rise over 30 ms (for the tempo's backbeat check).
     backbeat_hits: [f32; 3],
@@ -384,7 +392,8 @@ impl Analyzer {
             delay,
             pulse_decay: (-1.0 / (rate * 0.12)).exp(),
             beat_odf: [0.0; 2],
-            beat_hits: [0.0; 2],
+            beat_hits: [0.0; 3],
+            kick_power: ([0.0; KICK_POWER_HOPS], 0),
             backbeat_hits: [0.0; 3],
             rattle_bands,
             chroma_stft: Stft::new(window * 4, hop * 4),
@@ -564,6 +573,16 @@ impl Analyzer {
         for (b, v) in self.beat_hits.iter_mut().zip(hit_sums) {
             *b = b.max(v);
         }
+        // The kick band's power against its power 30 ms before, unscaled.
+        let power: f32 = self.band_mags[self.hits[0].bands.clone()]
+            .iter()
+            .map(|m| m * m)
+            .sum();
+        let (ring, next) = &mut self.kick_power;
+        let rise = (power - ring[*next]).max(0.0);
+        ring[*next] = power;
+        *next = (*next + 1) % KICK_POWER_HOPS;
+        self.beat_hits[2] = self.beat_hits[2].max(if rise.is_finite() { rise } else { 0.0 });
         for (b, v) in self.backbeat_hits.iter_mut().zip(backbeat) {
             *b = b.max(v);
         }
@@ -599,7 +618,7 @@ impl Analyzer {
                 &mut self.events,
             );
             self.beat_odf = [0.0; 2];
-            self.beat_hits = [0.0; 2];
+            self.beat_hits = [0.0; 3];
             self.backbeat_hits = [0.0; 3];
             self.beat_chroma = [0.0; downbeat::CHROMA];
         }
