@@ -629,7 +629,7 @@ impl BeatTracker {
             && (self.onset_silent_frames as f32) < MUSIC_GAP_S * self.rate;
         let updated = self
             .tempo
-            .push([odf, slow_odf], [backbeat[0], snare], sounding);
+            .push([odf, slow_odf], [backbeat[0], snare, hits[2]], sounding);
         let est = self.tempo.estimate();
         // The backbeat moved the estimate an octave: its phase is for the
         // music to say, like the VJ's /2 (the old grid's beats may be the

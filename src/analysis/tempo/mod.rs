@@ -171,8 +171,9 @@ pub struct TempoEstimator {
     slow_plain_scores: Vec<f32>,
     /// Forward-pass transition weight for a step of `i - reach` candidates.
     transition: Vec<f32>,
-    /// Kick and snare onset strength, aligned with `history`.
-    band_history: Vec<[f32; 2]>,
+    /// Kick and snare onset strength and the kick band's power rise,
+    /// aligned with `history`.
+    band_history: Vec<[f32; 3]>,
     /// Kick-then-snare plus snare-then-kick correlation by lag, normalised.
     backbeat: Vec<f32>,
     /// The kick band's spectrum while the backbeat is computed.
@@ -389,10 +390,11 @@ impl TempoEstimator {
     /// is clearly sharper), and the frame's kick and snare onset strengths
     /// for the backbeat check (the beat tracker gives their rise over 30
     /// ms: the 35-140 Hz band's, and the geometric mean of the 180-3500 Hz
-    /// band's and the 3-8 kHz rattle's). Returns true
+    /// band's and the 3-8 kHz rattle's), then the kick band's power rise
+    /// over 30 ms, unscaled, for the four-on-the-floor check. Returns true
     /// when the estimate was refreshed. `active` false (silence) keeps the
     /// last estimate.
-    pub fn push(&mut self, odf: [f32; 2], bands: [f32; 2], active: bool) -> bool {
+    pub fn push(&mut self, odf: [f32; 2], bands: [f32; 3], active: bool) -> bool {
         if self.history.len() == self.history.capacity() {
             self.keep_last(self.window);
         }
@@ -688,7 +690,7 @@ mod tests {
         for bpm in [70.0, 100.0, 128.0, 150.0] {
             let mut t = TempoEstimator::new(100.0);
             for x in pulse_train(100.0, bpm, 10.0) {
-                t.push([x; 2], [0.0; 2], true);
+                t.push([x; 2], [0.0; 3], true);
             }
             let e = t.estimate();
             assert!((e.bpm / bpm - 1.0).abs() < 0.03, "{bpm}: got {}", e.bpm);
@@ -701,11 +703,11 @@ mod tests {
         let rate = 100.0;
         let mut t = TempoEstimator::new(rate);
         for x in pulse_train(rate, from, 12.0) {
-            t.push([x; 2], [0.0; 2], true);
+            t.push([x; 2], [0.0; 3], true);
         }
         let mut since = None;
         for (i, x) in pulse_train(rate, to, 10.0).into_iter().enumerate() {
-            t.push([x; 2], [0.0; 2], true);
+            t.push([x; 2], [0.0; 3], true);
             let on = (t.estimate().bpm / to - 1.0).abs() < 0.04;
             since = match (since, on) {
                 (None, true) => Some(i as f32 / rate),
@@ -764,7 +766,7 @@ mod tests {
                 .into_iter()
                 .enumerate()
             {
-                t.push([x; 2], [0.0; 2], true);
+                t.push([x; 2], [0.0; 3], true);
                 if i as f32 >= 6.0 * rate && i % 100 == 0 {
                     read.push(t.estimate().bpm.round());
                 }
@@ -784,12 +786,12 @@ mod tests {
         let rate = 100.0;
         let mut t = TempoEstimator::new(rate);
         for x in pulse_train(rate, 120.0, 12.0) {
-            t.push([x; 2], [0.0; 2], true);
+            t.push([x; 2], [0.0; 3], true);
         }
         assert!((t.estimate().bpm / 120.0 - 1.0).abs() < 0.03);
         let mut votes = 0;
         for x in pulse_train(rate, 60.0, 4.0) {
-            t.push([x; 2], [0.0; 2], true);
+            t.push([x; 2], [0.0; 3], true);
             votes = votes.max(t.change_vote.1);
         }
         assert_eq!(votes, 0, "the check voted for a change at the octave");
