@@ -312,6 +312,35 @@ fn the_tempo_panel_says_when_the_backbeat_holds_the_octave() {
 }
 
 #[test]
+fn the_tempo_panel_says_when_a_kick_on_every_beat_holds_the_octave() {
+    use sonolux::audio::demo::{Drum, pattern_track};
+    let sr = 44_100;
+    let mut h = harness(rig("tunnel"));
+    let mut analyzer = Analyzer::new(sr);
+    // Four on the floor at 140 BPM with an open hat between the kicks and
+    // no snare: a kick on every beat is what holds the octave.
+    let hits: Vec<(f64, Drum)> = (0..4)
+        .flat_map(|b| [(f64::from(b), Drum::Kick), (f64::from(b) + 0.5, Drum::Hat)])
+        .collect();
+    let (audio, _) = pattern_track(140.0, 24.0, 0.5, 4, &hits, 0.0, sr);
+    analyzer.process(&audio);
+    let frame = *analyzer.frame();
+    tick(&mut h, &frame, 24.0);
+    let r = frame.rhythm;
+    assert!(
+        r.held_by_kick
+            && r.backbeat_hold
+                .is_some_and(|bpm| (bpm / 140.0 - 1.0).abs() < 0.04),
+        "{r:?}"
+    );
+    h.get_by_label_contains("a kick on every beat holds it near 140 BPM");
+    // The top bar says so too, beside the BPM.
+    h.get_by_label("four on the floor");
+    press(&mut h, &mut analyzer, "/2");
+    assert!(!analyzer.frame().rhythm.held_by_kick);
+}
+
+#[test]
 fn the_tempo_panel_says_when_the_bar_line_is_a_guess() {
     use sonolux::audio::demo::pattern_track;
     let sr = 44_100;

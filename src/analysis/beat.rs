@@ -380,6 +380,7 @@ impl BeatTracker {
             manual: self.fixed_bpm.is_some(),
             tempo_hint: self.tempo_hint,
             backbeat_hold: self.tempo.backbeat_hold(),
+            held_by_kick: self.tempo.held_by_kick(),
         }
     }
 

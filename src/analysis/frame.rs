@@ -134,6 +134,9 @@ pub struct Rhythm {
     /// answering the kick a beat later) holds the analysis on; x2 or /2
     /// still override it. `None` while nothing holds it.
     pub backbeat_hold: Option<f32>,
+    /// What holds that octave is a kick on every beat (four on the floor,
+    /// music with no snare to answer it), not a backbeat.
+    pub held_by_kick: bool,
 }
 
 impl Default for Rhythm {
@@ -150,6 +153,7 @@ impl Default for Rhythm {
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
+            held_by_kick: false,
         }
     }
 }
@@ -274,6 +278,7 @@ mod tests {
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
+            held_by_kick: false,
         };
         let p = r.position_at(10.0);
         assert!((p.beats - 20.0).abs() < 1e-9);

@@ -46,6 +46,7 @@ fn moment(t: f64) -> FeatureFrame {
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
+            held_by_kick: false,
         },
         ..Default::default()
     };

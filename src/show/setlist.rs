@@ -208,6 +208,7 @@ mod tests {
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
+            held_by_kick: false,
         };
         let mut c = BarCounter::default();
         c.reset(&r, 0.1);

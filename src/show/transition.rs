@@ -100,6 +100,7 @@ mod tests {
             manual: false,
             tempo_hint: None,
             backbeat_hold: None,
+            held_by_kick: false,
         };
         // Beat 20 (t = 10 s) is a downbeat; from 9.9 s the next one is at 10 s.
         assert!((next_downbeat(&r, 9.9) - 10.0).abs() < 1e-9);

@@ -122,6 +122,10 @@ pub fn ui(ui: &mut egui::Ui, surface: &mut Surface, show: &Show, out: &mut Vec<C
     };
     ui.label(match (held, r.backbeat_hold) {
         (Some(why), _) => egui::RichText::new(why).color(super::AMBER),
+        (None, Some(bpm)) if r.held_by_kick => egui::RichText::new(format!(
+            "the analysis leads; a kick on every beat holds it near {bpm:.0} BPM"
+        ))
+        .small(),
         (None, Some(bpm)) => egui::RichText::new(format!(
             "the analysis leads; the drums' backbeat holds it near {bpm:.0} BPM"
         ))

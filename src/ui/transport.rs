@@ -54,6 +54,11 @@ pub fn ui(
                 "held",
                 "x2 or /2 holds the analysis on this level; Auto frees it",
             ))
+        } else if r.backbeat_hold.is_some() && r.held_by_kick {
+            Some((
+                "four on the floor",
+                "a kick on every beat holds the analysis on this octave; x2 or /2 override it",
+            ))
         } else if r.backbeat_hold.is_some() {
             Some((
                 "backbeat",

@@ -240,12 +240,15 @@ impl TempoEstimator {
             .backbeat_hold
             .is_some_and(|h| (bpm / h).log2().abs() < BACKBEAT_HOLD_FOLLOW);
         // 0.5 or 2.0: move there; 1.0: this octave is the backbeat's.
+        // The vote comes from a kick on every beat, not from the backbeat.
+        let mut by_kick = false;
         let vote = match (near(period), other) {
             // A kick on every beat of twice the tempo, and no backbeat
             // holding this one: four on the floor.
             (_, Some((factor, _)))
                 if factor > 1.0 && !held_here && self.four_on_the_floor(n, period) =>
             {
+                by_kick = true;
                 factor
             }
             (Some(own), Some((factor, o)))
@@ -270,6 +273,7 @@ impl TempoEstimator {
                     && self.backbeat_hold.is_none()
                     && self.four_on_the_floor(n, 2.0 * period) =>
             {
+                by_kick = true;
                 1.0
             }
             _ => 0.0,
@@ -284,6 +288,7 @@ impl TempoEstimator {
         self.backbeat_vote = (0.0, 0);
         if vote == 1.0 {
             self.hold_octave(Some(bpm));
+            self.held_by_kick = by_kick;
             return bpm;
         }
         if self.backbeat_settled {
@@ -305,6 +310,7 @@ impl TempoEstimator {
         self.backbeat_settled = back;
         self.backbeat_moved_to = Some(target);
         self.hold_octave((!held || back).then_some(target));
+        self.held_by_kick = by_kick;
         self.restart_at(target);
         self.backbeat_moved = true;
         target

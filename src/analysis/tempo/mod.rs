@@ -193,6 +193,8 @@ pub struct TempoEstimator {
     /// The tempo whose octave the backbeat holds with a prior around it
     /// ([`BACKBEAT_HOLD_OCTAVES`]).
     backbeat_hold: Option<f32>,
+    /// That hold came from a kick on every beat, not from a backbeat.
+    held_by_kick: bool,
     /// Updates in a row whose estimate stayed within 4 % of the one before.
     steady_updates: u32,
     /// Transforms over the whole window (the autocorrelation, the backbeat).
@@ -264,6 +266,7 @@ impl TempoEstimator {
             backbeat_moved_to: None,
             backbeat_settled: false,
             backbeat_hold: None,
+            held_by_kick: false,
             steady_updates: 0,
             long,
             estimate: TempoEstimate::default(),
@@ -281,11 +284,15 @@ impl TempoEstimator {
         self.prior_bpm = bpm;
         self.prior_octaves = octaves.max(0.05);
         self.backbeat_hold = None;
+        self.held_by_kick = false;
         self.fill_prior();
     }
 
     /// Holds the octave of `bpm` with a prior around it, or lets go.
     fn hold_octave(&mut self, bpm: Option<f32>) {
+        if bpm.is_none() {
+            self.held_by_kick = false;
+        }
         if self.backbeat_hold != bpm {
             self.backbeat_hold = bpm;
             self.fill_prior();
@@ -363,6 +370,12 @@ impl TempoEstimator {
     /// a new song starts or the VJ chooses an octave.
     pub fn backbeat_hold(&self) -> Option<f32> {
         self.backbeat_hold
+    }
+
+    /// Whether what holds the octave ([`Self::backbeat_hold`]) is a kick on
+    /// every beat (four on the floor) rather than a snare answering a kick.
+    pub fn held_by_kick(&self) -> bool {
+        self.held_by_kick && self.backbeat_hold.is_some()
     }
 
     /// How clear a pulse the last 3 s hold on their own:
