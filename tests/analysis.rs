@@ -2305,3 +2305,18 @@ fn techno_with_open_hats_off_the_beat_flashes_on_the_kick() {
     let f = beat_f(&res.beats, &truth, 5.0, 30.0);
     assert!(f > 0.9, "beat F {f:.2} from 5 s");
 }
+
+#[test]
+fn a_better_phase_found_between_hits_is_still_taken() {
+    // Techno at 160 BPM with open hats between the kicks: once the tempo
+    // is doubled to the kicks', the clock sits on the hats and the comb
+    // (the kick band's power) names the kicks as a clearly better phase.
+    // The switch comes three beats later; when that moment fell between
+    // hits, where the clock makes no correction, the switch was dropped
+    // and counted again from zero, always at the same point of the beat,
+    // so it never came (beat F 0 from 8 to 16 s, .84 after).
+    let (audio, truth) = techno_332(160.0, 30.0, true, SR);
+    let res = analyze_clip(&clip(audio), 512, 0.0);
+    let f = beat_f(&res.beats, &truth, 12.0, 30.0);
+    assert!(f > 0.9, "beat F {f:.2} from 12 s");
+}
