@@ -270,15 +270,8 @@ mod tests {
             bpm: 120.0,
             next_beat: 10.0,
             next_index: 20,
-            beats_per_bar: 4,
-            downbeat_index: 0,
             confidence: 1.0,
-            bar_guess: false,
-            resting: false,
-            manual: false,
-            tempo_hint: None,
-            backbeat_hold: None,
-            held_by_kick: false,
+            ..Rhythm::default()
         };
         let p = r.position_at(10.0);
         assert!((p.beats - 20.0).abs() < 1e-9);

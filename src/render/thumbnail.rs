@@ -38,15 +38,8 @@ fn moment(t: f64) -> FeatureFrame {
             bpm: 120.0,
             next_beat: (t * 2.0).floor() / 2.0 + 0.5,
             next_index: (t * 2.0).floor() as i64 + 1,
-            beats_per_bar: 4,
-            downbeat_index: 0,
             confidence: 1.0,
-            bar_guess: false,
-            resting: false,
-            manual: false,
-            tempo_hint: None,
-            backbeat_hold: None,
-            held_by_kick: false,
+            ..Rhythm::default()
         },
         ..Default::default()
     };

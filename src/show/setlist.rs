@@ -200,15 +200,8 @@ mod tests {
             bpm: 120.0,
             next_beat: 0.5,
             next_index: 1,
-            beats_per_bar: 4,
-            downbeat_index: 0,
             confidence: 1.0,
-            bar_guess: false,
-            resting: false,
-            manual: false,
-            tempo_hint: None,
-            backbeat_hold: None,
-            held_by_kick: false,
+            ..Rhythm::default()
         };
         let mut c = BarCounter::default();
         c.reset(&r, 0.1);

@@ -92,15 +92,8 @@ mod tests {
             bpm: 120.0,
             next_beat: 10.0,
             next_index: 20,
-            beats_per_bar: 4,
-            downbeat_index: 0,
             confidence: 1.0,
-            bar_guess: false,
-            resting: false,
-            manual: false,
-            tempo_hint: None,
-            backbeat_hold: None,
-            held_by_kick: false,
+            ..Rhythm::default()
         };
         // Beat 20 (t = 10 s) is a downbeat; from 9.9 s the next one is at 10 s.
         assert!((next_downbeat(&r, 9.9) - 10.0).abs() < 1e-9);
