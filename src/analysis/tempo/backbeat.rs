@@ -162,6 +162,11 @@ const KICK_FIGURE_RATIO: f32 = 2.0;
 const FOUR_FLOOR_CLEAR: f32 = 0.4;
 /// ...and at least this share of its repetition at the whole period.
 const FOUR_FLOOR_RATIO: f32 = 0.6;
+/// Where the band history ([`TempoEstimator::push`]'s `bands`) holds the
+/// kick band's onsets (its rise over 30 ms)...
+const KICK_ONSETS: usize = 0;
+/// ...and the kick band's power rise, unscaled.
+const KICK_POWER: usize = 2;
 /// Shortest and longest kick-to-snare lag considered, seconds.
 const BACKBEAT_LAGS_S: (f32, f32) = (0.2, 1.3);
 
@@ -229,10 +234,7 @@ impl TempoEstimator {
         // A halving asked for by the kick band's own two-beat figure
         // ([`KICK_FIGURE_RATIO`]) is not the backbeat's.
         let kick_figure = |o: f32| {
-            let (one, two) = (
-                self.kick_autocorrelation(n, period),
-                self.kick_autocorrelation(n, 2.0 * period),
-            );
+            let [one, two] = self.band_autocorrelation(n, KICK_ONSETS, [period, 2.0 * period]);
             two > 0.5 * o && two > KICK_FIGURE_RATIO * one
         };
         // The backbeat itself moved to this octave or confirmed it.
@@ -326,39 +328,34 @@ impl TempoEstimator {
     /// tempo whose beat is `period` frames long ([`FOUR_FLOOR_CLEAR`],
     /// [`FOUR_FLOOR_RATIO`]).
     fn four_on_the_floor(&self, n: usize, period: f32) -> bool {
-        let half = self.band_autocorrelation(n, 0.5 * period, 2);
-        half >= FOUR_FLOOR_CLEAR
-            && half >= FOUR_FLOOR_RATIO * self.band_autocorrelation(n, period, 2)
+        let [half, whole] = self.band_autocorrelation(n, KICK_POWER, [0.5 * period, period]);
+        half >= FOUR_FLOOR_CLEAR && half >= FOUR_FLOOR_RATIO * whole
     }
 
-    /// The kick band's normalised autocorrelation over the last `n` frames
-    /// at `lag` frames, the best within two frames of it (0 when the band
+    /// The normalised autocorrelation of one of the band histories (`band`:
+    /// [`KICK_ONSETS`] or [`KICK_POWER`]) over the last `n` frames at each
+    /// of `lags` frames, the best within two frames of it (0 when the band
     /// is flat or the lag too long).
-    fn kick_autocorrelation(&self, n: usize, lag: f32) -> f32 {
-        self.band_autocorrelation(n, lag, 0)
-    }
-
-    /// One of the band histories' normalised autocorrelation over the last
-    /// `n` frames at `lag` frames, the best within two frames of it (0 when
-    /// the band is flat or the lag too long).
-    fn band_autocorrelation(&self, n: usize, lag: f32, band: usize) -> f32 {
+    fn band_autocorrelation(&self, n: usize, band: usize, lags: [f32; 2]) -> [f32; 2] {
         let src = &self.band_history[self.band_history.len() - n..];
         let mean = src.iter().map(|v| v[band]).sum::<f32>() / n.max(1) as f32;
         let energy = src.iter().map(|v| (v[band] - mean).powi(2)).sum::<f32>() / n.max(1) as f32;
-        let centre = lag.round() as usize;
-        if energy <= 1e-12 || centre + 2 >= n {
-            return 0.0;
-        }
-        (centre.saturating_sub(2).max(1)..=centre + 2)
-            .map(|l| {
-                let sum: f32 = src[l..]
-                    .iter()
-                    .zip(src)
-                    .map(|(a, b)| (a[band] - mean) * (b[band] - mean))
-                    .sum();
-                sum / (n - l) as f32 / energy
-            })
-            .fold(f32::MIN, f32::max)
+        lags.map(|lag| {
+            let centre = lag.round() as usize;
+            if energy <= 1e-12 || centre + 2 >= n {
+                return 0.0;
+            }
+            (centre.saturating_sub(2).max(1)..=centre + 2)
+                .map(|l| {
+                    let sum: f32 = src[l..]
+                        .iter()
+                        .zip(src)
+                        .map(|(a, b)| (a[band] - mean) * (b[band] - mean))
+                        .sum();
+                    sum / (n - l) as f32 / energy
+                })
+                .fold(f32::MIN, f32::max)
+        })
     }
 
     /// The covariance of the kick and snare bands over the last `n` frames
