@@ -300,17 +300,17 @@ fn data(id: &str) -> std::path::PathBuf {
 fn regression_on_annotated_clips() {
     // (clip, onset F floor, beat F floor, tempo must be right)
     let cases = [
-        ("mdb_rock_mix", 0.78, 0.88, true),
+        ("mdb_rock_mix", 0.78, 0.90, true),
         ("mdb_grunge_drums", 0.96, 0.97, true),
-        ("mdb_punk_mix", 0.69, 0.92, true),
+        ("mdb_punk_mix", 0.69, 0.94, true),
         // Its references leave out hat-like hits that the other clips'
         // references mark. Since hats count as broadband within the high
         // register (`onset::HIGH_REGISTER_HZ`), 17 of the 23 detections it
         // gains are unmarked; at 11 of them 6-16 kHz rises by 7-17 dB and
         // nothing below 2 kHz rises (a hat's spectrum). Onset F .707 ->
         // .660; the floor was .70.
-        ("stretch_country1_140", 0.64, 0.95, true),
-        ("synth_gmd_funk138", 0.72, 0.93, true),
+        ("stretch_country1_140", 0.64, 0.97, true),
+        ("synth_gmd_funk138", 0.72, 0.96, true),
         // 14 of its 15 onsets found, with one extra detection (a faint
         // high-register flicker) since the high register counts: .966 -> .933.
         ("madmom_sample", 0.93, 0.60, true),
@@ -319,11 +319,11 @@ fn regression_on_annotated_clips() {
         // the low register counts, it finds 8 of its hits fewer and 2 more
         // (onset F .826 -> .787, .770 with the kick's rise over 3 hops),
         // most likely because its riff's bass lifts the picker's threshold.
-        ("stretch_zeppelin_128", 0.76, 0.70, true),
+        ("stretch_zeppelin_128", 0.76, 0.75, true),
         // Drums whose backbeat check halved them without the leak removal
         // and doubled them back with it, eleven times in 20 s (beat F .84)
         // before a move back settled the octave.
-        ("stretch_grunge_180", 0.93, 0.93, true),
+        ("stretch_grunge_180", 0.93, 0.96, true),
     ];
     let mut downbeat_f = Vec::new();
     for (id, onset_floor, beat_floor, tempo) in cases {
@@ -375,7 +375,7 @@ fn slow_stretched_rock_is_not_read_at_double() {
     let (acc1, _) = score.tempo.expect("bpm");
     let bf = score.beats.expect("beats").f;
     assert!(
-        acc1 == 1.0 && bf >= 0.65,
+        acc1 == 1.0 && bf >= 0.67,
         "{:.1} BPM (ref {:?}), beat F {bf:.3}",
         res.bpm,
         score.bpm.1
@@ -422,11 +422,14 @@ fn input_20_db_down_gives_the_same_tempo_and_beats() {
 fn oom_pah_ska_and_a_waltz_with_real_instruments() {
     // (clip, beats per bar, beat F floor, downbeat F floor)
     for (id, bpb, beat_floor, downbeat_floor) in [
-        ("gm_oompah_120", 4, 0.95, 0.0),
+        // The oom-pahs' downbeat floors sit under what they measure (.27
+        // and .78): their bar line still lands on 3 for stretches, the
+        // downbeat tracker's 1-against-3 weakness (see its module docs).
+        ("gm_oompah_120", 4, 0.95, 0.2),
         // The accordion's chords between the tuba's notes fill the snare
         // band: read as the backbeat, they halved this one at 10 s (beat F
         // .63) until the backbeat's snare had to rise in its rattle too.
-        ("gm_oompah_140", 4, 0.95, 0.0),
+        ("gm_oompah_140", 4, 0.95, 0.7),
         ("gm_waltz_126", 3, 0.95, 0.9),
         // Locked half a beat off from the start (beat F 0) until the low
         // band's comb was consulted where it and the whole comb disagree
