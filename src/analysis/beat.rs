@@ -131,7 +131,8 @@ const QUIET_HOLD_S: f32 = 0.5;
 /// The clock rests once the music has been silent, or without a
 /// broadband onset, this many beats: it runs on (a band back from a break,
 /// a drop after a breakdown, comes in on the grid it left), but its beats
-/// are no longer emitted and its published confidence, which scales the
+/// are no longer emitted (in silence they stop sooner, after
+/// [`EMIT_QUIET_BEATS`]) and its published confidence, which scales the
 /// presets' beat pulses and hits, is 0. From [`REST_FADE_FROM_BEATS`] on,
 /// that confidence fades toward the rest. A break of a bar or two keeps
 /// its beats; the end of a song, a DJ's gap between tracks or a breakdown
