@@ -554,9 +554,7 @@ impl BeatTracker {
         // Onsets back after a gap without any: the music after a
         // breakdown whose pads or noise kept the onset strength up.
         let heard = std::mem::take(&mut self.onset_this_frame);
-        let onsets_back = heard
-            && f64::from(self.onset_silent_frames) / f64::from(self.rate)
-                >= REST_AFTER_BEATS * self.period;
+        let onsets_back = heard && self.in_beats(self.onset_silent_frames) >= REST_AFTER_BEATS;
         self.onset_silent_frames = if heard {
             0
         } else {
@@ -798,8 +796,7 @@ impl BeatTracker {
         if self.fixed_bpm.is_some() {
             return 1.0;
         }
-        let quiet = self.quiet_frames.max(self.onset_silent_frames);
-        let quiet_beats = f64::from(quiet) / f64::from(self.rate) / self.period;
+        let quiet_beats = self.in_beats(self.quiet_frames.max(self.onset_silent_frames));
         ((REST_AFTER_BEATS - quiet_beats) / (REST_AFTER_BEATS - REST_FADE_FROM_BEATS))
             .clamp(0.0, 1.0) as f32
     }
@@ -807,8 +804,12 @@ impl BeatTracker {
     /// Whether music sounded within the last `beats` beats (always, for a
     /// tempo the VJ tapped or fixed: see [`Self::awake`]).
     fn heard_within(&self, beats: f64) -> bool {
-        self.fixed_bpm.is_some()
-            || f64::from(self.quiet_frames) / f64::from(self.rate) < beats * self.period
+        self.fixed_bpm.is_some() || self.in_beats(self.quiet_frames) < beats
+    }
+
+    /// `frames` beat-rate frames as beats of the current period.
+    fn in_beats(&self, frames: u32) -> f64 {
+        f64::from(frames) / f64::from(self.rate) / self.period
     }
 
     /// The first beat of the grid through `beat` (at the current period)
